@@ -1,0 +1,77 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/steps"
+)
+
+// Outside reports a pathway's outcome and closure to the systems around the
+// centre. The person is resolved here, from the registry, so personal data
+// never enters workflow history.
+type Outside struct {
+	Deps steps.Deps
+}
+
+// Notice is what the workflow knows of an outcome or closure.
+type Notice struct {
+	CaseID  string    `json:"case_id"`
+	Event   string    `json:"event"` // outcome, closure
+	Reason  string    `json:"reason"`
+	Outcome string    `json:"outcome,omitempty"`
+	SSYK    string    `json:"ssyk,omitempty"`
+	Start   time.Time `json:"start,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// IdempotencyKey derives a side effect's key from the workflow run and
+// activity, stable across retries of the same activity.
+func IdempotencyKey(ctx context.Context) string {
+	info := activity.GetInfo(ctx)
+	return info.WorkflowExecution.ID + "/" + info.ActivityID
+}
+
+// NotifySocialServices tells social services of an outcome or closure, which
+// ends or reduces income support.
+func (o *Outside) NotifySocialServices(ctx context.Context, n Notice) error {
+	person, err := o.Deps.People.Person(ctx, n.CaseID)
+	if err != nil {
+		return err
+	}
+	return Classify(o.Deps.SocialServices.Notify(ctx, IdempotencyKey(ctx), integrations.SocialNotice{
+		CaseID: n.CaseID, Person: person, Event: n.Event, Reason: n.Reason, Outcome: n.Outcome, At: n.At,
+	}))
+}
+
+// ReportOutcome tells the employment service where the person went, when
+// their consent covers it; without consent it reports nothing and says so.
+func (o *Outside) ReportOutcome(ctx context.Context, n Notice) (bool, error) {
+	person, err := o.Deps.People.Person(ctx, n.CaseID)
+	if err != nil {
+		return false, err
+	}
+	reg, err := o.Deps.Employment.Registration(ctx, person)
+	if err != nil {
+		return false, Classify(err)
+	}
+	if !covers(reg.Consent, "outcome") {
+		return false, nil
+	}
+	err = o.Deps.Employment.ReportOutcome(ctx, IdempotencyKey(ctx), integrations.OutcomeReport{
+		CaseID: n.CaseID, Person: person, Kind: n.Outcome, StartDate: n.Start, SSYK: n.SSYK,
+	})
+	return err == nil, Classify(err)
+}
+
+func covers(consent []string, what string) bool {
+	for _, c := range consent {
+		if c == what {
+			return true
+		}
+	}
+	return false
+}

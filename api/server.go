@@ -1,0 +1,89 @@
+// Package api is the HTTP API and web console: JSON under /api/v1, HTML
+// pages for staff, and the health endpoints.
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/config"
+)
+
+// Server holds what handlers need.
+type Server struct {
+	Config   *config.Config
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Cases    *cases.Service
+	Log      *zap.Logger
+}
+
+// Handler builds the router.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.requestLog, middleware.Recoverer)
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Route("/api/v1", func(r chi.Router) {
+		for _, mount := range routes {
+			mount(s, r)
+		}
+	})
+	for _, mount := range pages {
+		mount(s, r)
+	}
+	return r
+}
+
+// routes and pages let each feature file mount its own endpoints.
+var (
+	routes []func(*Server, chi.Router)
+	pages  []func(*Server, chi.Router)
+)
+
+// requestLog logs each request with its ID; never the query string, which
+// may carry search terms about people.
+func (s *Server) requestLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		s.Log.Info("http",
+			zap.String("request_id", middleware.GetReqID(r.Context())),
+			zap.String("method", r.Method), zap.String("path", r.URL.Path),
+			zap.Int("status", ww.Status()), zap.Duration("took", time.Since(start)))
+	})
+}
+
+// Run serves until ctx ends, then drains in-flight requests.
+func (s *Server) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              s.Config.HTTP.Addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       nil,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	s.Log.Info("http listening", zap.String("addr", s.Config.HTTP.Addr))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Config.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

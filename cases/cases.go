@@ -1,0 +1,251 @@
+// Package cases starts pathways: it validates a referral, writes the
+// participant and the case to the registry, and starts the workflow, so the
+// API, the console and the starter CLI all start pathways the same way.
+package cases
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/store"
+)
+
+// Service starts pathways.
+type Service struct {
+	Pool          *pgxpool.Pool
+	Temporal      client.Client
+	TaskQueue     string
+	Programmes    *programmes.Catalog
+	SecondsPerDay float64
+	Now           func() time.Time
+}
+
+// Referral is a request to start a pathway for a person.
+type Referral struct {
+	PersonalNumber    string    `json:"personal_number"`
+	GivenName         string    `json:"given_name"`
+	FamilyName        string    `json:"family_name"`
+	Email             string    `json:"email,omitempty"`
+	Phone             string    `json:"phone,omitempty"`
+	District          string    `json:"district"`
+	CentreID          string    `json:"centre_id,omitempty"` // empty: routed by district and age
+	Programme         string    `json:"programme,omitempty"` // empty: chosen by age
+	Source            string    `json:"source"`
+	ReferredAt        time.Time `json:"referred_at,omitempty"`
+	Consent           bool      `json:"consent"`
+	ProtectedIdentity bool      `json:"protected_identity,omitempty"`
+	Assignee          string    `json:"assignee,omitempty"`
+}
+
+// FieldError is a refusal tied to one input field. Its message never
+// repeats the value, which may be personal data.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// ErrDuplicate is returned when the person already has an active pathway.
+var ErrDuplicate = &FieldError{Field: "personal_number", Code: "duplicate_active_pathway", Message: store.ErrActivePathway.Error()}
+
+// Started is the new case.
+type Started struct {
+	CaseID     string `json:"case_id"`
+	WorkflowID string `json:"workflow_id"`
+	CentreID   string `json:"centre_id"`
+	Programme  string `json:"programme"`
+	Track      string `json:"track"`
+}
+
+const maxField = 200
+
+// Validate checks a referral without writing anything. It returns every
+// field error, not just the first.
+func (s *Service) Validate(ctx context.Context, r *Referral) (identity.Number, []*FieldError) {
+	var errs []*FieldError
+	bad := func(field, code, msg string) {
+		errs = append(errs, &FieldError{Field: field, Code: code, Message: msg})
+	}
+	num, err := identity.Parse(r.PersonalNumber, s.now())
+	if err != nil {
+		bad("personal_number", "invalid", err.Error())
+	}
+	for _, f := range []struct{ name, v string }{{"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"district", r.District}} {
+		if strings.TrimSpace(f.v) == "" {
+			bad(f.name, "required", "is required")
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"district", r.District}, {"email", r.Email}, {"phone", r.Phone}, {"assignee", r.Assignee}} {
+		if len(f.v) > maxField {
+			bad(f.name, "too_long", fmt.Sprintf("is longer than %d characters", maxField))
+		}
+	}
+	if r.Email != "" && !strings.Contains(r.Email, "@") {
+		bad("email", "invalid", "is not an e-mail address")
+	}
+	switch r.Source {
+	case pathway.SourceSocialServices, pathway.SourceEmployment:
+	default:
+		bad("source", "invalid", "must be social_services or employment_service")
+	}
+	if !r.Consent {
+		bad("consent", "required", "the participant's registered consent is required")
+	}
+	if err != nil {
+		return num, errs
+	}
+	age := num.AgeOn(s.now())
+	if r.Programme != "" {
+		p, ok := s.Programmes.Get(r.Programme)
+		switch {
+		case !ok:
+			bad("programme", "unknown", fmt.Sprintf("no programme %q", r.Programme))
+		case age < p.MinAge || age > p.MaxAge:
+			bad("programme", "age_outside", fmt.Sprintf("the participant's age (%d) is outside the programme's range %d–%d", age, p.MinAge, p.MaxAge))
+		}
+	} else if _, ok := s.Programmes.ForAge(age); !ok {
+		bad("personal_number", "age_outside", fmt.Sprintf("no programme takes participants aged %d", age))
+	}
+	if r.CentreID != "" {
+		c, err := store.GetCentre(ctx, s.Pool, r.CentreID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			bad("centre_id", "unknown", fmt.Sprintf("no centre %q", r.CentreID))
+		case err != nil:
+			bad("centre_id", "unavailable", "the centre registry could not be read")
+		case age < c.MinAge || age > c.MaxAge:
+			bad("centre_id", "age_outside", fmt.Sprintf("%s takes ages %d–%d", c.Name, c.MinAge, c.MaxAge))
+		}
+	} else if r.District != "" {
+		if _, err := store.CentreFor(ctx, s.Pool, r.District, age); err != nil {
+			bad("district", "unrouted", err.Error())
+		}
+	}
+	return num, errs
+}
+
+// Start validates the referral, writes the case and starts its workflow.
+// On any refusal nothing is written.
+func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
+	num, errs := s.Validate(ctx, &r)
+	if len(errs) > 0 {
+		return Started{}, Invalid(errs)
+	}
+	now := s.now()
+	age := num.AgeOn(now)
+	prog, _ := s.Programmes.ForAge(age)
+	if r.Programme != "" {
+		prog, _ = s.Programmes.Get(r.Programme)
+	}
+	centre, err := s.centre(ctx, r, age)
+	if err != nil {
+		return Started{}, err
+	}
+	if r.ReferredAt.IsZero() {
+		r.ReferredAt = now
+	}
+	track := pathway.TrackAdult
+	if age <= 24 {
+		track = pathway.TrackYouth
+	}
+	caseID := NewCaseID(now)
+	in := pathway.Start{
+		CaseID: caseID, CentreID: centre.ID, MunicipalityCode: centre.MunicipalityCode,
+		Track: track, ActivityDuty: age < 20, ReferralSource: r.Source, ReferredAt: r.ReferredAt,
+		Programme: prog, SecondsPerDay: s.SecondsPerDay,
+	}
+	// The row and the workflow start together: the transaction commits only
+	// once the workflow exists, and a failed start leaves no row.
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		pid, err := store.UpsertParticipant(ctx, tx, store.Participant{
+			PersonalNumber: num.Canonical, GivenName: strings.TrimSpace(r.GivenName), FamilyName: strings.TrimSpace(r.FamilyName),
+			Email: r.Email, Phone: r.Phone, District: r.District, BirthDate: num.BirthDate, ProtectedIdentity: r.ProtectedIdentity,
+		})
+		if err != nil {
+			return err
+		}
+		if err := store.InsertPathway(ctx, tx, store.NewPathway{
+			CaseID: caseID, ParticipantID: pid, CentreID: centre.ID, Programme: prog.Name, ProgrammeVersion: prog.Version,
+			Track: track, ActivityDuty: in.ActivityDuty, ReferralSource: r.Source, ReferredAt: r.ReferredAt, Assignee: r.Assignee,
+		}); err != nil {
+			return err
+		}
+		_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                       pathway.WorkflowID(caseID),
+			TaskQueue:                s.TaskQueue,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		}, pathway.WorkflowName, in)
+		return err
+	})
+	if errors.Is(err, store.ErrActivePathway) {
+		return Started{}, ErrDuplicate
+	}
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) {
+		return Started{}, ErrDuplicate
+	}
+	if err != nil {
+		return Started{}, fmt.Errorf("start pathway: %w", err)
+	}
+	return Started{CaseID: caseID, WorkflowID: pathway.WorkflowID(caseID), CentreID: centre.ID, Programme: prog.Name, Track: track}, nil
+}
+
+func (s *Service) centre(ctx context.Context, r Referral, age int) (store.Centre, error) {
+	if r.CentreID != "" {
+		return store.GetCentre(ctx, s.Pool, r.CentreID)
+	}
+	return store.CentreFor(ctx, s.Pool, r.District, age)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// InvalidError carries every field error of a refused referral.
+type InvalidError struct{ Fields []*FieldError }
+
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Error()
+	}
+	return "invalid referral: " + strings.Join(parts, "; ")
+}
+
+// Invalid wraps field errors.
+func Invalid(fields []*FieldError) error { return &InvalidError{Fields: fields} }
+
+// caseAlphabet is Crockford's base32: no I, L, O or U to misread.
+const caseAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewCaseID returns a random, readable case ID such as "2026-7KQ2M9X4". It
+// carries nothing about the person.
+func NewCaseID(now time.Time) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = caseAlphabet[int(b[i])%len(caseAlphabet)]
+	}
+	return fmt.Sprintf("%d-%s", now.Year(), b)
+}

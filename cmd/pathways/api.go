@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pathways-se/pathways/api"
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/worker"
+)
+
+func apiCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "api",
+		Short: "Serve the HTTP API and the web console",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := setup(cmd)
+			if err != nil {
+				return err
+			}
+			defer log.Sync() //nolint:errcheck
+			ctx := cmd.Context()
+			progs, err := programmes.Load(cfg.Programs.Dir, catalog.Registry())
+			if err != nil {
+				return fmt.Errorf("programme definitions: %w", err)
+			}
+			pool, err := store.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			if cfg.Database.AutoMigrate && !cfg.Production() {
+				if _, err := store.Migrate(ctx, pool); err != nil {
+					return err
+				}
+			}
+			tc, err := worker.Dial(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			srv := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: log,
+				Cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue, Programmes: progs, SecondsPerDay: cfg.Demo.SecondsPerDay}}
+			return srv.Run(ctx)
+		},
+	}
+}

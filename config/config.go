@@ -1,0 +1,125 @@
+// Package config loads pathways' settings: defaults, then a config file, then
+// PATHWAYS_* environment variables, then flags. Secrets come from the
+// environment only, so they never sit in a file that gets copied around.
+package config
+
+import (
+	"time"
+)
+
+// Mode names.
+const (
+	ModeDevelopment = "development"
+	ModeProduction  = "production"
+)
+
+// Config is the effective configuration of every pathways process.
+type Config struct {
+	Mode     string         `mapstructure:"mode"`
+	Log      LogConfig      `mapstructure:"log"`
+	HTTP     HTTPConfig     `mapstructure:"http"`
+	Temporal TemporalConfig `mapstructure:"temporal"`
+	Database DatabaseConfig `mapstructure:"database"`
+	Dev      DevConfig      `mapstructure:"dev"`
+	Sim      SimConfig      `mapstructure:"simulators"`
+	Systems  SystemsConfig  `mapstructure:"systems"`
+	SMTP     SMTPConfig     `mapstructure:"smtp"`
+	Auth     AuthConfig     `mapstructure:"auth"`
+	Demo     DemoConfig     `mapstructure:"demo"`
+	Programs ProgramsConfig `mapstructure:"programmes"`
+	Escalate EscalateConfig `mapstructure:"escalation"`
+}
+
+// LogConfig selects zap's level and encoding.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"` // json or console; empty follows the mode
+}
+
+// HTTPConfig is the API and web console listener.
+type HTTPConfig struct {
+	Addr            string        `mapstructure:"addr"`
+	PublicURL       string        `mapstructure:"public_url"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// TemporalConfig points at the Temporal frontend.
+type TemporalConfig struct {
+	Address   string `mapstructure:"address"`
+	Namespace string `mapstructure:"namespace"`
+	TaskQueue string `mapstructure:"task_queue"`
+	UIURL     string `mapstructure:"ui_url"`
+}
+
+// DatabaseConfig is the PostgreSQL pool. URL is a secret (it carries a password).
+type DatabaseConfig struct {
+	URL         string `mapstructure:"url"`
+	MaxConns    int32  `mapstructure:"max_conns"`
+	AutoMigrate bool   `mapstructure:"auto_migrate"`
+}
+
+// DevConfig drives `pathways dev` (make run): the private servers it starts.
+type DevConfig struct {
+	DataDir         string `mapstructure:"data_dir"`
+	ToolsDir        string `mapstructure:"tools_dir"`
+	TemporalVersion string `mapstructure:"temporal_version"`
+	TemporalPort    int    `mapstructure:"temporal_port"`
+	TemporalUIPort  int    `mapstructure:"temporal_ui_port"`
+	PostgresPort    int    `mapstructure:"postgres_port"`
+	Seed            bool   `mapstructure:"seed"`
+}
+
+// SimConfig is the listener of the outside-system simulators.
+type SimConfig struct {
+	Addr string `mapstructure:"addr"`
+	Seed int64  `mapstructure:"seed"`
+}
+
+// SystemsConfig holds the base URLs of the systems around the centre.
+type SystemsConfig struct {
+	Timeout        time.Duration `mapstructure:"timeout"`
+	Education      string        `mapstructure:"education_url"`
+	Employment     string        `mapstructure:"employment_url"`
+	JobSearch      string        `mapstructure:"jobsearch_url"`
+	JobSearchKey   string        `mapstructure:"jobsearch_api_key"`
+	Employers      string        `mapstructure:"employers_url"`
+	SocialServices string        `mapstructure:"social_services_url"`
+}
+
+// SMTPConfig is the staff e-mail relay.
+type SMTPConfig struct {
+	Addr     string `mapstructure:"addr"`
+	From     string `mapstructure:"from"`
+	User     string `mapstructure:"user"`
+	Password string `mapstructure:"password"`
+}
+
+// AuthConfig covers console sessions and OIDC sign-in.
+type AuthConfig struct {
+	SessionSecret    string `mapstructure:"session_secret"`
+	OIDCIssuer       string `mapstructure:"oidc_issuer"`
+	OIDCClientID     string `mapstructure:"oidc_client_id"`
+	OIDCClientSecret string `mapstructure:"oidc_client_secret"`
+	OIDCRedirectURL  string `mapstructure:"oidc_redirect_url"`
+	DevAccounts      bool   `mapstructure:"dev_accounts"`
+}
+
+// DemoConfig compresses programme time so a whole pathway plays out in minutes.
+// TimeScale is how many real seconds one programme day lasts; 0 means real time.
+type DemoConfig struct {
+	SecondsPerDay float64 `mapstructure:"seconds_per_day"`
+}
+
+// ProgramsConfig locates the programme definition files.
+type ProgramsConfig struct {
+	Dir string `mapstructure:"dir"`
+}
+
+// EscalateConfig sets the daily sweep for stalled cases.
+type EscalateConfig struct {
+	Cron     string `mapstructure:"cron"`
+	Timezone string `mapstructure:"timezone"`
+}
+
+// Production reports whether the process runs in production mode.
+func (c *Config) Production() bool { return c.Mode == ModeProduction }

@@ -1,0 +1,183 @@
+// Package komvux is the adult-education step: enrol on a Komvux, vocational
+// (yrkesvux) or SFI course, wait for the result, withdraw on cancel.
+package komvux
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/steps"
+)
+
+// Name is the step type's identifier in programme definitions.
+const Name = "komvux"
+
+// SignalResult is the education system's callback, relayed by the API.
+const SignalResult = "education-result"
+
+// Result is what the education system reports.
+type Result struct {
+	EnrolmentID string `json:"enrolment_id"`
+	Status      string `json:"status"`
+	Grade       string `json:"grade,omitempty"`
+}
+
+var coursePattern = regexp.MustCompile(`^[A-Z0-9]{3,20}$`)
+
+// Type implements steps.Type and steps.Education.
+type Type struct{}
+
+func (Type) Name() string    { return Name }
+func (Type) Title() string   { return "Adult education course (Komvux, vocational, SFI)" }
+func (Type) Education() bool { return true }
+func (Type) Workflow() any   { return Workflow }
+
+// Activities binds the education adapter.
+func (Type) Activities(d steps.Deps) any {
+	return &Activities{Education: d.Education, People: d.People}
+}
+
+// Validate checks the course code and the form of education.
+func (Type) Validate(p map[string]string) error {
+	if !coursePattern.MatchString(p["course_code"]) {
+		return fmt.Errorf("params.course_code %q is not a course code (3–20 capital letters or digits)", p["course_code"])
+	}
+	switch p["form"] {
+	case "komvux", "yrkesvux", "sfi":
+		return nil
+	}
+	return fmt.Errorf("params.form %q is not one of komvux, yrkesvux, sfi", p["form"])
+}
+
+func act(method string) string { return steps.ActivityName(Name, method) }
+
+// Workflow enrols, then waits for the result by callback signal or by
+// polling, whichever comes first; on cancel it withdraws the enrolment on a
+// disconnected context, so the wind-down runs although the step is cancelled.
+func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
+	ctx = workflow.WithActivityOptions(ctx, sideEffectOptions)
+	var enrolment integrations.Enrolment
+	if err := workflow.ExecuteActivity(ctx, act("Enrol"), EnrolInput{CaseID: in.CaseID, CourseCode: in.Params["course_code"]}).Get(ctx, &enrolment); err != nil {
+		if temporal.IsCanceledError(err) {
+			return steps.Result{}, err
+		}
+		return steps.Result{Outcome: pathway.StepFailed, Reason: "enrolment refused: " + message(err)}, nil
+	}
+
+	var final Result
+	signals := workflow.GetSignalChannel(ctx, SignalResult)
+	pollCtx, stopPoll := workflow.WithCancel(ctx)
+	pollCtx = workflow.WithActivityOptions(pollCtx, pollOptions(in))
+	poll := workflow.ExecuteActivity(pollCtx, act("AwaitResult"), PollInput{EnrolmentID: enrolment.ID, Interval: pollInterval(in)})
+
+	onSignal := func(c workflow.ReceiveChannel, _ bool) {
+		var r Result
+		c.Receive(ctx, &r)
+		// Duplicate or stray callbacks are ignored: only the first final result counts.
+		if r.EnrolmentID == enrolment.ID && terminal(r.Status) && final.Status == "" {
+			final = r
+		}
+	}
+	onPoll := func(f workflow.Future) {
+		var e integrations.Enrolment
+		if err := f.Get(ctx, &e); err == nil && final.Status == "" {
+			final = Result{EnrolmentID: e.ID, Status: e.Status, Grade: e.Grade}
+		}
+	}
+	selector := func(withPoll bool) workflow.Selector {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(signals, onSignal)
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		if withPoll {
+			sel.AddFuture(poll, onPoll)
+		}
+		return sel
+	}
+	sel := selector(true)
+	for final.Status == "" && ctx.Err() == nil {
+		sel.Select(ctx)
+		if final.Status == "" && poll.IsReady() {
+			// Polling gave up (a refusal); wait for the callback alone.
+			sel = selector(false)
+		}
+	}
+	stopPoll()
+	if ctx.Err() != nil {
+		windDown(ctx, enrolment.ID)
+		return steps.Result{}, temporal.NewCanceledError("step cancelled; enrolment withdrawn")
+	}
+	details := map[string]string{"enrolment_id": enrolment.ID, "course_code": enrolment.CourseCode, "grade": final.Grade}
+	switch final.Status {
+	case integrations.EnrolmentCompleted:
+		return steps.Result{Outcome: pathway.StepCompleted, Details: details}, nil
+	case integrations.EnrolmentDropped, integrations.EnrolmentWithdrawn:
+		return steps.Result{Outcome: pathway.StepDroppedOut, Reason: "left the course", Details: details}, nil
+	default:
+		return steps.Result{Outcome: pathway.StepFailed, Reason: "did not pass the course", Details: details}, nil
+	}
+}
+
+// windDown withdraws the enrolment even though ctx is cancelled.
+func windDown(ctx workflow.Context, enrolmentID string) {
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	dctx = workflow.WithActivityOptions(dctx, sideEffectOptions)
+	_ = workflow.ExecuteActivity(dctx, act("Withdraw"), WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}).Get(dctx, nil)
+}
+
+func terminal(status string) bool {
+	switch status {
+	case integrations.EnrolmentCompleted, integrations.EnrolmentFailed, integrations.EnrolmentDropped, integrations.EnrolmentWithdrawn:
+		return true
+	}
+	return false
+}
+
+// sideEffectOptions: short calls, retried with backoff, refusals final.
+var sideEffectOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+		NonRetryableErrorTypes: []string{"rejected", "unknown_case"},
+	},
+}
+
+// pollOptions let the poll run for the whole course, heartbeating.
+func pollOptions(in steps.Input) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: steps.Days(float64(in.DurationDays)*3+30, in.SecondsPerDay) + time.Hour,
+		HeartbeatTimeout:    pollInterval(in)*3 + 30*time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			NonRetryableErrorTypes: []string{"rejected"},
+		},
+	}
+}
+
+// pollInterval is a programme day under a demo clock, at most an hour.
+func pollInterval(in steps.Input) time.Duration {
+	d := steps.Days(1, in.SecondsPerDay)
+	if d > time.Hour {
+		d = time.Hour
+	}
+	if d < time.Second {
+		d = time.Second
+	}
+	return d
+}
+
+func message(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pathways-se/pathways/pathway"
+)
+
+// ErrActivePathway means the participant already has an active pathway.
+var ErrActivePathway = errors.New("the participant already has an active pathway")
+
+// NewPathway is the registry row written when a pathway starts.
+type NewPathway struct {
+	CaseID           string
+	ParticipantID    uuid.UUID
+	CentreID         string
+	Programme        string
+	ProgrammeVersion int
+	Track            string
+	ActivityDuty     bool
+	ReferralSource   string
+	ReferredAt       time.Time
+	Assignee         string
+}
+
+// InsertPathway writes the row; the partial unique index turns a second
+// active pathway for the same person into ErrActivePathway.
+func InsertPathway(ctx context.Context, tx pgx.Tx, p NewPathway) error {
+	_, err := tx.Exec(ctx, `INSERT INTO pathways
+		(case_id, participant_id, centre_id, workflow_id, programme, programme_version, track, activity_duty,
+		 phase, referral_source, referred_at, assignee)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+		p.CaseID, p.ParticipantID, p.CentreID, pathway.WorkflowID(p.CaseID), p.Programme, p.ProgrammeVersion,
+		p.Track, p.ActivityDuty, pathway.PhaseReferral, p.ReferralSource, p.ReferredAt, p.Assignee)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "pathways_one_active" {
+		return ErrActivePathway
+	}
+	return err
+}
+
+// DeletePathway removes a row whose workflow never started.
+func DeletePathway(ctx context.Context, pool *pgxpool.Pool, caseID string) error {
+	_, err := pool.Exec(ctx, `DELETE FROM pathways WHERE case_id = $1`, caseID)
+	return err
+}
+
+// Projection is one change of a pathway, sent by the workflow. Seq grows with
+// every change, so a retried or late activity never rolls the row back.
+type Projection struct {
+	CaseID     string            `json:"case_id"`
+	Seq        int64             `json:"seq"`
+	At         time.Time         `json:"at"`
+	Status     pathway.Status    `json:"status"`
+	Progress   bool              `json:"progress"` // counts as progress for stall rules
+	Event      *TimelineEvent    `json:"event,omitempty"`
+	OpenTasks  []pathway.Task    `json:"open_tasks,omitempty"`
+	CloseTasks []string          `json:"close_tasks,omitempty"`
+	Extra      map[string]string `json:"extra,omitempty"`
+}
+
+// TimelineEvent is one line of a pathway's timeline.
+type TimelineEvent struct {
+	Kind    string          `json:"kind"`
+	Summary string          `json:"summary"`
+	Actor   string          `json:"actor,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// ApplyProjection writes a change in one transaction. It is idempotent: the
+// timeline keys on (case, seq), tasks on their key, and the row only moves
+// forward.
+func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		s := p.Status
+		var outcome []byte
+		if s.Outcome != nil {
+			b, err := json.Marshal(s.Outcome)
+			if err != nil {
+				return err
+			}
+			outcome = b
+		}
+		status := "active"
+		var closedAt *time.Time
+		if s.Phase == pathway.PhaseClosed {
+			status = "closed"
+			closedAt = &p.At
+		}
+		tag, err := tx.Exec(ctx, `UPDATE pathways SET
+				phase = $3, current_step = $4, centre_id = $5, first_contact_due = $6, mapping_due = $7,
+				time_limit_at = $8, days_left = $9, paused = $10, closure_reason = $11, outcome = $12,
+				status = $13, closed_at = COALESCE(closed_at, $14),
+				last_progress_at = CASE WHEN $15 THEN $16 ELSE last_progress_at END,
+				projection_seq = $2, updated_at = now()
+			WHERE case_id = $1 AND projection_seq < $2`,
+			p.CaseID, p.Seq, s.Phase, s.CurrentStep, s.CentreID, nullTime(s.Deadlines.FirstContact),
+			nullTime(s.Deadlines.Mapping), nullTime(s.Deadlines.TimeLimit), s.DaysLeft, s.Paused,
+			s.ClosureReason, outcome, status, closedAt, p.Progress, p.At)
+		if err != nil {
+			return fmt.Errorf("project pathway: %w", err)
+		}
+		_ = tag // zero rows means a newer change is already there: fine
+		if e := p.Event; e != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, summary, actor, data)
+				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO NOTHING`,
+				p.CaseID, p.Seq, p.At, e.Kind, e.Summary, e.Actor, nullJSON(e.Data)); err != nil {
+				return fmt.Errorf("project timeline: %w", err)
+			}
+		}
+		for _, t := range p.OpenTasks {
+			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, role, due_at, created_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (task_key) DO NOTHING`,
+				t.Key, p.CaseID, t.Kind, t.Title, t.Role, nullTime(t.Due), p.At); err != nil {
+				return fmt.Errorf("project task: %w", err)
+			}
+		}
+		if len(p.CloseTasks) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'done', closed_at = $3
+				WHERE case_id = $1 AND task_key = ANY($2) AND status = 'open'`, p.CaseID, p.CloseTasks, p.At); err != nil {
+				return fmt.Errorf("project task close: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return []byte(b)
+}

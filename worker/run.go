@@ -1,0 +1,101 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/logging"
+	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/steps"
+	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/store"
+)
+
+// Run starts the worker and blocks until ctx ends; then it stops polling and
+// lets in-flight tasks finish before it returns.
+func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	reg := catalog.Registry()
+	// Definitions are validated before anything polls: a bad file stops the start.
+	progs, err := programmes.Load(cfg.Programs.Dir, reg)
+	if err != nil {
+		return fmt.Errorf("programme definitions: %w", err)
+	}
+	log.Info("programme definitions loaded", zap.Int("count", len(progs.All())))
+
+	pool, err := store.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	c, err := Dial(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	clients := integrations.NewClients(cfg)
+	deps := steps.Deps{
+		Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
+		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool},
+	}
+	w := sdkworker.New(c, cfg.Temporal.TaskQueue, sdkworker.Options{
+		WorkerStopTimeout: 30 * time.Second, // in-flight activities get this long on SIGTERM
+	})
+	RegisterPathway(w, reg, pool, deps)
+	RegisterSteps(w, reg, deps)
+	for _, extra := range extensions {
+		extra(w, Env{Config: cfg, Pool: pool, Client: c, Clients: clients, Log: log})
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker polling", zap.String("task_queue", cfg.Temporal.TaskQueue), zap.Int("step_types", len(reg.All())))
+	<-ctx.Done()
+	log.Info("worker stopping: finishing in-flight tasks")
+	w.Stop()
+	log.Info("worker stopped")
+	return nil
+}
+
+// Dial connects to Temporal with the SDK logging through zap, retrying for
+// a while since the server may still be starting.
+func Dial(ctx context.Context, cfg *config.Config, log *zap.Logger) (client.Client, error) {
+	opts := client.Options{HostPort: cfg.Temporal.Address, Namespace: cfg.Temporal.Namespace, Logger: logging.NewTemporal(log)}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Address, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Env is what an extension of the worker may use.
+type Env struct {
+	Config  *config.Config
+	Pool    *pgxpool.Pool
+	Client  client.Client
+	Clients *integrations.Clients
+	Log     *zap.Logger
+}
+
+// extensions let features (escalation schedules) register their own
+// workflows and activities from their own files.
+var extensions []func(sdkworker.Worker, Env)

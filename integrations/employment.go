@@ -19,8 +19,8 @@ import (
 //	POST {gateway}/outcomes               outcome report (Idempotency-Key)
 //	GET  {jobsearch}/search               JobTech JobSearch, header api-key
 type EmploymentClient struct {
-	gw  *httpClient
-	js  *httpClient
+	gw *httpClient
+	js *httpClient
 }
 
 // NewEmploymentClient builds the client. apiKey may be empty.

@@ -1,0 +1,247 @@
+// Package auth signs staff in and keeps their session: a signed cookie that
+// names the staff member, password sign-in for the seeded development
+// accounts, and OIDC sign-in in production (staff matched by e-mail). It also
+// holds the rules of access: roles decide actions, the centre decides
+// visibility, and protected identities are visible to their assignee only.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gorilla/securecookie"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/oauth2"
+
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/store"
+)
+
+// CookieName is the session cookie.
+const CookieName = "pathways_session"
+
+const stateCookie = "pathways_oidc_state"
+
+// SessionTTL is how long a sign-in lasts.
+const SessionTTL = 10 * time.Hour
+
+// Session is what the cookie carries: no personal data.
+type Session struct {
+	StaffID string    `json:"s"`
+	Nonce   string    `json:"n"` // binds the CSRF token to this sign-in
+	Expires time.Time `json:"e"`
+}
+
+// Manager signs staff in and out.
+type Manager struct {
+	Pool        *pgxpool.Pool
+	Log         *zap.Logger
+	DevAccounts bool
+	Secure      bool // cookies only over HTTPS (production)
+	cookie      *securecookie.SecureCookie
+	csrfKey     []byte
+
+	oidcCfg  config.AuthConfig
+	oidcOnce sync.Mutex
+	provider *oidc.Provider
+	verifier *oidc.IDTokenVerifier
+	oauth    *oauth2.Config
+}
+
+// New builds a Manager. Without auth.session_secret, development derives a
+// random per-process key (sessions end on restart) and production refuses.
+func New(cfg *config.Config, pool *pgxpool.Pool, log *zap.Logger) (*Manager, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	secret := []byte(cfg.Auth.SessionSecret)
+	if len(secret) == 0 {
+		if cfg.Production() {
+			return nil, errors.New("auth.session_secret is required in production (PATHWAYS_AUTH_SESSION_SECRET)")
+		}
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		log.Warn("auth.session_secret is not set: using a random per-process key; sessions end when the process restarts")
+	} else if len(secret) < 32 {
+		return nil, errors.New("auth.session_secret must be at least 32 bytes")
+	}
+	hashKey := derive(secret, "hash")
+	blockKey := derive(secret, "block")[:32]
+	sc := securecookie.New(hashKey, blockKey)
+	sc.MaxAge(int(SessionTTL / time.Second))
+	sc.SetSerializer(securecookie.JSONEncoder{})
+	return &Manager{Pool: pool, Log: log, DevAccounts: cfg.Auth.DevAccounts, Secure: cfg.Production(),
+		cookie: sc, csrfKey: derive(secret, "csrf"), oidcCfg: cfg.Auth}, nil
+}
+
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("pathways-" + label))
+	return m.Sum(nil)
+}
+
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not-a-password"), bcrypt.DefaultCost)
+	return h
+})
+
+// ErrBadCredentials is a failed password sign-in; it never says which part was wrong.
+var ErrBadCredentials = errors.New("the user name or password is wrong")
+
+// PasswordSignIn checks a development account's password.
+func (m *Manager) PasswordSignIn(ctx context.Context, id, password string) (store.Staff, error) {
+	if !m.DevAccounts {
+		return store.Staff{}, errors.New("password sign-in is turned off; sign in with your organisation account")
+	}
+	s, err := store.GetStaff(ctx, m.Pool, strings.TrimSpace(id))
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend the same time as a real check, so timing does not reveal accounts.
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return store.Staff{}, ErrBadCredentials
+	}
+	if err != nil {
+		return store.Staff{}, err
+	}
+	if !s.Active || s.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(s.PasswordHash), []byte(password)) != nil {
+		return store.Staff{}, ErrBadCredentials
+	}
+	return s, nil
+}
+
+// SetSession writes the session cookie for a signed-in staff member.
+func (m *Manager) SetSession(w http.ResponseWriter, staffID string) error {
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sess := Session{StaffID: staffID, Nonce: base64.RawURLEncoding.EncodeToString(nonce), Expires: time.Now().Add(SessionTTL)}
+	v, err := m.cookie.Encode(CookieName, sess)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: v, Path: "/", HttpOnly: true, Secure: m.Secure,
+		SameSite: http.SameSiteLaxMode, Expires: sess.Expires})
+	return nil
+}
+
+// ClearSession signs out.
+func (m *Manager) ClearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: m.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// Session reads and checks the request's cookie.
+func (m *Manager) Session(r *http.Request) (Session, bool) {
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return Session{}, false
+	}
+	var s Session
+	if err := m.cookie.Decode(CookieName, c.Value, &s); err != nil || s.StaffID == "" || time.Now().After(s.Expires) {
+		return Session{}, false
+	}
+	return s, true
+}
+
+// CSRFToken is the form token of a session.
+func (m *Manager) CSRFToken(s Session) string {
+	h := hmac.New(sha256.New, m.csrfKey)
+	h.Write([]byte(s.StaffID + "|" + s.Nonce))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+// CheckCSRF compares a submitted token with the session's.
+func (m *Manager) CheckCSRF(s Session, token string) bool {
+	return hmac.Equal([]byte(m.CSRFToken(s)), []byte(token))
+}
+
+// OIDCEnabled reports whether an OIDC issuer is configured.
+func (m *Manager) OIDCEnabled() bool { return m.oidcCfg.OIDCIssuer != "" }
+
+// oidcSetup discovers the issuer on first use, so the server starts even
+// while the identity provider is briefly down.
+func (m *Manager) oidcSetup(ctx context.Context) error {
+	m.oidcOnce.Lock()
+	defer m.oidcOnce.Unlock()
+	if m.provider != nil {
+		return nil
+	}
+	p, err := oidc.NewProvider(ctx, m.oidcCfg.OIDCIssuer)
+	if err != nil {
+		return fmt.Errorf("oidc discovery: %w", err)
+	}
+	m.provider = p
+	m.verifier = p.Verifier(&oidc.Config{ClientID: m.oidcCfg.OIDCClientID})
+	m.oauth = &oauth2.Config{ClientID: m.oidcCfg.OIDCClientID, ClientSecret: m.oidcCfg.OIDCClientSecret,
+		RedirectURL: m.oidcCfg.OIDCRedirectURL, Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+	return nil
+}
+
+// OIDCStart redirects to the identity provider.
+func (m *Manager) OIDCStart(w http.ResponseWriter, r *http.Request) error {
+	if err := m.oidcSetup(r.Context()); err != nil {
+		return err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	state := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/", HttpOnly: true, Secure: m.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: 600})
+	http.Redirect(w, r, m.oauth.AuthCodeURL(state), http.StatusFound)
+	return nil
+}
+
+// OIDCCallback finishes sign-in and returns the matched staff member.
+func (m *Manager) OIDCCallback(w http.ResponseWriter, r *http.Request) (store.Staff, error) {
+	if err := m.oidcSetup(r.Context()); err != nil {
+		return store.Staff{}, err
+	}
+	c, err := r.Cookie(stateCookie)
+	if err != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.URL.Query().Get("state"))) {
+		return store.Staff{}, errors.New("the sign-in state does not match; start again")
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: "/", MaxAge: -1})
+	tok, err := m.oauth.Exchange(r.Context(), r.URL.Query().Get("code"))
+	if err != nil {
+		return store.Staff{}, fmt.Errorf("oidc exchange: %w", err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok {
+		return store.Staff{}, errors.New("the identity provider sent no id_token")
+	}
+	idt, err := m.verifier.Verify(r.Context(), raw)
+	if err != nil {
+		return store.Staff{}, fmt.Errorf("oidc verify: %w", err)
+	}
+	var claims struct {
+		Email         string `json:"email"`
+		EmailVerified *bool  `json:"email_verified"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return store.Staff{}, err
+	}
+	if claims.Email == "" || (claims.EmailVerified != nil && !*claims.EmailVerified) {
+		return store.Staff{}, errors.New("the identity provider sent no verified e-mail")
+	}
+	s, err := store.GetStaffByEmail(r.Context(), m.Pool, claims.Email)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.Active) {
+		return store.Staff{}, errors.New("no active staff account has this e-mail address")
+	}
+	return s, err
+}

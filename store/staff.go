@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Staff roles.
+const (
+	RoleJobCoach          = "job_coach"
+	RoleJobBroker         = "job_broker"
+	RoleEmploymentOfficer = "employment_officer"
+	RoleCounsellor        = "counsellor"
+	RoleTeamLead          = "team_lead"
+	RoleUnitManager       = "unit_manager"
+	RoleAdministrator     = "administrator"
+)
+
+// Roles lists every role, in display order.
+var Roles = []string{RoleJobCoach, RoleJobBroker, RoleEmploymentOfficer, RoleCounsellor, RoleTeamLead, RoleUnitManager, RoleAdministrator}
+
+// Staff is one member of staff. PasswordHash is empty for OIDC-only accounts.
+type Staff struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Email        string   `json:"email"`
+	CentreID     string   `json:"centre_id"`
+	Roles        []string `json:"roles"`
+	PasswordHash string   `json:"-"`
+	Active       bool     `json:"active"`
+}
+
+// HasRole reports whether the staff member holds any of roles.
+func (s Staff) HasRole(roles ...string) bool {
+	for _, have := range s.Roles {
+		for _, want := range roles {
+			if have == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SeesAllCentres reports whether the role lets the person see every centre.
+func (s Staff) SeesAllCentres() bool { return s.HasRole(RoleAdministrator, RoleUnitManager) }
+
+const staffCols = `id, name, email, centre_id, roles, password_hash, active`
+
+func scanStaff(row pgx.Row) (Staff, error) {
+	var s Staff
+	err := row.Scan(&s.ID, &s.Name, &s.Email, &s.CentreID, &s.Roles, &s.PasswordHash, &s.Active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, ErrNotFound
+	}
+	return s, err
+}
+
+// GetStaff returns one active or inactive staff member by ID.
+func GetStaff(ctx context.Context, db Querier, id string) (Staff, error) {
+	return scanStaff(db.QueryRow(ctx, `SELECT `+staffCols+` FROM staff WHERE id = $1`, id))
+}
+
+// GetStaffByEmail matches an OIDC e-mail claim, case-insensitively.
+func GetStaffByEmail(ctx context.Context, db Querier, email string) (Staff, error) {
+	return scanStaff(db.QueryRow(ctx, `SELECT `+staffCols+` FROM staff WHERE lower(email) = lower($1)`, email))
+}
+
+// UpsertStaff inserts or updates a staff member.
+func UpsertStaff(ctx context.Context, pool *pgxpool.Pool, s Staff) error {
+	_, err := pool.Exec(ctx, `INSERT INTO staff (id, name, email, centre_id, roles, password_hash, active)
+		VALUES ($1,$2,$3,$4,$5,$6,$7)
+		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, centre_id = EXCLUDED.centre_id,
+			roles = EXCLUDED.roles, password_hash = EXCLUDED.password_hash, active = EXCLUDED.active`,
+		s.ID, s.Name, s.Email, s.CentreID, s.Roles, s.PasswordHash, s.Active)
+	return err
+}
+
+// ListStaff returns staff of the given centres (all when empty), by name.
+func ListStaff(ctx context.Context, pool *pgxpool.Pool, centreIDs []string) ([]Staff, error) {
+	rows, err := pool.Query(ctx, `SELECT `+staffCols+` FROM staff
+		WHERE active AND (cardinality($1::text[]) = 0 OR centre_id = ANY($1)) ORDER BY centre_id, name`, centreIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Staff{}
+	for rows.Next() {
+		s, err := scanStaff(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Viewer is whose caseload a query returns: centre visibility and the
+// protected-identity rule are applied in SQL, so totals and pages agree.
+type Viewer struct {
+	StaffID    string
+	CentreID   string
+	AllCentres bool
+}
+
+// visibility returns the SQL condition a viewer may see, given the next
+// placeholder numbers.
+func (v Viewer) condition(add func(cond string, val any)) {
+	if !v.AllCentres {
+		add("p.centre_id = $?", v.CentreID)
+	}
+	// Protected identity: only the staff assigned to the pathway.
+	add(`(p.assignee = $? OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`, v.StaffID)
+}
+
+// CanSee reports whether the viewer may see one pathway.
+func (v Viewer) CanSee(ctx context.Context, db Querier, caseID string) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `SELECT ($2 OR p.centre_id = $3) AND
+			(p.assignee = $4 OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))
+		FROM pathways p WHERE p.case_id = $1`, caseID, v.AllCentres, v.CentreID, v.StaffID).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	return ok, err
+}
+
+// ListVisiblePathways is ListPathways restricted to what the viewer may see.
+// f.CentreIDs narrows further (a filter), never widens.
+func ListVisiblePathways(ctx context.Context, pool *pgxpool.Pool, v Viewer, f PathwayFilter) (Page[PathwayRow], error) {
+	where, args := []string{"true"}, []any{}
+	add := func(cond string, val any) {
+		args = append(args, val)
+		where = append(where, strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args))))
+	}
+	v.condition(add)
+	if len(f.CentreIDs) > 0 {
+		add("p.centre_id = ANY($?)", f.CentreIDs)
+	}
+	if f.Status != "" {
+		add("p.status = $?", f.Status)
+	}
+	if f.Phase != "" {
+		add("p.phase = $?", f.Phase)
+	}
+	if f.Track != "" {
+		add("p.track = $?", f.Track)
+	}
+	if f.Assignee != "" {
+		add("p.assignee = $?", f.Assignee)
+	}
+	now := f.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if f.Overdue {
+		args = append(args, now)
+		n := fmt.Sprintf("$%d", len(args))
+		where = append(where, `p.status = 'active' AND ((p.phase = 'referral' AND p.first_contact_due < `+n+
+			`) OR (p.phase = 'mapping' AND p.mapping_due < `+n+`))`)
+	}
+	if f.StalledDays > 0 {
+		add("p.status = 'active' AND p.last_progress_at < $?", now.Add(-time.Duration(f.StalledDays)*24*time.Hour))
+	}
+	order := "p.last_progress_at DESC, p.case_id"
+	if f.Sort != "" {
+		field, desc := strings.CutPrefix(f.Sort, "-")
+		col, ok := sortable[field]
+		if !ok {
+			return Page[PathwayRow]{}, fmt.Errorf("cannot sort by %q (use one of %s)", field, strings.Join(SortFields(), ", "))
+		}
+		order = col
+		if desc {
+			order += " DESC"
+		}
+		order += ", p.case_id"
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	cond := strings.Join(where, " AND ")
+	page := Page[PathwayRow]{Limit: f.Limit, Offset: f.Offset, Items: []PathwayRow{}}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pathways p WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	args = append(args, f.Limit, f.Offset)
+	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM pathways p WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
+		pathwayCols, cond, order, len(args)-1, len(args)), args...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanPathway(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, r)
+	}
+	return page, rows.Err()
+}
+
+// CaseloadSQL returns the count query a viewer's default caseload runs,
+// with its arguments, for EXPLAIN in benchmarks.
+func CaseloadSQL(v Viewer) (string, []any) {
+	where, args := []string{"true"}, []any{}
+	v.condition(func(cond string, val any) {
+		args = append(args, val)
+		where = append(where, strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args))))
+	})
+	args = append(args, 50, 0)
+	return fmt.Sprintf(`SELECT %s FROM pathways p WHERE %s AND p.status = 'active' ORDER BY p.last_progress_at DESC, p.case_id LIMIT $%d OFFSET $%d`,
+		pathwayCols, strings.Join(where, " AND "), len(args)-1, len(args)), args
+}
+
+// RecordConsent stores the participant's registered consent.
+func RecordConsent(ctx context.Context, pool *pgxpool.Pool, participantID uuid.UUID, scope []string, by string) error {
+	_, err := pool.Exec(ctx, `INSERT INTO consents (participant_id, scope, registered_by) VALUES ($1,$2,$3)`, participantID, scope, by)
+	return err
+}
+
+// Consent is one registration of consent.
+type Consent struct {
+	Scope        []string   `json:"scope"`
+	RegisteredAt time.Time  `json:"registered_at"`
+	RegisteredBy string     `json:"registered_by"`
+	WithdrawnAt  *time.Time `json:"withdrawn_at,omitempty"`
+}
+
+// Consents returns a participant's consents, newest first.
+func Consents(ctx context.Context, pool *pgxpool.Pool, participantID uuid.UUID) ([]Consent, error) {
+	rows, err := pool.Query(ctx, `SELECT scope, registered_at, registered_by, withdrawn_at FROM consents
+		WHERE participant_id = $1 ORDER BY registered_at DESC`, participantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Consent{}
+	for rows.Next() {
+		var c Consent
+		if err := rows.Scan(&c.Scope, &c.RegisteredAt, &c.RegisteredBy, &c.WithdrawnAt); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ActivePathwayFor returns the case ID of the person's active pathway, if any,
+// keyed by canonical personal number. The CLI import uses it to stay idempotent.
+func ActivePathwayFor(ctx context.Context, db Querier, personalNumber string) (string, error) {
+	var caseID string
+	err := db.QueryRow(ctx, `SELECT pw.case_id FROM pathways pw JOIN participants pa ON pa.id = pw.participant_id
+		WHERE pa.personal_number = $1 AND pw.status = 'active'`, personalNumber).Scan(&caseID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return caseID, err
+}

@@ -1,0 +1,136 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/store"
+)
+
+// fakeRegistry stands in for the PostgreSQL projection and records it.
+type fakeRegistry struct {
+	mu          sync.Mutex
+	projections []store.Projection
+	centres     map[string]bool
+}
+
+func (f *fakeRegistry) Project(ctx context.Context, p store.Projection) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.projections = append(f.projections, p)
+	return nil
+}
+
+func (f *fakeRegistry) CheckCentre(ctx context.Context, id string) error {
+	if !f.centres[id] {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("no centre with ID %q", id), "unknown_centre", nil)
+	}
+	return nil
+}
+
+func (f *fakeRegistry) kinds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, p := range f.projections {
+		if p.Event != nil {
+			out = append(out, p.Event.Kind)
+		}
+	}
+	return out
+}
+
+func (f *fakeRegistry) last() store.Projection {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.projections[len(f.projections)-1]
+}
+
+// fakeOutside records notices to social services and the employment service.
+type fakeOutside struct {
+	mu      sync.Mutex
+	notices []activities.Notice
+}
+
+func (f *fakeOutside) NotifySocialServices(ctx context.Context, n activities.Notice) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notices = append(f.notices, n)
+	return nil
+}
+
+func (f *fakeOutside) ReportOutcome(ctx context.Context, n activities.Notice) (bool, error) {
+	return true, nil
+}
+
+func (f *fakeOutside) events() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, n := range f.notices {
+		out = append(out, n.Event+":"+n.Reason)
+	}
+	return out
+}
+
+// fakeEducation is an in-memory Komvux system keyed by idempotency key.
+type fakeEducation struct {
+	mu        sync.Mutex
+	byKey     map[string]integrations.Enrolment
+	status    map[string]string
+	withdrawn []string
+}
+
+func newFakeEducation() *fakeEducation {
+	return &fakeEducation{byKey: map[string]integrations.Enrolment{}, status: map[string]string{}}
+}
+
+func (f *fakeEducation) SearchCourses(context.Context, integrations.CourseQuery) ([]integrations.Course, error) {
+	return nil, nil
+}
+
+func (f *fakeEducation) Enrol(ctx context.Context, key string, req integrations.EnrolRequest) (integrations.Enrolment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.byKey[key]; ok {
+		return e, nil
+	}
+	e := integrations.Enrolment{ID: fmt.Sprintf("E%d", len(f.byKey)+1), CourseCode: req.CourseCode, Status: integrations.EnrolmentActive}
+	f.byKey[key] = e
+	f.status[e.ID] = e.Status
+	return e, nil
+}
+
+func (f *fakeEducation) Status(ctx context.Context, id string) (integrations.Enrolment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return integrations.Enrolment{ID: id, Status: f.status[id]}, nil
+}
+
+func (f *fakeEducation) Withdraw(ctx context.Context, key, id, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.withdrawn = append(f.withdrawn, id)
+	f.status[id] = integrations.EnrolmentWithdrawn
+	return nil
+}
+
+func (f *fakeEducation) withdrawals() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.withdrawn)
+}
+
+// fakePeople resolves every case to a fixed test person.
+type fakePeople struct{}
+
+func (fakePeople) Person(ctx context.Context, caseID string) (integrations.Person, error) {
+	_ = activity.GetInfo(ctx)
+	return integrations.Person{PersonalNumber: "19811218-9876"}, nil
+}

@@ -287,6 +287,8 @@ func (s *Sim) middleware(next http.Handler) http.Handler {
 		}
 		if s.roll(fs.TimeoutRate) {
 			fault = "timeout"
+			// Read the body so that the server notices when the client gives up.
+			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 			select {
 			case <-time.After(fs.hang()):
 			case <-r.Context().Done():

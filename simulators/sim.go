@@ -605,4 +605,3 @@ func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener) error {
 		return nil
 	}
 }
-

@@ -305,4 +305,3 @@ func addr(s string) string {
 	}
 	return s
 }
-

@@ -56,15 +56,22 @@ func (Type) Validate(p map[string]string) error {
 	return fmt.Errorf("params.form %q is not one of komvux, yrkesvux, sfi", p["form"])
 }
 
-func act(method string) string { return steps.ActivityName(Name, method) }
-
 // Workflow enrols, then waits for the result by callback signal or by
 // polling, whichever comes first; on cancel it withdraws the enrolment on a
 // disconnected context, so the wind-down runs although the step is cancelled.
 func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
+	return Course(ctx, Name, in, in.Params["course_code"])
+}
+
+// Course is the whole course lifecycle, reusable by other step types (a job
+// track's training): typeName is the registering type, whose activities
+// must include this package's Activities (Enrol, AwaitResult, Withdraw).
+// It returns a cancelled error after the wind-down if ctx is cancelled.
+func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode string) (steps.Result, error) {
+	act := func(method string) string { return steps.ActivityName(typeName, method) }
 	ctx = workflow.WithActivityOptions(ctx, sideEffectOptions)
 	var enrolment integrations.Enrolment
-	if err := workflow.ExecuteActivity(ctx, act("Enrol"), EnrolInput{CaseID: in.CaseID, CourseCode: in.Params["course_code"]}).Get(ctx, &enrolment); err != nil {
+	if err := workflow.ExecuteActivity(ctx, act("Enrol"), EnrolInput{CaseID: in.CaseID, CourseCode: courseCode}).Get(ctx, &enrolment); err != nil {
 		if temporal.IsCanceledError(err) {
 			return steps.Result{}, err
 		}
@@ -110,7 +117,7 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	}
 	stopPoll()
 	if ctx.Err() != nil {
-		windDown(ctx, enrolment.ID)
+		windDown(ctx, act("Withdraw"), enrolment.ID)
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; enrolment withdrawn")
 	}
 	details := map[string]string{"enrolment_id": enrolment.ID, "course_code": enrolment.CourseCode, "grade": final.Grade}
@@ -125,11 +132,11 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 }
 
 // windDown withdraws the enrolment even though ctx is cancelled.
-func windDown(ctx workflow.Context, enrolmentID string) {
+func windDown(ctx workflow.Context, withdraw, enrolmentID string) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	dctx = workflow.WithActivityOptions(dctx, sideEffectOptions)
-	_ = workflow.ExecuteActivity(dctx, act("Withdraw"), WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}).Get(dctx, nil)
+	_ = workflow.ExecuteActivity(dctx, withdraw, WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}).Get(dctx, nil)
 }
 
 func terminal(status string) bool {
@@ -180,4 +187,24 @@ func message(err error) string {
 		return app.Message()
 	}
 	return err.Error()
+}
+
+// Example is a vocational care course.
+func (Type) Example() map[string]string {
+	return map[string]string{"course_code": "VARVAR0", "form": "yrkesvux"}
+}
+
+// Invalid are parameter sets Validate refuses.
+func (Type) Invalid() map[string]map[string]string {
+	return map[string]map[string]string{
+		"missing course":    {"form": "komvux"},
+		"lower-case course": {"course_code": "matmat01a", "form": "komvux"},
+		"unknown form":      {"course_code": "MATMAT01A", "form": "folkhogskola"},
+		"missing form":      {"course_code": "MATMAT01A"},
+	}
+}
+
+// Drive completes the course by the education system's callback signal.
+func (Type) Drive(d steps.Driver) {
+	d.Signal(SignalResult, Result{EnrolmentID: d.LastCreated(), Status: integrations.EnrolmentCompleted, Grade: "C"})
 }

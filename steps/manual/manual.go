@@ -84,3 +84,18 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	}
 	return steps.Result{Outcome: got.Outcome, Reason: got.Reason, Details: map[string]string{"confirmed_by": got.StaffID}}, nil
 }
+
+// Example describes a measure with no system behind it.
+func (Type) Example() map[string]string {
+	return map[string]string{"description": "Weekly coaching with a job coach"}
+}
+
+// Invalid are parameter sets Validate refuses.
+func (Type) Invalid() map[string]map[string]string {
+	return map[string]map[string]string{"missing description": {}, "empty description": {"description": ""}}
+}
+
+// Drive confirms the step as completed.
+func (Type) Drive(d steps.Driver) {
+	d.Update(UpdateConfirm, Confirm{Actor: pathway.Actor{StaffID: "conformance"}, Outcome: pathway.StepCompleted})
+}

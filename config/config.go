@@ -73,6 +73,9 @@ type DevConfig struct {
 type SimConfig struct {
 	Addr string `mapstructure:"addr"`
 	Seed int64  `mapstructure:"seed"`
+	// Faults is the simulators' fault injection at start: inline JSON or the
+	// path of a JSON file (see simulators.Faults).
+	Faults string `mapstructure:"faults"`
 }
 
 // SystemsConfig holds the base URLs of the systems around the centre.

@@ -44,6 +44,7 @@ var keys = []key{
 	{name: "dev.seed", def: true, usage: "seed demo centres, staff and employers"},
 	{name: "simulators.addr", def: "127.0.0.1:8090", usage: "outside-system simulators listen address"},
 	{name: "simulators.seed", def: int64(1), usage: "seed of the simulators' data"},
+	{name: "simulators.faults", def: "", usage: "simulator fault injection at start: JSON or path to a JSON file"},
 	{name: "systems.timeout", def: 10 * time.Second, usage: "HTTP timeout towards outside systems"},
 	{name: "systems.education_url", def: "http://127.0.0.1:8090/education", usage: "adult education (Komvux) base URL"},
 	{name: "systems.employment_url", def: "http://127.0.0.1:8090/employment", usage: "employment service gateway base URL"},

@@ -25,7 +25,7 @@ func (w *pathwayWorkflow) continueAsNewDue(ctx workflow.Context) bool {
 // continueAsNew hands the state to a fresh run once every Update has
 // replied and every buffered signal has been applied.
 func (w *pathwayWorkflow) continueAsNew(ctx workflow.Context) error {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.busy == 0 }); err != nil {
 		return err
 	}
 	for _, drain := range w.signals {

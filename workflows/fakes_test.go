@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -38,7 +39,9 @@ func (f *fakeRegistry) kinds() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
-	for _, p := range f.projections {
+	ps := append([]store.Projection{}, f.projections...)
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Seq < ps[j].Seq }) // the timeline's order
+	for _, p := range ps {
 		if p.Event != nil {
 			out = append(out, p.Event.Kind)
 		}

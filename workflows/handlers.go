@@ -53,11 +53,17 @@ func listen[T any](ctx workflow.Context, w *pathwayWorkflow, name string, handle
 	ch := workflow.GetSignalChannel(ctx, name)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var m T
-			if !ch.Receive(ctx, &m) {
+			// Wait on Len rather than Receive, so a message stays buffered
+			// until it is handled and continue-as-new can drain it.
+			if workflow.Await(ctx, func() bool { return ch.Len() > 0 }) != nil {
 				return
 			}
-			handle(ctx, m)
+			var m T
+			if ch.ReceiveAsync(&m) {
+				w.busy++
+				handle(ctx, m)
+				w.busy--
+			}
 		}
 	})
 	w.signals = append(w.signals, func(ctx workflow.Context) bool {

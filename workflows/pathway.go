@@ -53,6 +53,7 @@ type pathwayWorkflow struct {
 	opened      []pathway.Task                // tasks to project with the next change
 	closed      []string                      // task keys to close with the next change
 	signals     []func(workflow.Context) bool // drains the signal channels before continue-as-new
+	busy        int                           // signal handlers in flight
 }
 
 // setup restores carried state or initialises a new pathway, then installs

@@ -152,7 +152,9 @@ func (h *harness) elapsedDays() float64 { return h.env.Now().Sub(h.start).Hours(
 
 // toPlan records first contact and mapping, then approves a plan.
 func (h *harness) toPlan(plan pathway.Plan) {
-	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff, Channel: "meeting"}) })
+	h.at(1, func() {
+		h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff, Channel: "meeting"})
+	})
 	h.at(10, func() { h.update("mapping", pathway.UpdateMapping, mapping()) })
 	h.at(12, func() { h.update("plan", pathway.UpdateApprovePlan, plan) })
 }
@@ -194,8 +196,12 @@ func TestPathwayToWork(t *testing.T) {
 	h.at(45, func() {
 		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Logistik AB", SSYK: "8332"})
 	})
-	h.at(75.5, func() { h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true}) })
-	h.at(135.5, func() { h.update("fu90", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 90, StillThere: true}) })
+	h.at(75.5, func() {
+		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
+	})
+	h.at(135.5, func() {
+		h.update("fu90", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 90, StillThere: true})
+	})
 	h.run(programme())
 
 	h.ok("contact", "mapping", "plan", "confirm", "outcome", "fu30", "fu90")
@@ -231,8 +237,12 @@ func TestPathwayToStudies(t *testing.T) {
 	h.at(101, func() {
 		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeStudies, StartDate: h.env.Now(), Employer: "Chalmers"})
 	})
-	h.at(131.5, func() { h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true}) })
-	h.at(191.5, func() { h.update("fu90", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 90, StillThere: true}) })
+	h.at(131.5, func() {
+		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
+	})
+	h.at(191.5, func() {
+		h.update("fu90", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 90, StillThere: true})
+	})
 	h.run(programme())
 
 	h.ok("contact", "mapping", "plan", "outcome", "fu30", "fu90")
@@ -264,7 +274,9 @@ func TestDropoutAndNewPlan(t *testing.T) {
 			t.Errorf("steps after revision: %+v", s.Steps)
 		}
 	})
-	h.at(30, func() { h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved}) })
+	h.at(30, func() {
+		h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved})
+	})
 	h.run(programme())
 	h.ok("drop", "plan2", "close")
 	s := h.result()
@@ -330,7 +342,9 @@ func TestPauseThatDoesNotStopTheClock(t *testing.T) {
 	p := programme()
 	p.TimeLimitDays = 100
 	p.PauseStopsClock = false
-	h.at(10, func() { h.update("pause", pathway.UpdatePause, pathway.Pause{Actor: staff, Reason: pathway.PauseParental}) })
+	h.at(10, func() {
+		h.update("pause", pathway.UpdatePause, pathway.Pause{Actor: staff, Reason: pathway.PauseParental})
+	})
 	h.at(20, func() {
 		if s := h.status(); s.DaysLeft != 80 {
 			t.Errorf("while paused: days left %d, want 80", s.DaysLeft)
@@ -350,7 +364,9 @@ func TestFailedFollowUpLapsesTheOutcome(t *testing.T) {
 	h.at(20, func() {
 		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Lager AB"})
 	})
-	h.at(50.5, func() { h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: false, Note: "left after two weeks"}) })
+	h.at(50.5, func() {
+		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: false, Note: "left after two weeks"})
+	})
 	h.at(51, func() {
 		s := h.status()
 		if s.Phase != pathway.PhasePlanning || s.Outcome != nil || !hasTask(s, "replan") {
@@ -360,7 +376,9 @@ func TestFailedFollowUpLapsesTheOutcome(t *testing.T) {
 			t.Errorf("the time limit should run again, days left %d", s.DaysLeft)
 		}
 	})
-	h.at(52, func() { h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseDeclined}) })
+	h.at(52, func() {
+		h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseDeclined})
+	})
 	h.run(programme())
 	h.ok("outcome", "fu30", "close")
 	if s := h.result(); s.ClosureReason != pathway.CloseDeclined {
@@ -377,8 +395,12 @@ func TestLateFailedFollowUpClosesNotSustained(t *testing.T) {
 	h.at(20, func() {
 		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeSubsidisedWork, StartDate: h.env.Now(), Employer: "Kommunen"})
 	})
-	h.at(50.5, func() { h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true}) })
-	h.at(110.5, func() { h.update("fu90", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 90, StillThere: false}) })
+	h.at(50.5, func() {
+		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
+	})
+	h.at(110.5, func() {
+		h.update("fu90", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 90, StillThere: false})
+	})
 	h.run(programme())
 	h.ok("outcome", "fu30", "fu90")
 	s := h.result()
@@ -464,7 +486,9 @@ func TestActivityDutyNeedsEducationFirst(t *testing.T) {
 	h.at(2, func() { h.update("mapping", pathway.UpdateMapping, mapping()) })
 	h.at(3, func() { h.update("plan-manual", pathway.UpdateApprovePlan, manualPlan()) })
 	h.at(4, func() { h.update("plan-komvux", pathway.UpdateApprovePlan, komvuxPlan()) })
-	h.at(5, func() { h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved}) })
+	h.at(5, func() {
+		h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved})
+	})
 	h.run(programme(), func(s *pathway.Start) { s.Track, s.ActivityDuty = pathway.TrackYouth, true })
 	h.refused("plan-manual", "must start with an education step")
 	h.ok("contact", "mapping", "plan-komvux", "close")

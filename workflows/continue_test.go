@@ -1,0 +1,67 @@
+package workflows_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/pathways-se/pathways/pathway"
+)
+
+// A long history continues as new at a safe point, carrying the state and
+// the signals that arrived just before, and the next run goes on from there.
+func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
+	h := newHarness(t)
+	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff}) })
+	h.at(2, func() {
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "mapping_overdue", Level: 1, Role: "job_coach", Reason: "test"})
+	})
+	h.at(2.5, func() { h.env.SetCurrentHistoryLength(5000) })
+	h.run(programme())
+	h.ok("contact")
+
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var next pathway.Start
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	var carried struct {
+		Phase       string            `json:"phase"`
+		Seq         int64             `json:"seq"`
+		Escalations []json.RawMessage `json:"escalations"`
+		Tasks       []pathway.Task    `json:"tasks"`
+	}
+	if err := json.Unmarshal(next.Carry, &carried); err != nil {
+		t.Fatal(err)
+	}
+	if carried.Phase != pathway.PhaseMapping || len(carried.Escalations) != 1 || carried.Seq != 3 { // referral, contact, escalation
+		t.Fatalf("carried %+v", carried)
+	}
+
+	// The next run resumes in mapping with the same tasks and goes on.
+	h2 := newHarness(t)
+	h2.at(1, func() {
+		s := h2.status()
+		if s.Phase != pathway.PhaseMapping || countTasks(s, "escalation") != 1 || !hasTask(s, "mapping") {
+			t.Errorf("resumed status %+v", s)
+		}
+		h2.update("mapping", pathway.UpdateMapping, mapping())
+	})
+	h2.at(2, func() {
+		h2.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved})
+	})
+	h2.env.ExecuteWorkflow(pathway.WorkflowName, next)
+	h2.ok("mapping", "close")
+	if s := h2.result(); s.ClosureReason != pathway.CloseMoved {
+		t.Errorf("reason %s", s.ClosureReason)
+	}
+	if first := h2.reg.projections[0].Seq; first != carried.Seq+1 {
+		t.Errorf("sequence restarted: first projection of the new run has seq %d, want %d", first, carried.Seq+1)
+	}
+}

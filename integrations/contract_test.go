@@ -391,6 +391,7 @@ func TestMailPlainAuth(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.cfg.SMTP
 	cfg.User, cfg.Password = "relay", "secret"
+	cfg.From = "Pathways <pathways@kommun.example>"
 	if err := integrations.NewMailer(cfg, time.Second).Mail(context.Background(), "k-auth",
 		integrations.Mail{To: "x@kommun.example", Subject: "s", Body: "b"}); err != nil {
 		t.Fatal(err)

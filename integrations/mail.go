@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strings"
@@ -173,7 +174,11 @@ func (s *Mailer) send(ctx context.Context, key string, m Mail) (err error) {
 			return smtpErr(err)
 		}
 	}
-	if err := c.Mail(s.from); err != nil {
+	envelope := s.from
+	if a, err := mail.ParseAddress(s.from); err == nil {
+		envelope = a.Address
+	}
+	if err := c.Mail(envelope); err != nil {
 		return smtpErr(err)
 	}
 	if err := c.Rcpt(m.To); err != nil {

@@ -5,6 +5,35 @@
 // social services (/social), an SMTP sink, and /admin to look at what
 // happened and to inject faults.
 //
+// Endpoints (all JSON):
+//
+//	GET  /education/courses?municipality=&form=&sun=&q=
+//	POST /education/enrolments                      {case_id, course_code, person{personal_number,...}, callback_url}
+//	GET  /education/enrolments/{id}
+//	POST /education/enrolments/{id}/withdraw        {reason}
+//	GET  /education/admin/enrolments?case_id=
+//	POST /education/admin/enrolments/{id}/complete  {status: completed|failed|dropped_out, grade}
+//	     → POST {enrolment_id, status, grade} to the enrolment's callback_url
+//	POST /employment/registrations/lookup           {personal_number} → {registered, programme, consent[]}
+//	PUT  /employment/admin/registrations            {personal_number, registered, programme, consent[]}
+//	POST /employment/plans | /employment/outcomes   (403 without consent)
+//	GET  /employment/admin/reports
+//	GET  /jobsearch/search?q=&occupation-group=&municipality=&offset=&limit=   (JobTech JobSearch)
+//	GET  /employers/needs?ssyk=&municipality=
+//	POST /employers/agreements                      {case_id, employer_id, kind, start_date, end_date}
+//	GET  /employers/agreements/{id}
+//	POST /employers/agreements/{id}/end             {reason}
+//	GET  /employers/admin/agreements
+//	POST /social/notices                            {case_id, personal_number, event, reason, outcome, at}
+//	GET  /social/admin/notices
+//	GET  /admin/requests?system=&path=&method=&idempotency_key=&since=
+//	GET  /admin/stats      counts per system, duplicate_side_effects (should stay 0)
+//	GET|PUT|DELETE /admin/faults   (see Faults)
+//	GET  /admin/mail       messages captured by the SMTP sink
+//	GET  /admin/callbacks  completion callback deliveries
+//	POST /admin/reset      clear the request log and counters
+//	GET  /admin/health
+//
 // Data are generated from a seed, so two runs with the same seed (on the same
 // day) serve the same courses, vacancies and employers. Side effects honour
 // Idempotency-Key: the same key answers with the first response and creates
@@ -529,6 +558,16 @@ func copyMap(m map[string]int) map[string]int {
 func (s *Sim) adminRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	recs := s.Requests(q.Get("system"), q.Get("path"), q.Get("method"))
+	if v := q.Get("since"); v != "" {
+		since, _ := strconv.ParseInt(v, 10, 64)
+		var f []RequestRecord
+		for _, x := range recs {
+			if x.Seq > since {
+				f = append(f, x)
+			}
+		}
+		recs = f
+	}
 	if k := q.Get("idempotency_key"); k != "" {
 		var f []RequestRecord
 		for _, x := range recs {

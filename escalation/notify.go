@@ -1,0 +1,111 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pathways-se/pathways/integrations"
+)
+
+// Notice tells the role that must act about an escalated case. It carries
+// the case ID, never personal data.
+type Notice struct {
+	Key      string // idempotency key: one notice per case, rule, level and sweep
+	CaseID   string
+	CentreID string
+	Rule     string
+	Level    int
+	Role     string
+	Reason   string
+}
+
+// Notifier reaches the people who must act.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) error
+}
+
+// Notifiers sends to every notifier and joins their errors.
+type Notifiers []Notifier
+
+func (ns Notifiers) Notify(ctx context.Context, n Notice) error {
+	var errs []error
+	for _, x := range ns {
+		if x != nil {
+			errs = append(errs, x.Notify(ctx, n))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Contacts finds the mailboxes of a role at a centre.
+type Contacts func(ctx context.Context, centreID, role string) ([]string, error)
+
+// Mail notifies by e-mail through the notification adapter.
+type Mail struct {
+	Mailer     integrations.Notifier
+	Contacts   Contacts
+	ConsoleURL string // public URL of the console, for the link; may be empty
+}
+
+// Subject and Body of an escalation mail: the case ID and the rule only.
+func (m Mail) message(n Notice) integrations.Mail {
+	subject := fmt.Sprintf("Case %s escalated to %s (level %d)", n.CaseID, strings.ReplaceAll(n.Role, "_", " "), n.Level)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Case %s has stalled and is escalated to you (%s, level %d of %d).\n\n", n.CaseID, n.Role, n.Level, TopLevel())
+	fmt.Fprintf(&b, "Rule: %s\nReason: %s\n\n", n.Rule, n.Reason)
+	b.WriteString("Act on the case or complete the escalation task; if it stays open past its deadline, the next sweep escalates it one level up.\n")
+	if m.ConsoleURL != "" {
+		fmt.Fprintf(&b, "\n%s/cases/%s\n", strings.TrimRight(m.ConsoleURL, "/"), n.CaseID)
+	}
+	return integrations.Mail{Subject: subject, Body: b.String()}
+}
+
+// Notify mails every mailbox of the role at the case's centre. No mailbox
+// configured is not an error: the task in the console remains.
+func (m Mail) Notify(ctx context.Context, n Notice) error {
+	if m.Mailer == nil || m.Contacts == nil {
+		return nil
+	}
+	to, err := m.Contacts(ctx, n.CentreID, n.Role)
+	if err != nil {
+		return err
+	}
+	msg := m.message(n)
+	var errs []error
+	for _, addr := range to {
+		msg.To = addr
+		errs = append(errs, m.Mailer.Mail(ctx, n.Key+":"+addr, msg))
+	}
+	return errors.Join(errs...)
+}
+
+// Inbox is the console's notification store; the console shows the entry
+// to staff with the role at the centre.
+type Inbox interface {
+	AddNotification(ctx context.Context, n ConsoleNotice) error
+}
+
+// ConsoleNotice is an in-console message.
+type ConsoleNotice struct {
+	Key      string `json:"key"`
+	CentreID string `json:"centre_id"`
+	Role     string `json:"role"`
+	CaseID   string `json:"case_id"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Link     string `json:"link"`
+}
+
+// Console posts notices to the console's inbox.
+type Console struct{ Inbox Inbox }
+
+func (c Console) Notify(ctx context.Context, n Notice) error {
+	if c.Inbox == nil {
+		return nil
+	}
+	return c.Inbox.AddNotification(ctx, ConsoleNotice{Key: n.Key, CentreID: n.CentreID, Role: n.Role, CaseID: n.CaseID,
+		Title: fmt.Sprintf("Case %s escalated to %s (level %d)", n.CaseID, n.Role, n.Level),
+		Body:  n.Rule + ": " + n.Reason, Link: "/cases/" + n.CaseID})
+}

@@ -27,9 +27,6 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	step.Status = pathway.StepRunning
 	step.StartedAt = now
 	step.PlannedEnd = now.Add(w.days(float64(step.DurationDays)))
-	if err := w.project(ctx, true, event("step_started", fmt.Sprintf("Step %s started: %s", step.ID, step.Title), "system")); err != nil {
-		return err
-	}
 
 	stepCtx, cancel := workflow.WithCancel(ctx)
 	stepCtx = workflow.WithChildOptions(stepCtx, workflow.ChildWorkflowOptions{
@@ -42,6 +39,14 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		MunicipalityCode: w.in.MunicipalityCode, NeedID: w.st.NeedID, TargetSSYK: w.st.TargetSSYK,
 		SecondsPerDay: w.in.SecondsPerDay,
 	})
+	// Project once the child exists, so staff never act on a step that is
+	// not there yet.
+	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err == nil {
+		if err := w.project(ctx, true, event("step_started", fmt.Sprintf("Step %s started: %s", step.ID, step.Title), "system")); err != nil {
+			cancel()
+			return err
+		}
+	}
 	hadOutcome := w.st.Outcome != nil
 	if err := workflow.Await(ctx, func() bool {
 		return fut.IsReady() || w.st.Close != nil || (!hadOutcome && w.st.Outcome != nil)

@@ -1,0 +1,142 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/simulators"
+	"github.com/pathways-se/pathways/steps"
+	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/worker"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// system is one isolated pathways deployment: its own database, task queue,
+// simulators and worker, on the shared dev server.
+type system struct {
+	pool  *pgxpool.Pool
+	tc    client.Client
+	sim   *simulators.Sim
+	cases *cases.Service
+}
+
+func newSystem(tb testing.TB, secondsPerDay float64) *system {
+	tb.Helper()
+	ctx := context.Background()
+	pool, _ := testenv.Database(tb)
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		tb.Fatal(err)
+	}
+	tc := testenv.TemporalClient(tb)
+	tq := testenv.TaskQueue(tb)
+
+	sim := simulators.New(1, zap.NewNop())
+	srv := httptest.NewServer(sim.Handler())
+	tb.Cleanup(srv.Close)
+	tb.Cleanup(sim.Close)
+	cfg, err := config.Load(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Systems.Education = srv.URL + "/education"
+	cfg.Systems.Employment = srv.URL + "/employment"
+	cfg.Systems.JobSearch = srv.URL + "/jobsearch"
+	cfg.Systems.Employers = srv.URL + "/employers"
+	cfg.Systems.SocialServices = srv.URL + "/social"
+	clients := integrations.NewClients(cfg)
+	deps := steps.Deps{Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
+		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool}}
+
+	reg := catalog.Registry()
+	w := sdkworker.New(tc, tq, sdkworker.Options{})
+	worker.RegisterPathway(w, reg, pool, deps)
+	worker.RegisterSteps(w, reg, deps)
+	if err := w.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(w.Stop)
+
+	progs, err := programmes.Load("../programmes/definitions", reg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &system{pool: pool, tc: tc, sim: sim,
+		cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs, SecondsPerDay: secondsPerDay}}
+}
+
+var personSeq atomic.Int64
+
+// personalNumber makes a valid, unique number for a person born in 1985.
+func personalNumber() string {
+	n := personSeq.Add(1)
+	nine := fmt.Sprintf("850412%03d", 100+n%900)
+	return "19850412-" + nine[6:] + string(identity.CheckDigit(nine))
+}
+
+func referral(pnr string) cases.Referral {
+	return cases.Referral{PersonalNumber: pnr, GivenName: "Test", FamilyName: "Person", District: "Angered",
+		Source: pathway.SourceSocialServices, Consent: true}
+}
+
+// update sends a staff action and fails the test on a refusal.
+func (s *system) update(tb testing.TB, caseID, name string, arg any) pathway.Status {
+	tb.Helper()
+	var st pathway.Status
+	if err := s.tryUpdate(caseID, "", name, arg, &st); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	return st
+}
+
+func (s *system) tryUpdate(caseID, workflowID, name string, arg, result any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if workflowID == "" {
+		workflowID = pathway.WorkflowID(caseID)
+	}
+	h, err := s.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, result)
+}
+
+// waitRow polls the read model until cond holds, as the console would.
+func (s *system) waitRow(tb testing.TB, caseID string, what string, cond func(store.PathwayRow) bool) store.PathwayRow {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		row, err := store.GetPathway(context.Background(), s.pool, caseID)
+		if err == nil && cond(row) {
+			return row
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("waiting for %s: last row %+v, err %v", what, row, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func openTask(kind string) func(store.PathwayRow) bool {
+	return func(r store.PathwayRow) bool { return r.OpenTasks > 0 && r.Phase == kind }
+}

@@ -164,17 +164,10 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	length := steps.Days(float64(in.DurationDays), in.SecondsPerDay)
 	actx := workflow.WithActivityOptions(ctx, steps.SideEffectOptions)
 
-	var ag integrations.Agreement
-	if err := workflow.ExecuteActivity(actx, act("Create"), CreateInput{
-		CaseID: in.CaseID, EmployerID: emp.ID, Kind: spec.Kind, StartDate: start, EndDate: start.Add(length),
-	}).Get(ctx, &ag); err != nil {
-		if temporal.IsCanceledError(err) {
-			return steps.Result{}, err
-		}
-		return steps.Result{Outcome: pathway.StepFailed, Reason: "agreement refused: " + steps.ErrorMessage(err)}, nil
-	}
-	details := map[string]string{"agreement_id": ag.ID, "employer_id": emp.ID, "kind": spec.Kind}
+	details := map[string]string{"employer_id": emp.ID, "kind": spec.Kind}
 
+	// The handlers exist from the start, so staff's word is never lost while
+	// the agreement is being made.
 	assessed := workflow.NewBufferedChannel(ctx, 1)
 	var got *Assessment
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAssess,
@@ -200,6 +193,17 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, c CheckIn) error { return ValidateCheckIn(c) }}); err != nil {
 		return steps.Result{}, err
 	}
+
+	var ag integrations.Agreement
+	if err := workflow.ExecuteActivity(actx, act("Create"), CreateInput{
+		CaseID: in.CaseID, EmployerID: emp.ID, Kind: spec.Kind, StartDate: start, EndDate: start.Add(length),
+	}).Get(ctx, &ag); err != nil {
+		if temporal.IsCanceledError(err) {
+			return steps.Result{}, err
+		}
+		return steps.Result{Outcome: pathway.StepFailed, Reason: "agreement refused: " + steps.ErrorMessage(err)}, nil
+	}
+	details["agreement_id"] = ag.ID
 
 	timerCtx, stopTimers := workflow.WithCancel(ctx)
 	defer stopTimers()

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
 )
@@ -25,6 +26,10 @@ type Server struct {
 	Temporal client.Client
 	Cases    *cases.Service
 	Log      *zap.Logger
+	// Auth signs staff in; nil builds one from Config on first Handler call.
+	Auth *auth.Manager
+	// UpdateTimeout bounds a staff action waiting for the worker (default 20 s).
+	UpdateTimeout time.Duration
 }
 
 // Handler builds the router.
@@ -33,14 +38,31 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.RequestID, s.requestLog, middleware.Recoverer)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
+	if s.Auth == nil {
+		m, err := auth.New(s.Config, s.Pool, s.Log)
+		if err != nil {
+			s.Log.Error("auth is not configured: every request but the health checks is refused", zap.Error(err))
+			r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+				writeProblem(w, http.StatusServiceUnavailable, Problem{Code: "auth_unconfigured", Message: err.Error()})
+			})
+			return r
+		}
+		s.Auth = m
+	}
+	r.Get("/api/openapi.json", s.openapi)
+	mountPublic(s, r)
 	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.requireAPISession)
 		for _, mount := range routes {
 			mount(s, r)
 		}
 	})
-	for _, mount := range pages {
-		mount(s, r)
-	}
+	r.Group(func(r chi.Router) {
+		r.Use(s.requirePageSession)
+		for _, mount := range pages {
+			mount(s, r)
+		}
+	})
 	return r
 }
 

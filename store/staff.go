@@ -120,18 +120,6 @@ func (v Viewer) condition(add func(cond string, val any)) {
 	add(`(p.assignee = $? OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`, v.StaffID)
 }
 
-// CanSee reports whether the viewer may see one pathway.
-func (v Viewer) CanSee(ctx context.Context, db Querier, caseID string) (bool, error) {
-	var ok bool
-	err := db.QueryRow(ctx, `SELECT ($2 OR p.centre_id = $3) AND
-			(p.assignee = $4 OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))
-		FROM pathways p WHERE p.case_id = $1`, caseID, v.AllCentres, v.CentreID, v.StaffID).Scan(&ok)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, ErrNotFound
-	}
-	return ok, err
-}
-
 // ListVisiblePathways is ListPathways restricted to what the viewer may see.
 // f.CentreIDs narrows further (a filter), never widens.
 func ListVisiblePathways(ctx context.Context, pool *pgxpool.Pool, v Viewer, f PathwayFilter) (Page[PathwayRow], error) {
@@ -266,4 +254,14 @@ func ActivePathwayFor(ctx context.Context, db Querier, personalNumber string) (s
 		return "", ErrNotFound
 	}
 	return caseID, err
+}
+
+// IsProtected reports whether a participant has a protected identity.
+func IsProtected(ctx context.Context, db Querier, participantID string) (bool, error) {
+	var p bool
+	err := db.QueryRow(ctx, `SELECT protected_identity FROM participants WHERE id = $1::uuid`, participantID).Scan(&p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	return p, err
 }

@@ -1,0 +1,422 @@
+package api
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/auth"
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/steps/manual"
+	"github.com/pathways-se/pathways/store"
+)
+
+//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/tasks.html templates/employers.html templates/outcomes.html
+var consoleTemplates embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+func staticFS() fs.FS {
+	sub, _ := fs.Sub(staticFiles, "static")
+	return sub
+}
+
+var consolePages = map[string]*template.Template{}
+
+func init() {
+	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes"} {
+		consolePages[name] = template.Must(template.New(name).ParseFS(consoleTemplates, "templates/layout.html", "templates/"+name+".html"))
+	}
+	pages = append(pages, mountConsole)
+}
+
+func mountConsole(s *Server, r chi.Router) {
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/caseload", http.StatusSeeOther) })
+	r.Get("/caseload", s.pageCaseload)
+	r.Get("/pathways/new", s.pageStart)
+	r.Post("/pathways/new", s.pageStartSubmit)
+	r.Get("/pathways/{case}", s.pagePathway)
+	r.Post("/pathways/{case}/actions/{action}", s.pageAction)
+	r.Post("/pathways/{case}/steps/{step}/confirm", s.pageConfirm)
+	r.Get("/tasks", s.pageTasks)
+	r.Get("/employers", s.pageEmployers)
+	r.Get("/outcomes", s.pageOutcomes)
+}
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	Me    *auth.Principal
+	CSRF  string
+	Flash string
+	Data  any
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
+	v := view{Title: title, Data: data, Flash: r.URL.Query().Get("flash")}
+	if p := principal(r); p != nil {
+		v.Me, v.CSRF = p, s.Auth.CSRFToken(p.Session)
+	}
+	var b strings.Builder
+	if err := consolePages[page].ExecuteTemplate(&b, "layout", v); err != nil {
+		s.Log.Error("render", zap.String("page", page), zap.Error(err))
+		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.Auth.Load(r); ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostFormValue("next")
+	}
+	s.render(w, r, status, "login", "Sign in", map[string]any{"Error": msg, "Next": next, "DevAccounts": s.Auth.DevAccounts, "OIDC": s.Auth.OIDCEnabled()})
+}
+
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	http.Error(w, msg, status)
+}
+
+type option struct{ V, L string }
+
+func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	q := r.URL.Query()
+	data := map[string]any{
+		"Phases":   []string{pathway.PhaseReferral, pathway.PhaseMapping, pathway.PhasePlanning, pathway.PhaseSteps, pathway.PhaseOutcome, pathway.PhaseFollowUp, pathway.PhaseClosed},
+		"Tracks":   []string{pathway.TrackYouth, pathway.TrackAdult},
+		"Statuses": []string{"active", "closed"},
+		"Sorts": []option{{"-started_at", "Started (newest)"}, {"started_at", "Started (oldest)"}, {"last_progress_at", "Last progress (oldest)"},
+			{"days_left", "Days left (fewest)"}, {"time_limit_at", "Time limit (soonest)"}, {"phase", "Phase"}, {"centre_id", "Centre"}, {"case_id", "Case"}},
+		"Q": map[string]string{"centre": q.Get("centre"), "phase": q.Get("phase"), "track": q.Get("track"), "status": q.Get("status"),
+			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort")},
+		"Page": store.Page[store.PathwayRow]{},
+	}
+	centres, _ := store.ListCentres(r.Context(), s.Pool)
+	var visible []store.Centre
+	for _, c := range centres {
+		if p.CanSeeCentre(c.ID) {
+			visible = append(visible, c)
+		}
+	}
+	data["Centres"] = visible
+	f, prob := caseloadFilter(q)
+	status := http.StatusOK
+	switch {
+	case prob != nil:
+		data["Error"], status = prob.Field+": "+prob.Message, http.StatusBadRequest
+	case len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0]):
+		data["Error"], status = "You can see your own centre's pathways only.", http.StatusForbidden
+	default:
+		page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+		if err != nil {
+			s.Log.Error("caseload", zap.Error(err))
+			data["Error"], status = "The caseload could not be read.", http.StatusInternalServerError
+		}
+		data["Page"] = page
+		data["From"] = page.Offset + 1
+		link := func(off int) string {
+			qq := url.Values{}
+			for k, v := range q {
+				qq[k] = v
+			}
+			qq.Set("offset", strconv.Itoa(off))
+			return "/caseload?" + qq.Encode()
+		}
+		if page.Offset > 0 {
+			data["Prev"] = link(max(0, page.Offset-page.Limit))
+		}
+		if page.Offset+len(page.Items) < page.Total {
+			data["Next"] = link(page.Offset + page.Limit)
+		}
+	}
+	s.render(w, r, status, "caseload", "Caseload", data)
+}
+
+// --- start ---
+
+type input struct{ ID, Label, Type, Value, Hint, Err string }
+
+func (s *Server) startData(ctx context.Context, ref cases.Referral, errs map[string]string, msg string) map[string]any {
+	in := func(id, label, typ, val, hint string) input {
+		return input{ID: id, Label: label, Type: typ, Value: val, Hint: hint, Err: errs[id]}
+	}
+	centres, _ := store.ListCentres(ctx, s.Pool)
+	var progs []pathway.Programme
+	if s.Cases != nil && s.Cases.Programmes != nil {
+		progs = s.Cases.Programmes.All()
+	}
+	return map[string]any{
+		"Inputs": []input{
+			in("personal_number", "Personal identity number", "text", ref.PersonalNumber, "YYYYMMDD-NNNN"),
+			in("given_name", "Given name", "text", ref.GivenName, ""),
+			in("family_name", "Family name", "text", ref.FamilyName, ""),
+			in("email", "E-mail (optional)", "email", ref.Email, ""),
+			in("phone", "Phone (optional)", "text", ref.Phone, ""),
+			in("district", "District", "text", ref.District, "e.g. Hisingen"),
+			in("assignee", "Assignee, staff ID (optional)", "text", ref.Assignee, ""),
+		},
+		"Errs": errs, "Error": msg, "Source": ref.Source, "CentreID": ref.CentreID, "Programme": ref.Programme,
+		"Consent": ref.Consent, "Protected": ref.ProtectedIdentity, "Centres": centres, "Programmes": progs,
+	}
+}
+
+func (s *Server) pageStart(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "start", "Start a pathway", s.startData(r.Context(), cases.Referral{Source: pathway.SourceSocialServices}, map[string]string{}, ""))
+}
+
+func (s *Server) pageStartSubmit(w http.ResponseWriter, r *http.Request) {
+	f := r.PostFormValue
+	ref := cases.Referral{PersonalNumber: strings.TrimSpace(f("personal_number")), GivenName: f("given_name"), FamilyName: f("family_name"),
+		Email: strings.TrimSpace(f("email")), Phone: strings.TrimSpace(f("phone")), District: strings.TrimSpace(f("district")),
+		CentreID: f("centre_id"), Programme: f("programme"), Source: f("source"), Consent: f("consent") == "true",
+		ProtectedIdentity: f("protected_identity") == "true", Assignee: strings.TrimSpace(f("assignee"))}
+	started, status, prob := s.startPathway(r, StartRequest{Referral: ref})
+	if prob != nil {
+		errs := map[string]string{}
+		for _, fp := range prob.Fields {
+			if errs[fp.Field] == "" {
+				errs[fp.Field] = fp.Message
+			} else {
+				errs[fp.Field] += "; " + fp.Message
+			}
+		}
+		if len(prob.Fields) == 0 && prob.Field != "" {
+			errs[prob.Field] = prob.Message
+		}
+		msg := "Please correct the fields marked below. Nothing was saved."
+		if len(errs) == 0 {
+			msg = prob.Message
+		}
+		s.render(w, r, status, "start", "Start a pathway", s.startData(r.Context(), ref, errs, msg))
+		return
+	}
+	http.Redirect(w, r, "/pathways/"+started.CaseID+"?flash="+url.QueryEscape("Pathway started at "+started.CentreID+"."), http.StatusSeeOther)
+}
+
+// --- the participant page ---
+
+func (s *Server) pagePathway(w http.ResponseWriter, r *http.Request) {
+	s.showPathway(w, r, chi.URLParam(r, "case"), http.StatusOK, nil, "")
+}
+
+func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID string, status int, errs map[string]string, actionErr string) {
+	row, code, prob := s.check(r, caseID)
+	if prob != nil {
+		s.pageError(w, r, code, prob.Message)
+		return
+	}
+	p := principal(r)
+	live := s.liveStatus(r.Context(), caseID)
+	phase := row.Phase
+	if live != nil {
+		phase = live.Phase
+	}
+	data := map[string]any{"Row": row, "Live": live, "Phase": phase, "TemporalURL": s.temporalURL(caseID), "Errs": errs,
+		"ActionError": actionErr, "ClosureReasons": pathway.ClosureReasons}
+	if errs == nil {
+		data["Errs"] = map[string]string{}
+	}
+	if p.Can(auth.ActReadPersonal) {
+		pv, err := s.readParticipant(r, row, "console")
+		if err != nil {
+			s.Log.Error("read participant", zap.Error(err))
+			s.pageError(w, r, http.StatusInternalServerError, "the participant could not be read")
+			return
+		}
+		data["Person"], data["Consents"] = pv.Participant, pv.Consents
+	}
+	tl, err := store.Timeline(r.Context(), s.Pool, caseID)
+	if err != nil {
+		s.Log.Error("timeline", zap.Error(err))
+	}
+	data["Timeline"] = tl
+	tasks, _ := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})
+	data["Tasks"] = tasks.Items
+	data["Needs"], _ = store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
+	data["Centres"], _ = store.ListCentres(r.Context(), s.Pool)
+	if s.Cases != nil && s.Cases.Programmes != nil {
+		if prog, ok := s.Cases.Programmes.Get(row.Programme); ok {
+			data["DefaultSteps"] = prog.Steps
+		}
+	}
+	s.render(w, r, status, "pathway", "Pathway "+caseID, data)
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// formMessage builds an action's message from the posted form.
+func (s *Server) formMessage(r *http.Request, name, caseID string) (any, error) {
+	f := r.PostFormValue
+	switch name {
+	case auth.ActFirstContact:
+		return &pathway.FirstContact{Channel: f("channel")}, nil
+	case auth.ActMapping:
+		return &pathway.Mapping{Abilities: splitList(f("abilities")), EducationLevel: strings.TrimSpace(f("education_level")),
+			Language: strings.TrimSpace(f("language")), WorkHistory: f("work_history"), Goals: f("goals"), Obstacles: splitList(f("obstacles"))}, nil
+	case auth.ActPlan:
+		plan := &pathway.Plan{TargetSSYK: strings.TrimSpace(f("target_ssyk")), RecruitmentNeedID: f("recruitment_need_id")}
+		row, err := store.GetPathway(r.Context(), s.Pool, caseID)
+		if err != nil {
+			return nil, err
+		}
+		chosen := map[string]bool{}
+		for _, id := range r.PostForm["step"] {
+			chosen[id] = true
+		}
+		if prog, ok := s.Cases.Programmes.Get(row.Programme); ok {
+			for _, st := range prog.Steps {
+				if chosen[st.ID] {
+					plan.Steps = append(plan.Steps, st)
+				}
+			}
+		}
+		if len(plan.Steps) == 0 {
+			return nil, errors.New("choose at least one step")
+		}
+		return plan, nil
+	case auth.ActOutcome:
+		return &outcomeBody{Kind: f("kind"), StartDate: f("start_date"), Employer: f("employer"), SSYK: strings.TrimSpace(f("ssyk"))}, nil
+	case auth.ActFollowUp:
+		day, err := strconv.Atoi(f("day"))
+		if err != nil {
+			return nil, errors.New("day must be a number")
+		}
+		return &pathway.FollowUp{Day: day, StillThere: f("still_there") == "true", Note: f("note")}, nil
+	case auth.ActPause:
+		return &pathway.Pause{Reason: f("reason")}, nil
+	case auth.ActResume:
+		return &pathway.Actor{}, nil
+	case auth.ActTransfer:
+		return &pathway.Transfer{ToCentre: f("to_centre"), Reason: f("reason")}, nil
+	case auth.ActClose:
+		return &pathway.Close{Reason: f("reason"), Note: f("note")}, nil
+	case auth.ActCompleteTask:
+		return &pathway.CompleteTask{TaskKey: f("task_key")}, nil
+	}
+	return nil, fmt.Errorf("no action %q", name)
+}
+
+func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
+	caseID, name := chi.URLParam(r, "case"), chi.URLParam(r, "action")
+	a, ok := Actions[name]
+	if !ok {
+		s.pageError(w, r, http.StatusNotFound, "no such action")
+		return
+	}
+	msg, err := s.formMessage(r, name, caseID)
+	if err != nil {
+		s.showPathway(w, r, caseID, http.StatusUnprocessableEntity, map[string]string{name: err.Error()}, "")
+		return
+	}
+	_, status, prob := s.runAction(r, caseID, a, msg)
+	if prob != nil {
+		if status == http.StatusForbidden || status == http.StatusNotFound {
+			s.pageError(w, r, status, prob.Message)
+			return
+		}
+		if status == http.StatusServiceUnavailable {
+			s.showPathway(w, r, caseID, status, nil, prob.Message)
+			return
+		}
+		s.showPathway(w, r, caseID, status, map[string]string{name: prob.Message}, "")
+		return
+	}
+	s.waitProjection(r, caseID)
+	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Recorded: "+name+"."), http.StatusSeeOther)
+}
+
+// waitProjection gives the workflow's projection a moment to land, so the
+// page after an action shows the new timeline line.
+func (s *Server) waitProjection(r *http.Request, caseID string) {
+	var before int
+	_ = s.Pool.QueryRow(r.Context(), `SELECT count(*) FROM timeline WHERE case_id = $1`, caseID).Scan(&before)
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		var pending bool
+		// The Update has completed; its projection writes within moments.
+		if err := s.Pool.QueryRow(r.Context(), `SELECT count(*) = $2 FROM timeline WHERE case_id = $1`, caseID, before).Scan(&pending); err != nil || !pending {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
+	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
+	c := manual.Confirm{Outcome: r.PostFormValue("outcome"), Reason: r.PostFormValue("reason")}
+	_, status, prob := s.confirmStep(r, caseID, step, c)
+	if prob != nil {
+		s.showPathway(w, r, caseID, status, nil, "Step "+step+": "+prob.Message)
+		return
+	}
+	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Step "+step+" confirmed."), http.StatusSeeOther)
+}
+
+func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	scope := r.URL.Query().Get("scope")
+	if scope == "" {
+		scope = "role"
+	}
+	f := store.TaskFilter{Limit: 200}
+	role := ""
+	if len(p.Roles) > 0 {
+		role = p.Roles[0]
+	}
+	switch scope {
+	case "mine":
+		f.Assignee = p.ID
+	case "role":
+		f.Role = role
+	}
+	if !p.SeesAllCentres() {
+		f.CentreIDs = []string{p.CentreID}
+	}
+	page, err := store.ListTasks(r.Context(), s.Pool, f)
+	if err != nil {
+		s.Log.Error("tasks", zap.Error(err))
+	}
+	s.render(w, r, http.StatusOK, "tasks", "Tasks", map[string]any{"Scope": scope, "Role": role, "Page": page})
+}
+
+func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {
+	es, _ := store.ListEmployers(r.Context(), s.Pool)
+	ns, _ := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{})
+	s.render(w, r, http.StatusOK, "employers", "Employers", map[string]any{"Employers": es, "Needs": ns})
+}

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The OpenAPI 3 document is built from this table, so every endpoint the
+// API mounts is described in one place next to its handler names.
+type apiOp struct {
+	method, path, summary, body, response string
+	params                                []string // query parameters
+	errors                                []int
+}
+
+var apiOps = []apiOp{
+	{method: "get", path: "/me", summary: "The signed-in staff member, their roles and permitted actions", response: "Me"},
+	{method: "get", path: "/centres", summary: "All centres", response: "CentreList"},
+	{method: "get", path: "/staff", summary: "Staff of the caller's centre (all centres for administrators and unit managers)", params: []string{"centre"}, response: "StaffList"},
+	{method: "get", path: "/pathways", summary: "The caseload: a filtered, sorted page of visible pathways",
+		params: []string{"centre", "phase", "track", "status", "assignee", "overdue", "stalled", "sort", "limit", "offset"}, response: "PathwayPage", errors: []int{400, 403}},
+	{method: "post", path: "/pathways", summary: "Start a pathway from a referral", body: "StartRequest", response: "Started", errors: []int{400, 403, 409, 422, 503}},
+	{method: "get", path: "/pathways/{case}", summary: "One pathway: the read model and the workflow's live status", response: "PathwayView", errors: []int{403, 404}},
+	{method: "get", path: "/pathways/{case}/timeline", summary: "The pathway's timeline, oldest first", response: "Timeline", errors: []int{403, 404}},
+	{method: "get", path: "/pathways/{case}/participant", summary: "The participant's personal data (every read is audited)", response: "Participant", errors: []int{403, 404}},
+	{method: "get", path: "/pathways/{case}/tasks", summary: "The pathway's tasks", params: []string{"status"}, response: "TaskPage", errors: []int{403, 404}},
+	{method: "post", path: "/pathways/{case}/first-contact", summary: "Record the first contact (Update record-first-contact)", body: "FirstContact", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/mapping", summary: "Record the mapping (Update record-mapping)", body: "Mapping", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/plan", summary: "Approve or revise the action plan (Update approve-plan)", body: "Plan", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/outcome", summary: "Record where the participant went (Update record-outcome)", body: "Outcome", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/follow-up", summary: "Answer a follow-up (Update answer-follow-up)", body: "FollowUp", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/pause", summary: "Pause the pathway (Update pause)", body: "Pause", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/resume", summary: "Resume a paused pathway (Update resume)", body: "Empty", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/transfer", summary: "Transfer to another centre (Update transfer)", body: "Transfer", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/close", summary: "Close with a coded reason (Update close)", body: "Close", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/complete-task", summary: "Mark a human task done (Update complete-task)", body: "CompleteTask", response: "ActionResult", errors: actionErrors},
+	{method: "post", path: "/pathways/{case}/steps/{step}/confirm", summary: "Confirm a running manual step (Update confirm-step on the step's workflow)", body: "ConfirmStep", response: "ActionResult", errors: actionErrors},
+	{method: "get", path: "/tasks", summary: "Task inbox: mine, my role's, or all visible", params: []string{"scope", "centre", "role", "assignee", "status", "limit", "offset"}, response: "TaskPage", errors: []int{400, 403}},
+	{method: "get", path: "/employers", summary: "Employers and their count of open recruitment needs", response: "EmployerList"},
+	{method: "get", path: "/recruitment-needs", summary: "Recruitment needs", params: []string{"ssyk", "employer", "centre", "status"}, response: "NeedList"},
+	{method: "post", path: "/recruitment-needs", summary: "Register a recruitment need (job brokers, team leads, administrators)", body: "NeedRequest", response: "Need", errors: []int{400, 403, 422}},
+	{method: "get", path: "/outcomes", summary: "Outcomes by centre and age group: ended, to work or studies, active", response: "Outcomes"},
+	{method: "get", path: "/audit", summary: "Audit log review (team leads, unit managers, administrators)", params: []string{"case", "staff", "limit"}, response: "AuditList", errors: []int{403, 404}},
+}
+
+var actionErrors = []int{400, 403, 404, 409, 422, 503}
+
+var errorText = map[int]string{
+	400: "Malformed request (code bad_request or invalid, with field)",
+	401: "Not signed in (code unauthenticated)",
+	403: "The role or centre does not allow this (code forbidden)",
+	404: "No such pathway, or one the caller may not know of (code not_found)",
+	409: "Duplicate active pathway, or the workflow has ended",
+	422: "Refused: field errors, or the workflow validator's message (code invalid or refused)",
+	503: "No pathway worker answered in time (code worker_unavailable); nothing was recorded",
+}
+
+func obj(props map[string]any, required ...string) map[string]any {
+	m := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
+var (
+	str   = map[string]any{"type": "string"}
+	num   = map[string]any{"type": "integer"}
+	boo   = map[string]any{"type": "boolean"}
+	date  = map[string]any{"type": "string", "format": "date"}
+	ts    = map[string]any{"type": "string", "format": "date-time"}
+	strs  = map[string]any{"type": "array", "items": str}
+	anyOb = map[string]any{"type": "object", "additionalProperties": true}
+)
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+func arr(name string) map[string]any { return map[string]any{"type": "array", "items": ref(name)} }
+func items(name string) map[string]any {
+	return obj(map[string]any{"items": arr(name), "total": num, "limit": num, "offset": num})
+}
+
+var schemas = map[string]any{
+	"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str,
+		"fields": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "code": str, "message": str})}}, "code", "message")}),
+	"Me":         obj(map[string]any{"staff": ref("Staff"), "all_centres": boo, "can": strs}),
+	"Staff":      obj(map[string]any{"id": str, "name": str, "email": str, "centre_id": str, "roles": strs, "active": boo}),
+	"StaffList":  obj(map[string]any{"items": arr("Staff")}),
+	"Centre":     obj(map[string]any{"id": str, "name": str, "municipality": str, "municipality_code": str, "districts": strs, "min_age": num, "max_age": num}),
+	"CentreList": obj(map[string]any{"items": arr("Centre")}),
+	"Pathway": obj(map[string]any{"case_id": str, "participant_id": str, "centre_id": str, "workflow_id": str, "programme": str, "programme_version": num,
+		"track": str, "activity_duty": boo, "status": str, "phase": str, "current_step": str, "referral_source": str, "referred_at": ts, "started_at": ts,
+		"first_contact_due": ts, "mapping_due": ts, "time_limit_at": ts, "days_left": num, "paused": boo, "last_progress_at": ts, "closed_at": ts,
+		"closure_reason": str, "outcome": anyOb, "assignee": str, "open_tasks": num}),
+	"PathwayPage": items("Pathway"),
+	"PathwayView": obj(map[string]any{"pathway": ref("Pathway"), "live": ref("Status"), "temporal_ui": str}),
+	"Status": obj(map[string]any{"case_id": str, "centre_id": str, "programme": str, "phase": str, "current_step": str, "days_left": num, "paused": boo,
+		"mapping_overdue": boo, "open_tasks": map[string]any{"type": "array", "items": anyOb}, "steps": map[string]any{"type": "array", "items": anyOb},
+		"target_ssyk": str, "closure_reason": str, "deadlines": anyOb}),
+	"StartRequest": obj(map[string]any{"personal_number": str, "given_name": str, "family_name": str, "email": str, "phone": str, "district": str,
+		"centre_id": str, "programme": str, "source": map[string]any{"type": "string", "enum": []string{"social_services", "employment_service"}},
+		"referred_at": ts, "consent": boo, "protected_identity": boo, "assignee": str, "consent_scope": strs},
+		"personal_number", "given_name", "family_name", "district", "source", "consent"),
+	"Started":  obj(map[string]any{"case_id": str, "workflow_id": str, "centre_id": str, "programme": str, "track": str}),
+	"Timeline": obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"seq": num, "at": ts, "kind": str, "summary": str, "actor": str, "data": anyOb})}}),
+	"Participant": obj(map[string]any{"id": str, "personal_number": str, "given_name": str, "family_name": str, "email": str, "phone": str, "district": str,
+		"birth_date": ts, "protected_identity": boo, "consents": map[string]any{"type": "array", "items": obj(map[string]any{"scope": strs, "registered_at": ts, "registered_by": str})}}),
+	"Task":         obj(map[string]any{"id": num, "key": str, "case_id": str, "centre_id": str, "kind": str, "title": str, "role": str, "assignee": str, "due_at": ts, "status": str}),
+	"TaskPage":     items("Task"),
+	"Empty":        obj(map[string]any{}),
+	"FirstContact": obj(map[string]any{"channel": map[string]any{"type": "string", "enum": []string{"meeting", "phone", "video"}}}),
+	"Mapping": obj(map[string]any{"abilities": strs, "education_level": str, "language": str, "work_history": str, "goals": str, "obstacles": strs},
+		"abilities", "education_level", "language", "goals"),
+	"StepSpec": obj(map[string]any{"id": str, "type": str, "title": str, "duration_days": num, "params": map[string]any{"type": "object", "additionalProperties": str}}),
+	"Plan":     obj(map[string]any{"target_ssyk": str, "recruitment_need_id": str, "steps": arr("StepSpec")}, "target_ssyk"),
+	"Outcome": obj(map[string]any{"kind": map[string]any{"type": "string", "enum": []string{"work", "subsidised_work", "studies"}}, "start_date": date,
+		"employer": str, "ssyk": str}, "kind", "start_date"),
+	"FollowUp":     obj(map[string]any{"day": num, "still_there": boo, "note": str}, "day", "still_there"),
+	"Pause":        obj(map[string]any{"reason": map[string]any{"type": "string", "enum": []string{"sick", "parental_leave", "other"}}}, "reason"),
+	"Transfer":     obj(map[string]any{"to_centre": str, "reason": str}, "to_centre"),
+	"Close":        obj(map[string]any{"reason": map[string]any{"type": "string", "enum": []string{"work", "subsidised_work", "studies", "moved", "sick", "parental_leave", "declined", "other"}}, "note": str}, "reason"),
+	"CompleteTask": obj(map[string]any{"task_key": str}, "task_key"),
+	"ConfirmStep":  obj(map[string]any{"outcome": map[string]any{"type": "string", "enum": []string{"completed", "dropped_out", "failed"}}, "reason": str}, "outcome"),
+	"ActionResult": obj(map[string]any{"case_id": str, "action": str, "status": ref("Status"), "result": anyOb}),
+	"Employer":     obj(map[string]any{"id": str, "name": str, "org_number": str, "municipality_code": str, "contact_role": str, "open_needs": num}),
+	"EmployerList": obj(map[string]any{"items": arr("Employer")}),
+	"Need": obj(map[string]any{"id": str, "employer_id": str, "employer_name": str, "centre_id": str, "ssyk": str, "title": str, "positions": num,
+		"start_date": ts, "required_training": str, "contact_role": str, "status": str}),
+	"NeedList":    obj(map[string]any{"items": arr("Need")}),
+	"NeedRequest": obj(map[string]any{"id": str, "employer_id": str, "centre_id": str, "ssyk": str, "title": str, "positions": num, "start_date": date, "required_training": str, "contact_role": str}, "employer_id", "ssyk", "title", "positions", "start_date"),
+	"Outcomes":    obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"centre_id": str, "age_group": str, "ended": num, "to_work_or_studies": num, "active": num, "share_percent": num})}}),
+	"AuditList": obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"id": num, "at": ts, "staff_id": str, "action": str,
+		"case_id": str, "participant_id": str, "detail": anyOb, "request_id": str})}}),
+}
+
+// OpenAPI builds the document.
+func OpenAPI() map[string]any {
+	paths := map[string]any{}
+	errResp := func(code int) map[string]any {
+		return map[string]any{"description": errorText[code], "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+	}
+	for _, op := range apiOps {
+		o := map[string]any{"summary": op.summary, "operationId": op.method + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_").Replace(op.path)}
+		var params []any
+		for _, seg := range strings.Split(op.path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str})
+			}
+		}
+		for _, q := range op.params {
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if op.body != "" {
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
+		}
+		ok := "200"
+		if op.method == "post" && (op.path == "/pathways" || op.path == "/recruitment-needs") {
+			ok = "201"
+		}
+		resp := map[string]any{ok: map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}},
+			"401": errResp(401)}
+		codes := append([]int{}, op.errors...)
+		sort.Ints(codes)
+		for _, c := range codes {
+			resp[itoa(c)] = errResp(c)
+		}
+		o["responses"] = resp
+		p, _ := paths["/api/v1"+op.path].(map[string]any)
+		if p == nil {
+			p = map[string]any{}
+			paths["/api/v1"+op.path] = p
+		}
+		p[op.method] = o
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "Pathways API", "version": "1",
+			"description": "Labour-market programme pathways. Sign in at /login (session cookie). Staff actions are Temporal Updates: a validator's refusal is 422 with its message; 503 worker_unavailable when no worker answers. Errors are {\"error\":{\"code\",\"message\",\"field\",\"fields\"}}."},
+		"components": map[string]any{
+			"schemas":         schemas,
+			"securitySchemes": map[string]any{"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "pathways_session"}},
+		},
+		"security": []any{map[string]any{"session": []any{}}},
+		"paths":    paths,
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+var openapiDoc = sync.OnceValue(OpenAPI)
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, openapiDoc())
+}

@@ -1,0 +1,547 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/auth"
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/store"
+)
+
+func init() { routes = append(routes, mountPathwayAPI) }
+
+func mountPathwayAPI(s *Server, r chi.Router) {
+	r.Get("/me", s.apiMe)
+	r.Get("/centres", s.apiCentres)
+	r.Get("/staff", s.apiStaff)
+	r.Get("/pathways", s.apiListPathways)
+	r.Post("/pathways", s.apiStartPathway)
+	r.Get("/pathways/{case}", s.apiGetPathway)
+	r.Get("/pathways/{case}/timeline", s.apiTimeline)
+	r.Get("/pathways/{case}/participant", s.apiParticipant)
+	r.Get("/pathways/{case}/tasks", s.apiCaseTasks)
+	r.Post("/pathways/{case}/steps/{step}/confirm", s.apiConfirmStep)
+	r.Post("/pathways/{case}/{action}", s.apiAction)
+	r.Get("/tasks", s.apiTasks)
+	r.Get("/employers", s.apiEmployers)
+	r.Get("/recruitment-needs", s.apiNeeds)
+	r.Post("/recruitment-needs", s.apiCreateNeed)
+	r.Get("/audit", s.apiAudit)
+	r.Get("/outcomes", s.apiOutcomes)
+}
+
+func principal(r *http.Request) *auth.Principal { return auth.From(r.Context()) }
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.Log.Error(what, zap.Error(err))
+	writeProblem(w, http.StatusInternalServerError, Problem{Code: "internal", Message: what + " failed"})
+}
+
+func badRequest(w http.ResponseWriter, field, msg string) {
+	writeProblem(w, http.StatusBadRequest, Problem{Code: "bad_request", Message: msg, Field: field})
+}
+
+func forbidden(w http.ResponseWriter, msg string) {
+	writeProblem(w, http.StatusForbidden, Problem{Code: "forbidden", Message: msg})
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	var can []string
+	for a := range auth.Permissions {
+		if p.Can(a) {
+			can = append(can, a)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"staff": p.Staff, "all_centres": p.SeesAllCentres(), "can": can})
+}
+
+func (s *Server) apiCentres(w http.ResponseWriter, r *http.Request) {
+	cs, err := store.ListCentres(r.Context(), s.Pool)
+	if err != nil {
+		s.internal(w, r, "list centres", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": cs})
+}
+
+func (s *Server) apiStaff(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	var centres []string
+	if !p.SeesAllCentres() {
+		centres = []string{p.CentreID}
+	} else if c := r.URL.Query().Get("centre"); c != "" {
+		centres = []string{c}
+	}
+	st, err := store.ListStaff(r.Context(), s.Pool, centres)
+	if err != nil {
+		s.internal(w, r, "list staff", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": st})
+}
+
+// caseloadFilter reads the list query parameters; a bad value is a field error.
+func caseloadFilter(q map[string][]string) (store.PathwayFilter, *Problem) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	f := store.PathwayFilter{Status: get("status"), Phase: get("phase"), Track: get("track"), Assignee: get("assignee"), Sort: get("sort")}
+	if c := get("centre"); c != "" {
+		f.CentreIDs = []string{c}
+	}
+	num := func(k string, def, max int) (int, *Problem) {
+		v := get(k)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > max {
+			return 0, &Problem{Code: "invalid", Field: k, Message: fmt.Sprintf("%s must be a whole number from 0 to %d", k, max)}
+		}
+		return n, nil
+	}
+	var p *Problem
+	if f.Limit, p = num("limit", 50, 500); p != nil {
+		return f, p
+	}
+	if f.Offset, p = num("offset", 0, 10_000_000); p != nil {
+		return f, p
+	}
+	if f.StalledDays, p = num("stalled", 0, 3650); p != nil {
+		return f, p
+	}
+	switch get("overdue") {
+	case "", "false", "0":
+	case "true", "1", "on":
+		f.Overdue = true
+	default:
+		return f, &Problem{Code: "invalid", Field: "overdue", Message: "overdue must be true or false"}
+	}
+	if f.Status != "" && f.Status != "active" && f.Status != "closed" {
+		return f, &Problem{Code: "invalid", Field: "status", Message: "status must be active or closed"}
+	}
+	if f.Sort != "" {
+		ok := false
+		for _, s := range store.SortFields() {
+			if strings.TrimPrefix(f.Sort, "-") == s {
+				ok = true
+			}
+		}
+		if !ok {
+			return f, &Problem{Code: "invalid", Field: "sort", Message: "sort must be one of " + strings.Join(store.SortFields(), ", ") + " (prefix - for descending)"}
+		}
+	}
+	return f, nil
+}
+
+func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	f, prob := caseloadFilter(r.URL.Query())
+	if prob != nil {
+		writeProblem(w, http.StatusBadRequest, *prob)
+		return
+	}
+	if len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0]) {
+		forbidden(w, "you can see your own centre's pathways only")
+		return
+	}
+	page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+	if err != nil {
+		s.internal(w, r, "list pathways", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// access loads a pathway the principal may see: 404 when it does not exist
+// or is a protected identity not assigned to them, 403 across centres.
+func (s *Server) access(w http.ResponseWriter, r *http.Request, caseID string) (store.PathwayRow, bool) {
+	p := principal(r)
+	row, err := store.GetPathway(r.Context(), s.Pool, caseID)
+	if errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such pathway"})
+		return row, false
+	}
+	if err != nil {
+		s.internal(w, r, "read pathway", err)
+		return row, false
+	}
+	protected, err := store.IsProtected(r.Context(), s.Pool, row.ParticipantID)
+	if err != nil {
+		s.internal(w, r, "read pathway", err)
+		return row, false
+	}
+	if protected && row.Assignee != p.ID {
+		s.audit(r, store.AuditEntry{Action: store.AuditDenied, CaseID: caseID, Detail: map[string]any{"reason": "protected_identity"}})
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such pathway"})
+		return row, false
+	}
+	if !p.CanSeeCentre(row.CentreID) {
+		s.audit(r, store.AuditEntry{Action: store.AuditDenied, CaseID: caseID, Detail: map[string]any{"reason": "other_centre"}})
+		forbidden(w, "this pathway belongs to another centre")
+		return row, false
+	}
+	return row, true
+}
+
+// liveStatus asks the workflow for its status, briefly; nil when unreachable.
+func (s *Server) liveStatus(ctx context.Context, caseID string) *pathway.Status {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	v, err := s.Temporal.QueryWorkflow(ctx, pathway.WorkflowID(caseID), "", pathway.QueryStatus)
+	if err != nil {
+		return nil
+	}
+	var st pathway.Status
+	if err := v.Get(&st); err != nil {
+		return nil
+	}
+	return &st
+}
+
+// PathwayView is a pathway with its live status and links.
+type PathwayView struct {
+	Pathway    store.PathwayRow `json:"pathway"`
+	Live       *pathway.Status  `json:"live"`
+	TemporalUI string           `json:"temporal_ui"`
+}
+
+func (s *Server) temporalURL(caseID string) string {
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(s.Config.Temporal.UIURL, "/"), s.Config.Temporal.Namespace, pathway.WorkflowID(caseID))
+}
+
+func (s *Server) apiGetPathway(w http.ResponseWriter, r *http.Request) {
+	caseID := chi.URLParam(r, "case")
+	row, ok := s.access(w, r, caseID)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, PathwayView{Pathway: row, Live: s.liveStatus(r.Context(), caseID), TemporalUI: s.temporalURL(caseID)})
+}
+
+func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
+	caseID := chi.URLParam(r, "case")
+	if _, ok := s.access(w, r, caseID); !ok {
+		return
+	}
+	tl, err := store.Timeline(r.Context(), s.Pool, caseID)
+	if err != nil {
+		s.internal(w, r, "read timeline", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": tl})
+}
+
+// ParticipantView is the person behind a case: personal data, audited.
+type ParticipantView struct {
+	store.Participant
+	Consents []store.Consent `json:"consents"`
+}
+
+// readParticipant audits, then reads. No audit row, no data.
+func (s *Server) readParticipant(r *http.Request, row store.PathwayRow, purpose string) (ParticipantView, error) {
+	pid, err := uuid.Parse(row.ParticipantID)
+	if err != nil {
+		return ParticipantView{}, err
+	}
+	if err := s.mustAudit(r, store.AuditEntry{Action: store.AuditReadPersonalData, CaseID: row.CaseID, ParticipantID: &pid,
+		Detail: map[string]any{"via": purpose}}); err != nil {
+		return ParticipantView{}, err
+	}
+	pa, err := store.GetParticipantByCase(r.Context(), s.Pool, row.CaseID)
+	if err != nil {
+		return ParticipantView{}, err
+	}
+	cs, err := store.Consents(r.Context(), s.Pool, pid)
+	return ParticipantView{Participant: pa, Consents: cs}, err
+}
+
+func (s *Server) apiParticipant(w http.ResponseWriter, r *http.Request) {
+	caseID := chi.URLParam(r, "case")
+	row, ok := s.access(w, r, caseID)
+	if !ok {
+		return
+	}
+	if !principal(r).Can(auth.ActReadPersonal) {
+		forbidden(w, "your role does not read participants' personal data")
+		return
+	}
+	v, err := s.readParticipant(r, row, "api")
+	if err != nil {
+		s.internal(w, r, "read participant", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) apiCaseTasks(w http.ResponseWriter, r *http.Request) {
+	caseID := chi.URLParam(r, "case")
+	if _, ok := s.access(w, r, caseID); !ok {
+		return
+	}
+	page, err := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Status: r.URL.Query().Get("status"), Limit: 500})
+	if err != nil {
+		s.internal(w, r, "list tasks", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// StartRequest is a referral plus the scope of the registered consent.
+type StartRequest struct {
+	cases.Referral
+	ConsentScope []string `json:"consent_scope,omitempty"`
+}
+
+// DefaultConsentScope is what a referral's consent covers unless told otherwise.
+var DefaultConsentScope = []string{"programme", "employment_service", "education"}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := "the body is not valid JSON for this endpoint"
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			writeProblem(w, http.StatusBadRequest, Problem{Code: "bad_request", Field: ute.Field, Message: fmt.Sprintf("%s has the wrong type (want %s)", ute.Field, ute.Type)})
+			return false
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field") {
+			msg = strings.TrimPrefix(err.Error(), "json: ")
+		}
+		badRequest(w, "", msg)
+		return false
+	}
+	return true
+}
+
+// startPathway is shared by the API and the console. It applies the access
+// rules before the case service validates and starts.
+func (s *Server) startPathway(r *http.Request, req StartRequest) (cases.Started, int, *Problem) {
+	p := principal(r)
+	if !p.Can(auth.ActStart) {
+		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role does not start pathways"}
+	}
+	ref := req.Referral
+	// Staff start pathways for their own centre only, unless their role sees all.
+	if !p.SeesAllCentres() {
+		centre := ref.CentreID
+		if centre == "" {
+			if num, err := identity.Parse(ref.PersonalNumber, time.Now()); err == nil && ref.District != "" {
+				if c, err := store.CentreFor(r.Context(), s.Pool, ref.District, num.AgeOn(time.Now())); err == nil {
+					centre = c.ID
+				}
+			}
+		}
+		if centre != "" && centre != p.CentreID {
+			return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
+				Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
+		}
+	}
+	// A protected identity is visible to its assignee only: someone must be.
+	if ref.ProtectedIdentity && ref.Assignee == "" {
+		ref.Assignee = p.ID
+	}
+	started, err := s.Cases.Start(r.Context(), ref)
+	var invalid *cases.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		pr := Problem{Code: "invalid", Message: "the referral was refused; nothing was written"}
+		for _, f := range invalid.Fields {
+			pr.Fields = append(pr.Fields, FieldProblem{Field: f.Field, Code: f.Code, Message: f.Message})
+		}
+		if len(pr.Fields) > 0 {
+			pr.Field, pr.Message = pr.Fields[0].Field, pr.Fields[0].Field+": "+pr.Fields[0].Message
+		}
+		return started, http.StatusUnprocessableEntity, &pr
+	case errors.Is(err, cases.ErrDuplicate):
+		return started, http.StatusConflict, &Problem{Code: cases.ErrDuplicate.Code, Field: "personal_number", Message: cases.ErrDuplicate.Message,
+			Fields: []FieldProblem{{Field: "personal_number", Code: cases.ErrDuplicate.Code, Message: cases.ErrDuplicate.Message}}}
+	case err != nil:
+		s.Log.Error("start pathway", zap.Error(err))
+		return started, http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the pathway could not be started; nothing was written; try again"}
+	}
+	row, err := store.GetPathway(r.Context(), s.Pool, started.CaseID)
+	if err == nil {
+		pid, _ := uuid.Parse(row.ParticipantID)
+		scope := req.ConsentScope
+		if len(scope) == 0 {
+			scope = DefaultConsentScope
+		}
+		if err := store.RecordConsent(r.Context(), s.Pool, pid, scope, p.ID); err != nil {
+			s.Log.Error("record consent", zap.Error(err))
+		}
+		s.audit(r, store.AuditEntry{Action: store.AuditStartPathway, CaseID: started.CaseID, ParticipantID: &pid,
+			Detail: map[string]any{"centre_id": started.CentreID, "programme": started.Programme}})
+	}
+	return started, http.StatusCreated, nil
+}
+
+func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {
+	var req StartRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	started, status, prob := s.startPathway(r, req)
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/pathways/"+started.CaseID)
+	writeJSON(w, http.StatusCreated, started)
+}
+
+func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	q := r.URL.Query()
+	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status")}
+	switch q.Get("scope") {
+	case "mine":
+		f.Assignee = p.ID
+	case "role":
+		if len(p.Roles) > 0 && f.Role == "" {
+			f.Role = p.Roles[0]
+		}
+	case "", "all":
+	default:
+		badRequest(w, "scope", "scope must be mine, role or all")
+		return
+	}
+	if c := q.Get("centre"); c != "" {
+		if !p.CanSeeCentre(c) {
+			forbidden(w, "you can see your own centre's tasks only")
+			return
+		}
+		f.CentreIDs = []string{c}
+	} else if !p.SeesAllCentres() {
+		f.CentreIDs = []string{p.CentreID}
+	}
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	f.Offset, _ = strconv.Atoi(q.Get("offset"))
+	page, err := store.ListTasks(r.Context(), s.Pool, f)
+	if err != nil {
+		s.internal(w, r, "list tasks", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) apiEmployers(w http.ResponseWriter, r *http.Request) {
+	es, err := store.ListEmployers(r.Context(), s.Pool)
+	if err != nil {
+		s.internal(w, r, "list employers", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": es})
+}
+
+func (s *Server) apiNeeds(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{SSYK: q.Get("ssyk"), EmployerID: q.Get("employer"), CentreID: q.Get("centre"), Status: q.Get("status")})
+	if err != nil {
+		s.internal(w, r, "list recruitment needs", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": ns})
+}
+
+// NeedRequest creates a recruitment need.
+type NeedRequest struct {
+	ID               string `json:"id"`
+	EmployerID       string `json:"employer_id"`
+	CentreID         string `json:"centre_id,omitempty"`
+	SSYK             string `json:"ssyk"`
+	Title            string `json:"title"`
+	Positions        int    `json:"positions"`
+	StartDate        string `json:"start_date"` // YYYY-MM-DD
+	RequiredTraining string `json:"required_training"`
+	ContactRole      string `json:"contact_role"`
+}
+
+func (s *Server) apiCreateNeed(w http.ResponseWriter, r *http.Request) {
+	if !principal(r).Can(auth.ActManageNeeds) {
+		forbidden(w, "your role does not manage recruitment needs")
+		return
+	}
+	var req NeedRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	var fields []FieldProblem
+	bad := func(f, c, m string) { fields = append(fields, FieldProblem{Field: f, Code: c, Message: m}) }
+	if len(req.SSYK) != 4 || strings.Trim(req.SSYK, "0123456789") != "" {
+		bad("ssyk", "invalid", "must be a four-digit SSYK 2012 code")
+	}
+	if strings.TrimSpace(req.Title) == "" || len(req.Title) > 200 {
+		bad("title", "invalid", "is required, at most 200 characters")
+	}
+	if req.Positions < 1 || req.Positions > 10000 {
+		bad("positions", "invalid", "must be from 1 to 10000")
+	}
+	start, err := time.Parse(time.DateOnly, req.StartDate)
+	if err != nil {
+		bad("start_date", "invalid", "must be a date, YYYY-MM-DD")
+	}
+	if req.EmployerID == "" {
+		bad("employer_id", "required", "is required")
+	}
+	if len(fields) > 0 {
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: fields[0].Field, Message: fields[0].Field + ": " + fields[0].Message, Fields: fields})
+		return
+	}
+	if req.ID == "" {
+		req.ID = "need-" + strings.ToLower(cases.NewCaseID(time.Now()))
+	}
+	n := store.RecruitmentNeed{ID: req.ID, EmployerID: req.EmployerID, CentreID: req.CentreID, SSYK: req.SSYK, Title: req.Title,
+		Positions: req.Positions, StartDate: start, RequiredTraining: req.RequiredTraining, ContactRole: req.ContactRole}
+	if err := store.UpsertNeed(r.Context(), s.Pool, n); err != nil {
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: "employer_id", Message: "the employer or centre does not exist"})
+		return
+	}
+	s.audit(r, store.AuditEntry{Action: "recruitment_need", Detail: map[string]any{"need_id": n.ID}})
+	got, _ := store.GetNeed(r.Context(), s.Pool, n.ID)
+	writeJSON(w, http.StatusCreated, got)
+}
+
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if !p.Can(auth.ActReadAudit) {
+		forbidden(w, "your role does not review the audit log")
+		return
+	}
+	q := r.URL.Query()
+	f := store.AuditFilter{StaffID: q.Get("staff"), CaseID: q.Get("case")}
+	if f.CaseID != "" {
+		if _, ok := s.access(w, r, f.CaseID); !ok {
+			return
+		}
+	} else if !p.SeesAllCentres() && f.StaffID == "" {
+		forbidden(w, "name a case or a staff member")
+		return
+	}
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	es, err := store.ListAudit(r.Context(), s.Pool, f)
+	if err != nil {
+		s.internal(w, r, "read audit", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": es})
+}

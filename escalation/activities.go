@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
+	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -267,4 +268,21 @@ type FinishInput struct {
 // FinishSweep records the sweep's end and counts.
 func (a *Activities) FinishSweep(ctx context.Context, in FinishInput) error {
 	return a.Store.FinishSweep(ctx, in.SweepID, in.Now, in.Counts)
+}
+
+// PGContacts finds mail recipients in the staff table and escalation_contacts.
+func PGContacts(pool *pgxpool.Pool) Contacts {
+	return func(ctx context.Context, caseID, centreID, role string) ([]string, error) {
+		return store.EscalationContacts(ctx, pool, caseID, centreID, role)
+	}
+}
+
+// New builds the activities on PostgreSQL and Temporal, notifying by mail
+// (when mailer is set) and in the console. loc dates the reasons.
+func New(pool *pgxpool.Pool, c client.Client, mailer integrations.Notifier, consoleURL string, loc *time.Location) *Activities {
+	n := Notifiers{Console{Pool: pool}}
+	if mailer != nil {
+		n = append(n, Mail{Mailer: mailer, Contacts: PGContacts(pool), ConsoleURL: consoleURL})
+	}
+	return &Activities{Store: PG{Pool: pool}, Signal: TemporalSignaller(c), Notify: n, Location: loc}
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/store"
 )
 
 // Notice tells the role that must act about an escalated case. It carries
@@ -39,8 +42,8 @@ func (ns Notifiers) Notify(ctx context.Context, n Notice) error {
 	return errors.Join(errs...)
 }
 
-// Contacts finds the mailboxes of a role at a centre.
-type Contacts func(ctx context.Context, centreID, role string) ([]string, error)
+// Contacts finds the addresses of a role for a case at a centre.
+type Contacts func(ctx context.Context, caseID, centreID, role string) ([]string, error)
 
 // Mail notifies by e-mail through the notification adapter.
 type Mail struct {
@@ -68,7 +71,7 @@ func (m Mail) Notify(ctx context.Context, n Notice) error {
 	if m.Mailer == nil || m.Contacts == nil {
 		return nil
 	}
-	to, err := m.Contacts(ctx, n.CentreID, n.Role)
+	to, err := m.Contacts(ctx, n.CaseID, n.CentreID, n.Role)
 	if err != nil {
 		return err
 	}
@@ -81,31 +84,14 @@ func (m Mail) Notify(ctx context.Context, n Notice) error {
 	return errors.Join(errs...)
 }
 
-// Inbox is the console's notification store; the console shows the entry
-// to staff with the role at the centre.
-type Inbox interface {
-	AddNotification(ctx context.Context, n ConsoleNotice) error
-}
-
-// ConsoleNotice is an in-console message.
-type ConsoleNotice struct {
-	Key      string `json:"key"`
-	CentreID string `json:"centre_id"`
-	Role     string `json:"role"`
-	CaseID   string `json:"case_id"`
-	Title    string `json:"title"`
-	Body     string `json:"body"`
-	Link     string `json:"link"`
-}
-
-// Console posts notices to the console's inbox.
-type Console struct{ Inbox Inbox }
+// Console posts in-console notifications to the role at the case's centre.
+type Console struct{ Pool *pgxpool.Pool }
 
 func (c Console) Notify(ctx context.Context, n Notice) error {
-	if c.Inbox == nil {
+	if c.Pool == nil {
 		return nil
 	}
-	return c.Inbox.AddNotification(ctx, ConsoleNotice{Key: n.Key, CentreID: n.CentreID, Role: n.Role, CaseID: n.CaseID,
-		Title: fmt.Sprintf("Case %s escalated to %s (level %d)", n.CaseID, n.Role, n.Level),
-		Body:  n.Rule + ": " + n.Reason, Link: "/cases/" + n.CaseID})
+	return store.AddNotification(ctx, c.Pool, store.Notification{Key: n.Key, RecipientRole: n.Role, CentreID: n.CentreID,
+		CaseID: n.CaseID, Subject: fmt.Sprintf("Case %s escalated to %s (level %d)", n.CaseID, n.Role, n.Level),
+		Body: n.Rule + ": " + n.Reason})
 }

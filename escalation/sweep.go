@@ -61,7 +61,9 @@ func StallSweep(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 }
 
 // stallSweepContinued is StallSweep after continue-as-new.
-func stallSweepContinued(ctx workflow.Context, c sweepCarry) (SweepResult, error) { return sweep(ctx, c) }
+func stallSweepContinued(ctx workflow.Context, c sweepCarry) (SweepResult, error) {
+	return sweep(ctx, c)
+}
 
 const continuedName = "StallSweepContinued"
 

@@ -407,12 +407,17 @@ func StallStats(ctx context.Context, db EscalationDB, from time.Time, tz string,
 	})
 }
 
-// EscalationContacts returns the mailboxes of a role at a centre, falling
-// back to the role's mailboxes for any centre ('*').
-func EscalationContacts(ctx context.Context, db EscalationDB, centreID, role string) ([]string, error) {
-	rows, err := db.Query(ctx, `SELECT email FROM escalation_contacts WHERE role = $2 AND centre_id =
-		(SELECT c.centre_id FROM escalation_contacts c WHERE c.role = $2 AND c.centre_id IN ($1, '*')
-		 ORDER BY c.centre_id = '*' LIMIT 1)`, centreID, role)
+// EscalationContacts returns the addresses to mail when a case reaches a
+// role: the active staff with the role at the case's centre (for the job
+// coach, the case's assignee when set), plus the functional mailboxes of
+// the role at the centre or at any centre ('*').
+func EscalationContacts(ctx context.Context, db EscalationDB, caseID, centreID, role string) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT email FROM escalation_contacts WHERE role = $3 AND centre_id IN ($2, '*')
+		UNION
+		SELECT s.email FROM staff s WHERE s.active AND s.centre_id = $2 AND $3 = ANY(s.roles) AND s.email <> ''
+			AND ($3 <> 'job_coach' OR NOT EXISTS (SELECT 1 FROM pathways p WHERE p.case_id = $1 AND p.assignee <> '')
+				OR s.id = (SELECT p.assignee FROM pathways p WHERE p.case_id = $1))
+		ORDER BY 1`, caseID, centreID, role)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,11 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 	var final pathway.Status
 	if err := s.tc.GetWorkflow(ctx, started.WorkflowID, "").Get(ctx, &final); err != nil {
 		t.Fatal(err)
+	}
+	if *updateHistories {
+		for i, r := range histories(t, s, started.WorkflowID) {
+			writeHistory(t, fmt.Sprintf("to-work-run%d.json", i+1), r)
+		}
 	}
 	row := s.waitRow(t, id, "closed", func(r store.PathwayRow) bool { return r.Status == "closed" })
 	if row.ClosureReason != pathway.CloseWork || row.Outcome == nil || row.Outcome.Sustained == nil || !*row.Outcome.Sustained {

@@ -1,0 +1,192 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/api"
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/simulators"
+	"github.com/pathways-se/pathways/steps"
+	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/worker"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type env struct {
+	srv  *httptest.Server
+	pool *pgxpool.Pool
+	api  *api.Server
+}
+
+// newEnv serves the real router against a fresh database and the dev
+// Temporal server, with a real worker on the test's task queue unless
+// withWorker is false.
+func newEnv(t *testing.T, withWorker bool) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	tc := testenv.TemporalClient(t)
+	tq := testenv.TaskQueue(t)
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Temporal.TaskQueue = tq
+	reg := catalog.Registry()
+	if withWorker {
+		sim := simulators.New(1, zap.NewNop())
+		ss := httptest.NewServer(sim.Handler())
+		t.Cleanup(ss.Close)
+		t.Cleanup(sim.Close)
+		cfg.Systems.Education = ss.URL + "/education"
+		cfg.Systems.Employment = ss.URL + "/employment"
+		cfg.Systems.JobSearch = ss.URL + "/jobsearch"
+		cfg.Systems.Employers = ss.URL + "/employers"
+		cfg.Systems.SocialServices = ss.URL + "/social"
+		clients := integrations.NewClients(cfg)
+		deps := steps.Deps{Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
+			SocialServices: clients.SocialServices, People: &activities.People{Pool: pool}}
+		w := sdkworker.New(tc, tq, sdkworker.Options{})
+		worker.RegisterPathway(w, reg, pool, deps)
+		worker.RegisterSteps(w, reg, deps)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+	}
+	progs, err := programmes.Load("../programmes/definitions", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: zap.NewNop(), UpdateTimeout: 5 * time.Second,
+		Cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs}}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, pool: pool, api: s}
+}
+
+// client is a browser-like HTTP client with a cookie jar.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func (e *env) anon(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: e.srv.URL, http: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// signIn signs in with a seeded development account.
+func (e *env) signIn(t *testing.T, id string) *client {
+	t.Helper()
+	c := e.anon(t)
+	resp, err := c.http.PostForm(e.srv.URL+"/login", url.Values{"username": {id}, "password": {store.DevPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: %d", id, resp.StatusCode)
+	}
+	return c
+}
+
+type reply struct {
+	Status int
+	Body   []byte
+}
+
+func (r reply) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+type problem struct {
+	Error api.Problem `json:"error"`
+}
+
+func (r reply) problem(t *testing.T) api.Problem {
+	var p problem
+	r.decode(t, &p)
+	return p.Error
+}
+
+func (c *client) do(method, path string, body any) reply {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{Status: resp.StatusCode, Body: b}
+}
+
+func (c *client) get(path string) reply            { return c.do(http.MethodGet, path, nil) }
+func (c *client) post(path string, body any) reply { return c.do(http.MethodPost, path, body) }
+
+func (c *client) must(r reply, status int) reply {
+	c.t.Helper()
+	if r.Status != status {
+		c.t.Fatalf("want %d, got %d: %s", status, r.Status, r.Body)
+	}
+	return r
+}
+
+var seq atomic.Int64
+
+// personalNumber returns a valid personal number of someone born in 1985.
+func personalNumber() string {
+	n := seq.Add(1) + time.Now().UnixNano()%500
+	nine := fmt.Sprintf("850412%03d", 100+n%900)
+	return "19850412-" + nine[6:] + string(identity.CheckDigit(nine))
+}
+
+func referral(pnr, district string) map[string]any {
+	return map[string]any{"personal_number": pnr, "given_name": "Test", "family_name": "Person", "district": district,
+		"source": "social_services", "consent": true}
+}
+
+func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }

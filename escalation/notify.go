@@ -60,7 +60,7 @@ func (m Mail) message(n Notice) integrations.Mail {
 	fmt.Fprintf(&b, "Rule: %s\nReason: %s\n\n", n.Rule, n.Reason)
 	b.WriteString("Act on the case or complete the escalation task; if it stays open past its deadline, the next sweep escalates it one level up.\n")
 	if m.ConsoleURL != "" {
-		fmt.Fprintf(&b, "\n%s/cases/%s\n", strings.TrimRight(m.ConsoleURL, "/"), n.CaseID)
+		fmt.Fprintf(&b, "\n%s/pathways/%s\n", strings.TrimRight(m.ConsoleURL, "/"), n.CaseID)
 	}
 	return integrations.Mail{Subject: subject, Body: b.String()}
 }

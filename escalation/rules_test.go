@@ -71,7 +71,7 @@ func TestMailNamesTheCaseOnly(t *testing.T) {
 		t.Fatalf("sent %v, %v", fm.sent, err)
 	}
 	got := fm.sent[0]
-	if got.To != "lead@hisingen.example" || !strings.Contains(got.Subject, "K-2026-0042") || !strings.Contains(got.Body, "https://pathways.example/cases/K-2026-0042") {
+	if got.To != "lead@hisingen.example" || !strings.Contains(got.Subject, "K-2026-0042") || !strings.Contains(got.Body, "https://pathways.example/pathways/K-2026-0042") {
 		t.Fatalf("mail = %+v", got)
 	}
 }

@@ -1,0 +1,360 @@
+package api
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/escalation"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/store"
+)
+
+// The team-lead view of escalated cases, and manual escalation.
+
+//go:embed templates/escalations.html
+var escalationTemplate embed.FS
+
+var escalationPage = template.Must(template.New("escalations.html").Funcs(template.FuncMap{
+	"join": strings.Join,
+}).ParseFS(escalationTemplate, "templates/escalations.html"))
+
+func init() {
+	routes = append(routes, func(s *Server, r chi.Router) {
+		r.Get("/escalations", s.apiEscalations)
+		r.Post("/escalations", s.apiEscalate)
+		r.Get("/escalations/stats", s.apiEscalationStats)
+	})
+	pages = append(pages, func(s *Server, r chi.Router) {
+		r.Get("/escalations", s.pageEscalations)
+		r.Post("/escalations", s.pageEscalate)
+	})
+}
+
+// escalators may escalate by hand.
+var escalators = []string{store.RoleJobCoach, store.RoleTeamLead, store.RoleUnitManager, store.RoleAdministrator}
+
+var (
+	escalationOnce sync.Once
+	escalationActs *escalation.Activities
+)
+
+func (s *Server) escalation() *escalation.Activities {
+	escalationOnce.Do(func() {
+		loc, err := time.LoadLocation(s.Config.Escalate.Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		var mailer integrations.Notifier
+		if s.Config.SMTP.Addr != "" {
+			mailer = integrations.NewMailer(s.Config.SMTP, s.Config.Systems.Timeout)
+		}
+		escalationActs = escalation.New(s.Pool, s.Temporal, mailer, s.Config.HTTP.PublicURL, loc)
+	})
+	return escalationActs
+}
+
+// visibleCentres narrows a requested centre list to what the principal sees.
+func visibleCentres(r *http.Request, requested []string) []string {
+	p := principal(r)
+	if p == nil || p.SeesAllCentres() {
+		return requested
+	}
+	return []string{p.CentreID}
+}
+
+func (s *Server) listEscalated(r *http.Request) ([]store.EscalatedCase, error) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	f := store.EscalatedFilter{CentreIDs: visibleCentres(r, splitCSV(q.Get("centre"))), Role: q.Get("role"), Limit: limit}
+	return store.ListEscalated(r.Context(), s.Pool, f, time.Now())
+}
+
+// GET /api/v1/escalations: the cases with an open escalation, their reason,
+// age and current level.
+func (s *Server) apiEscalations(w http.ResponseWriter, r *http.Request) {
+	items, err := s.listEscalated(r)
+	if err != nil {
+		s.internal(w, r, "list escalations", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "total": len(items)})
+}
+
+// escalateBody is a manual escalation: case_ids, or a filter.
+type escalateBody struct {
+	CaseIDs   []string `json:"case_ids"`
+	CentreIDs []string `json:"centre_ids"`
+	Phase     string   `json:"phase"`
+	Track     string   `json:"track"`
+	Assignee  string   `json:"assignee"`
+	Limit     int      `json:"limit"`
+	Reason    string   `json:"reason"`
+	MinRole   string   `json:"min_role"`
+}
+
+const maxManualBatch = 2000
+
+func (s *Server) manual(r *http.Request, b escalateBody) (escalation.ManualResult, int, *Problem) {
+	p := principal(r)
+	if p == nil || !p.HasRole(escalators...) {
+		return escalation.ManualResult{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role may not escalate cases"}
+	}
+	if err := escalation.CheckReason(b.Reason); err != nil {
+		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Field: "reason", Message: err.Error()}
+	}
+	f := store.ManualFilter{CaseIDs: b.CaseIDs, CentreIDs: b.CentreIDs, Phase: b.Phase, Track: b.Track, Assignee: b.Assignee, Limit: b.Limit}
+	if len(f.CaseIDs) == 0 && len(f.CentreIDs) == 0 && f.Phase == "" && f.Track == "" && f.Assignee == "" {
+		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Message: "name case_ids or a filter (centre_ids, phase, track, assignee)"}
+	}
+	if !p.SeesAllCentres() {
+		f.CentreIDs = []string{p.CentreID}
+	}
+	if f.Limit <= 0 || f.Limit > maxManualBatch {
+		f.Limit = maxManualBatch
+	}
+	if b.MinRole != "" && escalation.LevelOf(b.MinRole) == 0 {
+		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Field: "min_role", Message: "min_role is not one of " + strings.Join(escalation.Ladder, ", ")}
+	}
+	res, err := s.escalation().Manual(r.Context(), escalation.ManualRequest{Filter: f, Reason: b.Reason, MinRole: b.MinRole, StaffID: p.ID}, time.Now(), nil)
+	if err != nil && res.SweepID == "" {
+		s.Log.Error("manual escalation", zap.Error(err))
+		return res, http.StatusInternalServerError, &Problem{Code: "internal", Message: "the escalation failed"}
+	}
+	if err != nil {
+		s.Log.Warn("manual escalation partly failed", zap.String("sweep_id", res.SweepID), zap.Error(err))
+	}
+	return res, http.StatusOK, nil
+}
+
+// POST /api/v1/escalations: escalate one case or many by filter, now.
+func (s *Server) apiEscalate(w http.ResponseWriter, r *http.Request) {
+	var b escalateBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		badRequest(w, "", "the body is not a valid escalation: "+err.Error())
+		return
+	}
+	res, status, prob := s.manual(r, b)
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
+	writeJSON(w, status, res)
+}
+
+// stallChart is the stalled-cases-over-time series by centre.
+type stallChart struct {
+	Days    []string      `json:"days"`
+	Centres []string      `json:"centres"`
+	Series  []stallSeries `json:"series"`
+}
+
+type stallSeries struct {
+	CentreID string `json:"centre_id"`
+	Stalled  []int  `json:"stalled"` // one per day; -1 where no sweep ran
+	// for the SVG
+	Points string `json:"-"`
+	Colour string `json:"-"`
+	Last   int    `json:"-"`
+}
+
+func (s *Server) stallChart(r *http.Request) (stallChart, error) {
+	days, _ := strconv.Atoi(r.URL.Query().Get("days"))
+	if days <= 0 || days > 366 {
+		days = 30
+	}
+	tz := s.Config.Escalate.Timezone
+	if tz == "" {
+		tz = "UTC"
+	}
+	pts, err := store.StallStats(r.Context(), s.Pool, time.Now().AddDate(0, 0, -days), tz, visibleCentres(r, splitCSV(r.URL.Query().Get("centre"))))
+	if err != nil {
+		return stallChart{}, err
+	}
+	dayIdx, byCentre := map[string]int{}, map[string]map[string]int{}
+	var c stallChart
+	for _, p := range pts {
+		if _, ok := dayIdx[p.Day]; !ok {
+			dayIdx[p.Day] = len(c.Days)
+			c.Days = append(c.Days, p.Day)
+		}
+		if byCentre[p.CentreID] == nil {
+			byCentre[p.CentreID] = map[string]int{}
+			c.Centres = append(c.Centres, p.CentreID)
+		}
+		byCentre[p.CentreID][p.Day] = p.Stalled
+	}
+	sort.Strings(c.Centres)
+	for _, centre := range c.Centres {
+		ser := stallSeries{CentreID: centre, Stalled: make([]int, len(c.Days))}
+		for i, d := range c.Days {
+			v, ok := byCentre[centre][d]
+			if !ok {
+				v = 0 // a sweep ran that day and found nothing stalled here
+			}
+			ser.Stalled[i] = v
+		}
+		c.Series = append(c.Series, ser)
+	}
+	return c, nil
+}
+
+// GET /api/v1/escalations/stats: stalled cases per day by centre.
+func (s *Server) apiEscalationStats(w http.ResponseWriter, r *http.Request) {
+	c, err := s.stallChart(r)
+	if err != nil {
+		s.internal(w, r, "escalation stats", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+var chartColours = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"}
+
+// chart geometry
+const chartW, chartH, chartPad = 720.0, 240.0, 36.0
+
+type chartView struct {
+	stallChart
+	Max           int
+	Width, Height float64
+	YTicks        []chartTick
+	XTicks        []chartTick
+	Empty         bool
+}
+
+type chartTick struct {
+	Pos   float64
+	Label string
+}
+
+func layoutChart(c stallChart) chartView {
+	v := chartView{stallChart: c, Width: chartW, Height: chartH, Empty: len(c.Days) == 0}
+	for _, s := range c.Series {
+		for _, n := range s.Stalled {
+			v.Max = max(v.Max, n)
+		}
+	}
+	top := max(v.Max, 1)
+	x := func(i int) float64 {
+		if len(c.Days) <= 1 {
+			return chartPad
+		}
+		return chartPad + float64(i)*(chartW-2*chartPad)/float64(len(c.Days)-1)
+	}
+	y := func(n int) float64 { return chartH - chartPad - float64(n)*(chartH-2*chartPad)/float64(top) }
+	for i := range v.Series {
+		var b strings.Builder
+		for j, n := range v.Series[i].Stalled {
+			fmt.Fprintf(&b, "%.1f,%.1f ", x(j), y(n))
+		}
+		v.Series[i].Points = strings.TrimSpace(b.String())
+		v.Series[i].Colour = chartColours[i%len(chartColours)]
+		if k := len(v.Series[i].Stalled); k > 0 {
+			v.Series[i].Last = v.Series[i].Stalled[k-1]
+		}
+	}
+	for _, n := range []int{0, top / 2, top} {
+		v.YTicks = append(v.YTicks, chartTick{Pos: y(n), Label: strconv.Itoa(n)})
+	}
+	step := max(1, len(c.Days)/6)
+	for i := 0; i < len(c.Days); i += step {
+		v.XTicks = append(v.XTicks, chartTick{Pos: x(i), Label: c.Days[i][5:]})
+	}
+	return v
+}
+
+type escalationsView struct {
+	Me       string
+	CSRF     string
+	Nonce    string
+	Items    []store.EscalatedCase
+	Chart    chartView
+	Flash    string
+	Error    string
+	Ladder   []string
+	Schedule string
+	Sweeps   []store.SweepRow
+}
+
+func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
+	p := principal(r)
+	items, err := s.listEscalated(r)
+	if err != nil {
+		s.Log.Error("escalations page", zap.Error(err))
+		errMsg = "the escalated cases could not be read"
+	}
+	chart, err := s.stallChart(r)
+	if err != nil {
+		s.Log.Error("escalations chart", zap.Error(err))
+	}
+	sweeps, _ := store.RecentSweeps(r.Context(), s.Pool, 5)
+	nb := make([]byte, 16)
+	_, _ = rand.Read(nb)
+	v := escalationsView{Items: items, Chart: layoutChart(chart), Flash: flash, Error: errMsg, Ladder: escalation.Ladder,
+		Nonce: base64.StdEncoding.EncodeToString(nb), Schedule: escalation.ScheduleID, Sweeps: sweeps}
+	if p != nil {
+		v.Me, v.CSRF = p.ID, s.Auth.CSRFToken(p.Session)
+	}
+	var b strings.Builder
+	if err := escalationPage.Execute(&b, v); err != nil {
+		s.Log.Error("render escalations", zap.Error(err))
+		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'nonce-"+v.Nonce+"'; img-src 'self' data:; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// GET /escalations: the team-lead view.
+func (s *Server) pageEscalations(w http.ResponseWriter, r *http.Request) {
+	s.renderEscalations(w, r, http.StatusOK, r.URL.Query().Get("flash"), "")
+}
+
+// POST /escalations: escalate one case from the page.
+func (s *Server) pageEscalate(w http.ResponseWriter, r *http.Request) {
+	b := escalateBody{CaseIDs: splitCSV(r.PostFormValue("case_ids")), Reason: r.PostFormValue("reason"), MinRole: r.PostFormValue("min_role")}
+	if len(b.CaseIDs) == 0 {
+		s.renderEscalations(w, r, http.StatusBadRequest, "", "name at least one case ID")
+		return
+	}
+	res, status, prob := s.manual(r, b)
+	if prob != nil {
+		s.renderEscalations(w, r, status, "", prob.Message)
+		return
+	}
+	msg := fmt.Sprintf("%d of %d case(s) escalated", res.Escalated, len(b.CaseIDs))
+	if len(res.AtTop) > 0 {
+		msg += "; already at the top: " + strings.Join(res.AtTop, ", ")
+	}
+	http.Redirect(w, r, "/escalations?flash="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+func splitCSV(v string) []string {
+	var out []string
+	for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

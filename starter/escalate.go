@@ -1,0 +1,187 @@
+package starter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/pathways-se/pathways/escalation"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/store"
+)
+
+func init() { commands = append(commands, scheduleCmd, escalateCmd) }
+
+// scheduleCmd manages the stall sweep's Temporal Schedule.
+func scheduleCmd(setup Setup) *cobra.Command {
+	root := &cobra.Command{Use: "schedule", Short: "List, pause, resume or trigger the daily stall sweep (" + escalation.ScheduleID + ")"}
+	var asJSON bool
+	var note string
+	run := func(use, short string, do func(cmd *cobra.Command, e *env) error) *cobra.Command {
+		return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+			e, done, err := connect(cmd, setup, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return do(cmd, e)
+		}}
+	}
+	list := run("list", "Show the sweep schedule, its next and recent runs, and the last sweeps", func(cmd *cobra.Command, e *env) error {
+		st, err := escalation.DescribeSchedule(cmd.Context(), e.tc)
+		if err != nil {
+			return fmt.Errorf("schedule %s: %w (the worker creates it at start)", escalation.ScheduleID, err)
+		}
+		sweeps, err := store.RecentSweeps(cmd.Context(), e.pool, 10)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), map[string]any{"schedule": st, "sweeps": sweeps})
+		}
+		out := cmd.OutOrStdout()
+		state := "active"
+		if st.Paused {
+			state = "paused"
+		}
+		fmt.Fprintf(out, "%s  %s  cron %q in %s  actions %d\n", st.ID, state, strings.Join(st.Cron, "; "), st.TimeZone, st.ActionCount)
+		if st.Note != "" {
+			fmt.Fprintf(out, "  note: %s\n", st.Note)
+		}
+		for _, t := range st.NextRuns {
+			fmt.Fprintf(out, "  next   %s\n", t.Local().Format(time.RFC3339))
+		}
+		for _, r := range st.Running {
+			fmt.Fprintf(out, "  running %s\n", r)
+		}
+		tw := table(out)
+		fmt.Fprintln(tw, "\nSWEEP\tKIND\tSTARTED\tTOOK\tSTALLED\tESCALATED\tWAITING\tSKIPPED")
+		for _, s := range sweeps {
+			took := "running"
+			if s.FinishedAt != nil {
+				took = s.FinishedAt.Sub(s.StartedAt).Round(time.Millisecond).String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", s.ID, s.Kind, s.StartedAt.Local().Format("2006-01-02 15:04"), took, s.Stalled, s.Escalated, s.Waiting, s.Skipped)
+		}
+		return tw.Flush()
+	})
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	pause := run("pause", "Pause the sweep", func(cmd *cobra.Command, e *env) error {
+		if err := escalation.PauseSchedule(cmd.Context(), e.tc, note); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "paused", escalation.ScheduleID)
+		return nil
+	})
+	pause.Flags().StringVar(&note, "note", "paused from the CLI", "why")
+	resume := run("resume", "Resume the sweep", func(cmd *cobra.Command, e *env) error {
+		if err := escalation.ResumeSchedule(cmd.Context(), e.tc, note); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "resumed", escalation.ScheduleID)
+		return nil
+	})
+	resume.Flags().StringVar(&note, "note", "resumed from the CLI", "why")
+	trigger := run("trigger", "Run the sweep now", func(cmd *cobra.Command, e *env) error {
+		if err := escalation.TriggerSchedule(cmd.Context(), e.tc); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "triggered", escalation.ScheduleID, "(see `schedule list` for the result)")
+		return nil
+	})
+	root.AddCommand(list, pause, resume, trigger)
+	return root
+}
+
+// escalateCmd escalates by hand: one case, or a batch by filter.
+func escalateCmd(setup Setup) *cobra.Command {
+	var req escalation.ManualRequest
+	var cases []string
+	var asJSON, yes bool
+	c := &cobra.Command{
+		Use:   "escalate",
+		Short: "Escalate a case, or every active case matching a filter, one level up the ladder",
+		Example: `  pathways escalate --case K-2026-0042 --reason "unreachable for two weeks" --staff-id s-17
+  pathways escalate --centre hisingen --phase mapping --reason "mapping backlog" --staff-id s-17 --min-role team_lead --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req.Filter.CaseIDs = cases
+			f := req.Filter
+			if len(f.CaseIDs) == 0 && len(f.CentreIDs) == 0 && f.Phase == "" && f.Track == "" && f.Assignee == "" {
+				return errors.New("name a case (--case) or a filter (--centre, --phase, --track, --assignee)")
+			}
+			if len(f.CaseIDs) == 0 && !yes {
+				return errors.New("a batch by filter needs --yes")
+			}
+			if err := escalation.CheckReason(req.Reason); err != nil {
+				return err
+			}
+			e, done, err := connect(cmd, setup, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			acts := escalationActivities(e)
+			var bar *progressbar.ProgressBar
+			res, err := acts.Manual(cmd.Context(), req, time.Now(), func(n, total int) {
+				if bar == nil {
+					bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+						progressbar.OptionSetDescription("escalating"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+				}
+				_ = bar.Set(n)
+			})
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			if asJSON {
+				if perr := printJSON(cmd.OutOrStdout(), res); perr != nil {
+					return perr
+				}
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s: %d matched, %d escalated\n", res.SweepID, res.Matched, res.Escalated)
+			if len(res.AtTop) > 0 {
+				fmt.Fprintf(out, "  already at the top of the ladder: %s\n", strings.Join(res.AtTop, ", "))
+			}
+			if len(res.Skipped) > 0 {
+				fmt.Fprintf(out, "  not running: %s\n", strings.Join(res.Skipped, ", "))
+			}
+			if res.Notify > 0 {
+				fmt.Fprintf(out, "  %d notification(s) failed; the tasks are open in the console\n", res.Notify)
+			}
+			return err
+		},
+	}
+	fl := c.Flags()
+	fl.StringSliceVar(&cases, "case", nil, "case ID (repeat or comma-separate)")
+	fl.StringSliceVar(&req.Filter.CentreIDs, "centre", nil, "centre ID(s)")
+	fl.StringVar(&req.Filter.Phase, "phase", "", "phase")
+	fl.StringVar(&req.Filter.Track, "track", "", "track: youth or adult")
+	fl.StringVar(&req.Filter.Assignee, "assignee", "", "assigned staff ID")
+	fl.IntVar(&req.Filter.Limit, "limit", 0, "at most this many cases (0: all)")
+	fl.StringVar(&req.Reason, "reason", "", "why (no personal data: it goes into mail and tasks)")
+	fl.StringVar(&req.MinRole, "min-role", "", "escalate to at least this role: job_coach, team_lead, unit_manager")
+	fl.StringVar(&req.StaffID, "staff-id", "", "your staff ID")
+	fl.BoolVar(&yes, "yes", false, "confirm a batch by filter")
+	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("reason")
+	_ = c.MarkFlagRequired("staff-id")
+	return c
+}
+
+func escalationActivities(e *env) *escalation.Activities {
+	loc, err := time.LoadLocation(e.cfg.Escalate.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	var mailer integrations.Notifier
+	if e.cfg.SMTP.Addr != "" {
+		mailer = integrations.NewMailer(e.cfg.SMTP, e.cfg.Systems.Timeout)
+	}
+	return escalation.New(e.pool, e.tc, mailer, e.cfg.HTTP.PublicURL, loc)
+}

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
+	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/devenv"
 	"github.com/pathways-se/pathways/store"
 )
@@ -69,7 +70,11 @@ func TemporalAddress(tb testing.TB) string {
 		return a
 	}
 	root := moduleRoot(tb)
-	bin, err := devenv.EnsureTemporalCLI(context.Background(), filepath.Join(root, ".tools"), "v1.5.1", os.Stderr)
+	version := "v1.5.1"
+	if cfg, err := config.Load(nil); err == nil && cfg.Dev.TemporalVersion != "" {
+		version = cfg.Dev.TemporalVersion // the pinned version, or PATHWAYS_DEV_TEMPORAL_VERSION
+	}
+	bin, err := devenv.EnsureTemporalCLI(context.Background(), filepath.Join(root, ".tools"), version, os.Stderr)
 	if err != nil {
 		tb.Fatal(err)
 	}

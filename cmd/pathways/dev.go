@@ -1,0 +1,450 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/devenv"
+	"github.com/pathways-se/pathways/store"
+)
+
+func devCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything on this machine: Temporal dev server, PostgreSQL, simulators, worker, API (make run)",
+		Long: `dev starts the whole system for development, in order:
+
+  1. builds the pinned Temporal CLI into dev.tools_dir on first use (about 4 minutes);
+  2. starts the Temporal dev server with its SQLite file in <dev.data_dir>/temporal;
+  3. starts a private PostgreSQL cluster in <dev.data_dir>/postgres, unless
+     DATABASE_URL / PATHWAYS_DATABASE_URL points at one;
+  4. migrates and seeds the database (dev.seed);
+  5. runs the simulators, the worker and the API as child processes, their
+     logs merged here with a name prefix, and waits for /readyz.
+
+Ctrl-C stops everything in reverse order. Data in dev.data_dir survives
+restarts; delete the folder (make clean) to start over.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := setup(cmd)
+			if err != nil {
+				return err
+			}
+			defer log.Sync() //nolint:errcheck
+			d := &devRun{cfg: cfg, out: os.Stderr, start: time.Now(), flags: cmd.Flags()}
+			d.exited = make(chan *devenv.Process, 16)
+			err = d.run(cmd.Context())
+			d.stopAll()
+			if err != nil && cmd.Context().Err() != nil {
+				// Ctrl-C while starting: the cancellation is the cause, not an error.
+				fmt.Fprintln(d.out, "dev: stopped")
+				return nil
+			}
+			if err == nil {
+				fmt.Fprintln(d.out, "dev: stopped")
+			}
+			return err
+		},
+	}
+}
+
+// devRun supervises the servers and children of `pathways dev`.
+type devRun struct {
+	cfg   *config.Config
+	out   io.Writer
+	start time.Time
+	flags *pflag.FlagSet
+
+	mu       sync.Mutex
+	procs    []*devenv.Process // in start order; stopped in reverse
+	stopping bool
+	exited   chan *devenv.Process
+	logs     []*os.File
+}
+
+func (d *devRun) say(format string, a ...any) {
+	fmt.Fprintf(d.out, "dev: "+format+"\n", a...)
+}
+
+// track records a started process and reports it if it exits on its own.
+func (d *devRun) track(p *devenv.Process) {
+	d.mu.Lock()
+	d.procs = append(d.procs, p)
+	d.mu.Unlock()
+	go func() {
+		<-p.Done()
+		d.mu.Lock()
+		stopping := d.stopping
+		d.mu.Unlock()
+		if !stopping {
+			d.exited <- p
+		}
+	}()
+}
+
+// stopAll stops every process, last started first.
+func (d *devRun) stopAll() {
+	d.mu.Lock()
+	d.stopping = true
+	procs := d.procs
+	d.procs = nil
+	d.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
+		d.say("stopping %s", p.Name)
+		if err := p.Stop(); err != nil {
+			d.say("%s: %v", p.Name, err)
+		}
+	}
+	for _, f := range d.logs {
+		_ = f.Close()
+	}
+	d.logs = nil
+}
+
+// unexpected returns an error if a tracked process has exited by itself.
+func (d *devRun) unexpected() error {
+	select {
+	case p := <-d.exited:
+		return exitError(p)
+	default:
+		return nil
+	}
+}
+
+func exitError(p *devenv.Process) error {
+	if p.Err() != nil {
+		return fmt.Errorf("%s exited unexpectedly: %v", p.Name, p.Err())
+	}
+	return fmt.Errorf("%s exited unexpectedly", p.Name)
+}
+
+func (d *devRun) logFile(dir, name string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(f, "\n===== pathways dev started %s =====\n", d.start.Format(time.RFC3339))
+	d.logs = append(d.logs, f)
+	return f, nil
+}
+
+func (d *devRun) run(ctx context.Context) error {
+	cfg := d.cfg
+	dataDir, err := filepath.Abs(cfg.Dev.DataDir)
+	if err != nil {
+		return err
+	}
+	logDir := filepath.Join(dataDir, "logs")
+	d.say("data in %s (delete it, or run make clean, to start over)", dataDir)
+
+	// 1. The pinned Temporal CLI.
+	bin, err := devenv.EnsureTemporalCLI(ctx, cfg.Dev.ToolsDir, cfg.Dev.TemporalVersion, d.out)
+	if err != nil {
+		return err
+	}
+
+	// 2. The Temporal dev server, file-backed so pathways survive a restart.
+	tlogf, err := d.logFile(logDir, "temporal.log")
+	if err != nil {
+		return err
+	}
+	srv := &devenv.Temporal{
+		Binary: bin, Port: cfg.Dev.TemporalPort, UIPort: cfg.Dev.TemporalUIPort,
+		DBFile: filepath.Join(dataDir, "temporal", "temporal.db"), Log: tlogf,
+		Namespaces: namespaces(cfg.Temporal.Namespace),
+	}
+	d.say("starting Temporal dev server %s on %s (log: %s)", cfg.Dev.TemporalVersion, srv.Address(), tlogf.Name())
+	tp, err := srv.Start(ctx)
+	if err != nil {
+		return fmt.Errorf("temporal: %w (see %s)", err, tlogf.Name())
+	}
+	d.track(tp)
+	if err := waitTemporal(ctx, srv.Address(), cfg.Temporal.Namespace, 60*time.Second); err != nil {
+		return fmt.Errorf("temporal: %w (see %s)", err, tlogf.Name())
+	}
+	d.say("Temporal is up (%s)", since(d.start))
+
+	// 3. PostgreSQL: the configured one, or a private cluster.
+	dbURL := cfg.Database.URL
+	if dbURL == "" {
+		plogf, err := d.logFile(logDir, "postgres.log")
+		if err != nil {
+			return err
+		}
+		pg := &devenv.Postgres{DataDir: filepath.Join(dataDir, "postgres"), Port: cfg.Dev.PostgresPort, Log: plogf}
+		d.say("starting PostgreSQL on 127.0.0.1:%d (data: %s, log: %s)", pg.Port, pg.DataDir, plogf.Name())
+		pp, err := pg.Start(ctx)
+		if err != nil {
+			return fmt.Errorf("postgres: %w (see %s)", err, plogf.Name())
+		}
+		d.track(pp)
+		if err := pg.EnsureDatabase(ctx, "pathways"); err != nil {
+			return fmt.Errorf("postgres: create database: %w", err)
+		}
+		dbURL = pg.URL("pathways")
+		d.say("PostgreSQL is up (%s)", since(d.start))
+	} else {
+		d.say("using the database from DATABASE_URL / PATHWAYS_DATABASE_URL")
+	}
+
+	// 4. Migrations and demo data.
+	if err := d.prepareDatabase(ctx, dbURL); err != nil {
+		return err
+	}
+	if err := d.unexpected(); err != nil {
+		return err
+	}
+
+	// 5. The children: the same executable, one process each.
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	env := d.childEnv(dbURL, srv.Address())
+	for _, name := range []string{"simulators", "worker", "api"} {
+		c := exec.Command(exe, name)
+		c.Env = env
+		grace := 15 * time.Second
+		switch name {
+		case "worker":
+			grace = 40 * time.Second // the worker lets in-flight activities finish
+		case "api":
+			grace = cfg.HTTP.ShutdownTimeout + 5*time.Second
+		}
+		p, err := devenv.Spawn(name, c, newPrefixWriter(d.out, name), syscall.SIGTERM, grace)
+		if err != nil {
+			return err
+		}
+		d.say("started %s (pid %d)", name, c.Process.Pid)
+		d.track(p)
+	}
+
+	// 6. Ready when the API says Temporal, PostgreSQL and the worker are up.
+	base := httpBase(cfg.HTTP.Addr)
+	if err := d.waitReady(ctx, base+"/readyz", 120*time.Second); err != nil {
+		return err
+	}
+	d.printReady(base, dbURL)
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(d.out)
+		d.say("interrupted: stopping")
+		return nil
+	case p := <-d.exited:
+		return exitError(p)
+	}
+}
+
+func (d *devRun) prepareDatabase(ctx context.Context, url string) error {
+	pool, err := store.Open(ctx, url, 2)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	d.say("migrations: %d applied", len(applied))
+	if d.cfg.Dev.Seed {
+		if err := store.SeedDemo(ctx, pool); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		d.say("demo data seeded (centres, staff, employers)")
+	}
+	return nil
+}
+
+// childEnv passes the resolved servers, and every flag given to dev, to the
+// children as PATHWAYS_* variables, so they see the same configuration.
+func (d *devRun) childEnv(dbURL, temporalAddr string) []string {
+	env := os.Environ()
+	if d.flags != nil {
+		if f := d.flags.Lookup("config"); f != nil && f.Changed {
+			env = append(env, "PATHWAYS_CONFIG="+f.Value.String())
+		}
+		for _, k := range config.SortedKeys() {
+			if f := d.flags.Lookup(config.FlagName(k)); f != nil && f.Changed {
+				env = append(env, config.EnvName(k)+"="+f.Value.String())
+			}
+		}
+	}
+	env = append(env,
+		config.EnvName("database.url")+"="+dbURL,
+		config.EnvName("temporal.address")+"="+temporalAddr,
+	)
+	if d.cfg.Temporal.UIURL == "http://localhost:8233" && d.cfg.Dev.TemporalUIPort != 8233 {
+		env = append(env, config.EnvName("temporal.ui_url")+"="+d.temporalUI())
+	}
+	return env
+}
+
+func (d *devRun) temporalUI() string {
+	return "http://localhost:" + strconv.Itoa(d.cfg.Dev.TemporalUIPort)
+}
+
+func (d *devRun) waitReady(ctx context.Context, url string, timeout time.Duration) error {
+	d.say("waiting for %s", url)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	hc := &http.Client{Timeout: 3 * time.Second}
+	last := "no answer yet"
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := hc.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(body))
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p := <-d.exited:
+			return exitError(p)
+		case <-deadline.C:
+			return fmt.Errorf("not ready after %s: %s", timeout, last)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (d *devRun) printReady(base, dbURL string) {
+	cfg := d.cfg
+	simBase := httpBase(cfg.Sim.Addr)
+	w := d.out
+	fmt.Fprintf(w, "\n  pathways is ready in %s\n\n", since(d.start))
+	fmt.Fprintf(w, "    console          %s   (sign in as manager@pathways.test / %s)\n", base, store.DevPassword)
+	fmt.Fprintf(w, "    API docs         %s/api/openapi.json\n", base)
+	fmt.Fprintf(w, "    Temporal Web UI  %s\n", d.temporalUI())
+	fmt.Fprintf(w, "    simulators       %s/admin/requests   (mail: %s/admin/mail)\n", simBase, simBase)
+	fmt.Fprintf(w, "    PostgreSQL       %s\n", redactedURL(dbURL))
+	fmt.Fprintf(w, "    Temporal         %s (namespace %s)\n", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Dev.TemporalPort)), cfg.Temporal.Namespace)
+	fmt.Fprintf(w, "\n  Ctrl-C stops everything; data stays in %s.\n\n", cfg.Dev.DataDir)
+}
+
+// waitTemporal dials with the SDK and checks health until both succeed.
+func waitTemporal(ctx context.Context, addr, namespace string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	quiet := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	var last error
+	for {
+		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: namespace, Logger: quiet})
+		if err == nil {
+			hctx, hcancel := context.WithTimeout(ctx, 3*time.Second)
+			_, err = c.CheckHealth(hctx, nil)
+			hcancel()
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("SDK client cannot connect to %s after %s: %v", addr, timeout, last)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// namespaces asks the dev server to create a non-default namespace.
+func namespaces(ns string) []string {
+	if ns == "" || ns == "default" {
+		return nil
+	}
+	return []string{ns}
+}
+
+// httpBase turns a listen address into a URL a browser on this machine can open.
+func httpBase(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func redactedURL(u string) string {
+	c := &config.Config{Database: config.DatabaseConfig{URL: u}}
+	if s, ok := c.Redacted()["database.url"].(string); ok {
+		return s
+	}
+	return ""
+}
+
+func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }
+
+// prefixWriter writes whole lines to out, each prefixed by the child's name,
+// so the logs of several children interleave line by line, never mid-line.
+type prefixWriter struct {
+	out    io.Writer
+	prefix []byte
+	buf    []byte
+}
+
+// outMu serialises every prefixWriter's writes to the shared terminal.
+var outMu sync.Mutex
+
+func newPrefixWriter(out io.Writer, name string) *prefixWriter {
+	return &prefixWriter{out: out, prefix: fmt.Appendf(nil, "%-10s | ", name)}
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := append(append([]byte{}, w.prefix...), w.buf[:i+1]...)
+		if _, err := w.out.Write(line); err != nil {
+			return len(p), err
+		}
+		w.buf = w.buf[i+1:]
+	}
+	// A child that writes a very long line without a newline still shows up.
+	if len(w.buf) > 64<<10 {
+		line := append(append(append([]byte{}, w.prefix...), w.buf...), '\n')
+		w.buf = w.buf[:0]
+		if _, err := w.out.Write(line); err != nil {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}

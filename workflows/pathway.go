@@ -48,8 +48,6 @@ type pathwayWorkflow struct {
 	// Not carried: rebuilt each run.
 	deadlineGen int                           // bumped when a deadline moves, to re-arm timers
 	clockGen    int                           // bumped on pause/resume, to re-arm the time limit
-	planGen     int                           // bumped on every approved plan
-	cancelStep  workflow.CancelFunc           // cancels the running step's child workflow
 	opened      []pathway.Task                // tasks to project with the next change
 	closed      []string                      // task keys to close with the next change
 	signals     []func(workflow.Context) bool // drains the signal channels before continue-as-new

@@ -4,6 +4,7 @@ package catalog
 
 import (
 	"github.com/pathways-se/pathways/steps"
+	"github.com/pathways-se/pathways/steps/cvworkshop"
 	"github.com/pathways-se/pathways/steps/internship"
 	"github.com/pathways-se/pathways/steps/jobtrack"
 	"github.com/pathways-se/pathways/steps/komvux"
@@ -22,6 +23,7 @@ var Types = []steps.Type{
 	languageinternship.Type{},
 	subsidised.Type{},
 	jobtrack.Type{},
+	cvworkshop.Type{},
 }
 
 // Registry builds the registry of all step types.

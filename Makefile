@@ -2,7 +2,7 @@
 BIN            := bin/pathways
 TEMPORAL_CLI   := .tools/temporal-v1.5.1/temporal
 STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-WORKFLOWCHECK  := go.temporal.io/sdk/contrib/tools/workflowcheck@latest
+WORKFLOWCHECK  := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: run build test lint bench migrate clean
 

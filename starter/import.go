@@ -1,0 +1,383 @@
+package starter
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/store"
+)
+
+func init() { commands = append(commands, importCmd, tasksCmd, showCmd) }
+
+// ImportColumns are the CSV columns, in any order; the first four and
+// district, source and consent are required.
+var ImportColumns = []string{"personal_number", "given_name", "family_name", "email", "phone", "district", "centre_id",
+	"programme", "source", "referred_at", "consent", "protected_identity", "assignee"}
+
+var requiredColumns = []string{"personal_number", "given_name", "family_name", "district", "source", "consent"}
+
+// RowError is one bad row. It never carries the personal number.
+type RowError struct {
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e RowError) String() string {
+	if e.Field == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
+}
+
+// ImportSummary is what an import did.
+type ImportSummary struct {
+	Rows           int           `json:"rows"`
+	Valid          int           `json:"valid"`
+	Bad            []RowError    `json:"bad"`
+	Started        int           `json:"started"`
+	AlreadyStarted int           `json:"already_started"`
+	Failed         []RowError    `json:"failed"`
+	Imported       bool          `json:"imported"`
+	Took           time.Duration `json:"took_ns"`
+	RatePerSecond  float64       `json:"rate_per_second"`
+}
+
+// ImportOptions tune an import.
+type ImportOptions struct {
+	GoodRows    bool      // import the valid rows even when some are bad
+	Concurrency int       // parallel starts (default 8)
+	StaffID     string    // who the audit log names
+	Progress    io.Writer // progress bar; nil for none
+}
+
+type importRow struct {
+	line int
+	ref  cases.Referral
+	pnr  string // canonical
+}
+
+// ErrInvalidFile means the file has bad rows and nothing was imported.
+var ErrInvalidFile = errors.New("the file has bad rows; nothing was imported (fix them, or pass --good-rows to import the valid rows)")
+
+// Import validates every row, then starts a pathway for each valid row whose
+// person has no active pathway. It is idempotent: a second run reports the
+// people as already started.
+func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOptions) (ImportSummary, error) {
+	t0 := time.Now()
+	var sum ImportSummary
+	rows, bad, err := parseCSV(in)
+	if err != nil {
+		return sum, err
+	}
+	sum.Bad = bad
+	sum.Rows = len(rows) + countLines(bad)
+	seen := map[string]int{}
+	var good []importRow
+	for _, r := range rows {
+		num, errs := svc.Validate(ctx, &r.ref)
+		if len(errs) > 0 {
+			for _, fe := range errs {
+				sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: fe.Field, Reason: fe.Message})
+			}
+			continue
+		}
+		r.pnr = num.Canonical
+		if first, dup := seen[r.pnr]; dup {
+			sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: "personal_number", Reason: fmt.Sprintf("the same person as on line %d", first)})
+			continue
+		}
+		seen[r.pnr] = r.line
+		good = append(good, r)
+	}
+	sortRowErrors(sum.Bad)
+	sum.Valid = len(good)
+	if len(sum.Bad) > 0 && !opt.GoodRows {
+		sum.Took = time.Since(t0)
+		return sum, ErrInvalidFile
+	}
+	sum.Imported = true
+	var bar *progressbar.ProgressBar
+	if opt.Progress != nil && len(good) > 0 {
+		bar = progressbar.NewOptions(len(good), progressbar.OptionSetWriter(opt.Progress), progressbar.OptionSetDescription("importing"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Progress) }))
+	}
+	n := opt.Concurrency
+	if n <= 0 {
+		n = 8
+	}
+	staff := opt.StaffID
+	if staff == "" {
+		staff = "cli"
+	}
+	var mu sync.Mutex
+	work := make(chan importRow)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				outcome, fail := startRow(ctx, svc, r, staff)
+				mu.Lock()
+				switch outcome {
+				case "started":
+					sum.Started++
+				case "already":
+					sum.AlreadyStarted++
+				default:
+					sum.Failed = append(sum.Failed, RowError{Line: r.line, Reason: fail})
+				}
+				mu.Unlock()
+				if bar != nil {
+					_ = bar.Add(1)
+				}
+			}
+		}()
+	}
+	for _, r := range good {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- r
+	}
+	close(work)
+	wg.Wait()
+	sortRowErrors(sum.Failed)
+	sum.Took = time.Since(t0)
+	if s := sum.Took.Seconds(); s > 0 {
+		sum.RatePerSecond = float64(sum.Started+sum.AlreadyStarted) / s
+	}
+	return sum, ctx.Err()
+}
+
+func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string) (string, string) {
+	if _, err := store.ActivePathwayFor(ctx, svc.Pool, r.pnr); err == nil {
+		return "already", ""
+	}
+	started, err := svc.Start(ctx, r.ref)
+	if errors.Is(err, cases.ErrDuplicate) {
+		return "already", ""
+	}
+	var invalid *cases.InvalidError
+	if errors.As(err, &invalid) {
+		return "failed", invalid.Fields[0].Field + ": " + invalid.Fields[0].Message
+	}
+	if err != nil {
+		return "failed", "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
+	}
+	if row, err := store.GetPathway(ctx, svc.Pool, started.CaseID); err == nil {
+		pid, _ := uuid.Parse(row.ParticipantID)
+		_ = store.RecordConsent(ctx, svc.Pool, pid, []string{"programme", "employment_service", "education"}, staff)
+		_ = store.WriteAudit(ctx, svc.Pool, store.AuditEntry{StaffID: staff, Action: store.AuditImport, CaseID: started.CaseID, ParticipantID: &pid,
+			Detail: map[string]any{"centre_id": started.CentreID}})
+	}
+	return "started", ""
+}
+
+func scrub(msg, pnr string) string {
+	if pnr != "" {
+		msg = strings.ReplaceAll(msg, pnr, "[personal number]")
+	}
+	return msg
+}
+
+// parseCSV reads the header and rows. Structural problems of a row (wrong
+// field count, bad booleans or dates) are row errors; an unreadable header
+// fails the whole file.
+func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
+	cr := csv.NewReader(in)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, errors.New("the file is empty: it needs a header line with " + strings.Join(requiredColumns, ","))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("line 1: malformed CSV header: %s", csvReason(err))
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		known := false
+		for _, c := range ImportColumns {
+			if c == h {
+				known = true
+			}
+		}
+		if !known {
+			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(ImportColumns, ", "))
+		}
+		col[h] = i
+	}
+	for _, c := range requiredColumns {
+		if _, ok := col[c]; !ok {
+			return nil, nil, fmt.Errorf("line 1: the column %q is missing", c)
+		}
+	}
+	var rows []importRow
+	var bad []RowError
+	for {
+		line, _ := cr.FieldPos(0)
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
+			bad = append(bad, RowError{Line: line, Reason: "malformed CSV: " + csvReason(err)})
+			if !errors.As(err, &pe) {
+				break
+			}
+			continue
+		}
+		line, _ = cr.FieldPos(0)
+		if len(rec) != len(header) {
+			bad = append(bad, RowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
+		get := func(k string) string {
+			if i, ok := col[k]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		r := importRow{line: line, ref: cases.Referral{PersonalNumber: get("personal_number"), GivenName: get("given_name"),
+			FamilyName: get("family_name"), Email: get("email"), Phone: get("phone"), District: get("district"), CentreID: get("centre_id"),
+			Programme: get("programme"), Source: get("source"), Assignee: get("assignee")}}
+		ok := true
+		for _, b := range []struct {
+			name string
+			dst  *bool
+		}{{"consent", &r.ref.Consent}, {"protected_identity", &r.ref.ProtectedIdentity}} {
+			v := strings.ToLower(get(b.name))
+			switch v {
+			case "", "false", "no", "0", "n":
+			case "true", "yes", "1", "y", "ja":
+				*b.dst = true
+			default:
+				bad = append(bad, RowError{Line: line, Field: b.name, Reason: "must be yes or no"})
+				ok = false
+			}
+		}
+		if v := get("referred_at"); v != "" {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				t, err = time.Parse(time.RFC3339, v)
+			}
+			if err != nil {
+				bad = append(bad, RowError{Line: line, Field: "referred_at", Reason: "must be a date, YYYY-MM-DD"})
+				ok = false
+			}
+			r.ref.ReferredAt = t
+		}
+		if ok {
+			rows = append(rows, r)
+		}
+	}
+	return rows, bad, nil
+}
+
+// csvReason is the parser's complaint without the line's content.
+func csvReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func countLines(errs []RowError) int {
+	lines := map[int]bool{}
+	for _, e := range errs {
+		lines[e.Line] = true
+	}
+	return len(lines)
+}
+
+func sortRowErrors(errs []RowError) {
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Line < errs[j-1].Line; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}
+
+func importCmd(setup Setup) *cobra.Command {
+	var opt ImportOptions
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Import referrals from a CSV file: validate every row first, then start pathways",
+		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + ".\n" +
+			"Every row is validated first; nothing is imported while any row is bad unless --good-rows is given.\n" +
+			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			e, done, err := connect(cmd, setup, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if !asJSON {
+				opt.Progress = cmd.ErrOrStderr()
+			}
+			sum, err := Import(cmd.Context(), e.cases, f, opt)
+			if asJSON {
+				if perr := printJSON(cmd.OutOrStdout(), sum); perr != nil {
+					return perr
+				}
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if len(sum.Bad) > 0 {
+				fmt.Fprintf(out, "%d bad row(s):\n", countLines(sum.Bad))
+				for _, b := range sum.Bad {
+					fmt.Fprintln(out, "  "+b.String())
+				}
+			}
+			for _, b := range sum.Failed {
+				fmt.Fprintln(out, "  failed "+b.String())
+			}
+			tw := table(out)
+			fmt.Fprintf(tw, "rows\t%d\nvalid\t%d\nbad\t%d\nstarted\t%d\nalready started\t%d\nfailed\t%d\ntook\t%s\nrate\t%.0f rows/s\n",
+				sum.Rows, sum.Valid, countLines(sum.Bad), sum.Started, sum.AlreadyStarted, len(sum.Failed), sum.Took.Round(time.Millisecond), sum.RatePerSecond)
+			_ = tw.Flush()
+			if err != nil {
+				return err
+			}
+			if len(sum.Failed) > 0 {
+				return fmt.Errorf("%d row(s) failed to start; run the file again to retry them", len(sum.Failed))
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&opt.GoodRows, "good-rows", false, "import the valid rows even when some rows are bad")
+	c.Flags().IntVar(&opt.Concurrency, "concurrency", 8, "pathways started in parallel")
+	c.Flags().StringVar(&opt.StaffID, "staff", "cli", "staff ID the audit log records")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	return c
+}
+

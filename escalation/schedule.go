@@ -31,6 +31,7 @@ func Register(r sdkworker.Registry, a *Activities) {
 
 // ScheduleConfig is the sweep schedule.
 type ScheduleConfig struct {
+	ID        string // default ScheduleID; tests use their own
 	Cron      string // e.g. "0 7 * * *"
 	TimeZone  string // e.g. "Europe/Stockholm"
 	TaskQueue string
@@ -63,9 +64,13 @@ func EnsureSchedule(ctx context.Context, c client.Client, cfg ScheduleConfig) (c
 			return false, fmt.Errorf("escalation schedule: time zone %q: %w", cfg.TimeZone, err)
 		}
 	}
+	id := cfg.ID
+	if id == "" {
+		id = ScheduleID
+	}
 	sc := c.ScheduleClient()
 	_, err = sc.Create(ctx, client.ScheduleOptions{
-		ID:            ScheduleID,
+		ID:            id,
 		Spec:          cfg.spec(),
 		Action:        cfg.action(),
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -77,10 +82,10 @@ func EnsureSchedule(ctx context.Context, c client.Client, cfg ScheduleConfig) (c
 	}
 	var exists *serviceerror.AlreadyExists
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) && !errors.As(err, &exists) {
-		return false, fmt.Errorf("create schedule %s: %w", ScheduleID, err)
+		return false, fmt.Errorf("create schedule %s: %w", id, err)
 	}
 	spec := cfg.spec()
-	err = sc.GetHandle(ctx, ScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+	err = sc.GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
 			s.Spec = &spec
@@ -94,7 +99,7 @@ func EnsureSchedule(ctx context.Context, c client.Client, cfg ScheduleConfig) (c
 		},
 	})
 	if err != nil {
-		return false, fmt.Errorf("update schedule %s: %w", ScheduleID, err)
+		return false, fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return false, nil
 }

@@ -359,7 +359,7 @@ func ListEscalated(ctx context.Context, db EscalationDB, f EscalatedFilter, now 
 			FROM escalations e
 			JOIN tasks t ON t.task_key = e.task_key AND t.status = 'open'
 			JOIN pathways p ON p.case_id = e.case_id AND p.status = 'active'
-			WHERE (cardinality($1::text[]) = 0 OR e.centre_id = ANY($1))
+			WHERE (coalesce(cardinality($1::text[]), 0) = 0 OR e.centre_id = ANY($1))
 		)
 		SELECT case_id, centre_id, phase, rule, level, role, reason, at, first_at, task_key, due_at
 		FROM open WHERE rn = 1 AND ($2 = '' OR role = $2)
@@ -395,7 +395,7 @@ func StallStats(ctx context.Context, db EscalationDB, from time.Time, tz string,
 		)
 		SELECT to_char(d.day, 'YYYY-MM-DD'), c.centre_id, c.stalled, c.escalated
 		FROM daily d JOIN escalation_sweep_centres c ON c.sweep_id = d.id
-		WHERE cardinality($3::text[]) = 0 OR c.centre_id = ANY($3)
+		WHERE coalesce(cardinality($3::text[]), 0) = 0 OR c.centre_id = ANY($3)
 		ORDER BY d.day, c.centre_id`, from, tz, centreIDs)
 	if err != nil {
 		return nil, fmt.Errorf("stall stats: %w", err)

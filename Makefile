@@ -1,32 +1,72 @@
-# pathways: `make run` starts the whole system, `make test` runs the suite.
-BIN            := bin/pathways
-TEMPORAL_CLI   := .tools/temporal-v1.5.1/temporal
-STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-WORKFLOWCHECK  := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+# pathways — `make run` starts everything locally, `make test` runs the suite.
+# Nothing needs to be preinstalled beyond Go and PostgreSQL's server binaries:
+# linters run through `go run`, the Temporal dev server is built into .tools.
 
-.PHONY: run build test lint bench migrate clean
+GO               ?= go
+BIN              := bin/pathways
+# Extra flags for `make run`, e.g. make run ARGS="--dev-data-dir /tmp/dev".
+ARGS             ?=
 
-run: build
-	$(BIN) dev
+# Pinned tools.
+TEMPORAL_VERSION    ?= v1.5.1
+TEMPORAL_CLI        := .tools/temporal-$(TEMPORAL_VERSION)/temporal
+STATICCHECK_VERSION ?= v0.8.2
+WORKFLOWCHECK_VERSION ?= v0.6.0
+STATICCHECK         := honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+WORKFLOWCHECK       := go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-build:
-	go build -o $(BIN) ./cmd/pathways
+TEST_TIMEOUT     ?= 20m
+TEST_FLAGS       ?= -count=1 -timeout $(TEST_TIMEOUT)
+PKGS             ?= ./...
 
-# The suite shares one Temporal dev server and one PostgreSQL (see pathways testenv).
-test: lint build
-	$(BIN) testenv -- go test -count=1 -timeout 20m ./...
+# The private cluster `make run` starts (dev.postgres_port); DATABASE_URL wins.
+DEV_DATABASE_URL := postgres://pathways@127.0.0.1:5433/pathways?sslmode=disable
 
-lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	go vet ./...
-	go run $(STATICCHECK) ./...
-	go run $(WORKFLOWCHECK) ./...
+.PHONY: run build test lint fmt vet staticcheck workflowcheck bench migrate clean distclean help
 
-bench: build
-	$(BIN) testenv -- go test -run '^$$' -bench . -benchtime 1x ./...
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-migrate: build
-	$(BIN) migrate
+run: build ## start Temporal, PostgreSQL, simulators, worker and API; Ctrl-C stops all
+	$(BIN) dev $(ARGS)
 
-clean:
-	rm -rf bin
+build: ## build bin/pathways
+	$(GO) build -o $(BIN) ./cmd/pathways
+
+test: lint build $(TEMPORAL_CLI) ## lint, then every test against one shared dev server and PostgreSQL
+	$(BIN) testenv -- $(GO) test $(TEST_FLAGS) $(PKGS)
+
+bench: build $(TEMPORAL_CLI) ## run every benchmark once; they print their figures
+	$(BIN) testenv -- $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(PKGS)
+
+lint: fmt vet staticcheck workflowcheck ## gofmt, go vet, staticcheck, Temporal workflowcheck
+
+fmt:
+	@echo "gofmt -l"
+	@files="$$(find . -path ./.tools -prune -o -path ./.data -prune -o -path ./bin -prune -o -name '*.go' -print | xargs gofmt -l)"; \
+	if [ -n "$$files" ]; then echo "these files need gofmt -w:"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+# workflowcheck.config.yaml lists declarations known to be deterministic.
+workflowcheck:
+	$(GO) run $(WORKFLOWCHECK) -config workflowcheck.config.yaml ./...
+
+migrate: build ## apply migrations to DATABASE_URL (default: the make run cluster)
+	DATABASE_URL="$${DATABASE_URL:-$(DEV_DATABASE_URL)}" $(BIN) migrate
+
+clean: ## remove the binary, the make run data (.data) and coverage files
+	rm -rf bin .data coverage.out coverage.html *.coverprofile
+
+distclean: clean ## also remove the built Temporal CLI (.tools)
+	rm -rf .tools
+
+# Built once through the Go module proxy; `pathways dev` and `testenv` would
+# build it too, but doing it here says what the wait is for.
+$(TEMPORAL_CLI):
+	@echo "The Temporal CLI $(TEMPORAL_VERSION) is missing: building it into $(dir $(TEMPORAL_CLI)) (about 4 minutes, once)"
+	GOBIN=$(abspath $(dir $(TEMPORAL_CLI))) CGO_ENABLED=0 $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)

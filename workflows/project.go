@@ -48,6 +48,8 @@ func event(kind, summary, actor string) *store.TimelineEvent {
 
 func eventWith(kind, summary, actor string, data any) *store.TimelineEvent {
 	e := event(kind, summary, actor)
+	// encoding/json caches types with sync.Map; its output is deterministic.
+	//workflowcheck:ignore
 	if b, err := json.Marshal(data); err == nil {
 		e.Data = b
 	}

@@ -124,6 +124,8 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	placement.DurationDays = in.DurationDays - training
 	out, err := agreement.Run(ctx, spec, placement, emp)
 	if out.Details != nil {
+		// Copying into a map: the result is the same whatever the order.
+		//workflowcheck:ignore
 		for k, v := range res.Details {
 			out.Details["training_"+k] = v
 		}

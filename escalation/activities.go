@@ -151,7 +151,7 @@ func (a *Activities) FindStalled(ctx context.Context, in FindInput) (FindResult,
 			res.Waiting++
 		}
 		if len(stalls)%1000 == 0 {
-			activity.RecordHeartbeat(ctx, len(stalls))
+			heartbeat(ctx, len(stalls))
 		}
 		return nil
 	})
@@ -187,7 +187,7 @@ type BatchResult struct {
 // stopped; every step is idempotent anyway.
 func (a *Activities) EscalateBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
 	res := BatchResult{LastCase: in.AfterCase, LastRule: in.AfterRule}
-	if activity.HasHeartbeatDetails(ctx) {
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
 		var prev BatchResult
 		if err := activity.GetHeartbeatDetails(ctx, &prev); err == nil {
 			res = prev
@@ -224,7 +224,7 @@ func (a *Activities) EscalateBatch(ctx context.Context, in BatchInput) (BatchRes
 			res.NotifyFailed++
 		}
 		res.LastCase, res.LastRule = s.CaseID, s.Rule
-		activity.RecordHeartbeat(ctx, res)
+		heartbeat(ctx, res)
 	}
 	res.Done = len(batch) < limit
 	return res, nil
@@ -247,7 +247,9 @@ func (a *Activities) escalate(ctx context.Context, s store.Stall, now time.Time,
 		n := Notice{Key: fmt.Sprintf("escalation:%s:%s:%d:%s", s.CaseID, s.Rule, s.Level, s.SweepID),
 			CaseID: s.CaseID, CentreID: s.CentreID, Rule: s.Rule, Level: s.Level, Role: s.Role, Reason: s.Reason}
 		if err := a.Notify.Notify(ctx, n); err != nil {
-			activity.GetLogger(ctx).Warn("escalation notice failed", "case_id", s.CaseID, "role", s.Role, "error", err)
+			if activity.IsActivity(ctx) {
+				activity.GetLogger(ctx).Warn("escalation notice failed", "case_id", s.CaseID, "role", s.Role, "error", err)
+			}
 			out.notifyFailed = true
 		}
 	}
@@ -285,4 +287,12 @@ func New(pool *pgxpool.Pool, c client.Client, mailer integrations.Notifier, cons
 		n = append(n, Mail{Mailer: mailer, Contacts: PGContacts(pool), ConsoleURL: consoleURL})
 	}
 	return &Activities{Store: PG{Pool: pool}, Signal: TemporalSignaller(c), Notify: n, Location: loc}
+}
+
+// heartbeat records progress when running as an activity; the CLI and the
+// API call the same code outside one.
+func heartbeat(ctx context.Context, details any) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, details)
+	}
 }

@@ -93,12 +93,41 @@ func FindStalls(ctx context.Context, db EscalationDB, rules []StallQuery, each f
 	if len(rules) == 0 {
 		return nil
 	}
+	q, args, err := stallQuery(rules)
+	if err != nil {
+		return err
+	}
+	return scanStalls(ctx, db, q, args, each)
+}
+
+// ExplainStalls reports the plan of FindStalls' query, line by line.
+func ExplainStalls(ctx context.Context, db EscalationDB, rules []StallQuery, line func(string)) error {
+	q, args, err := stallQuery(rules)
+	if err != nil {
+		return err
+	}
+	rows, err := db.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF) "+q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return err
+		}
+		line(l)
+	}
+	return rows.Err()
+}
+
+func stallQuery(rules []StallQuery) (string, []any, error) {
 	var parts []string
 	var args []any
 	for _, r := range rules {
 		sel, ok := stallSelects[r.Rule]
 		if !ok {
-			return fmt.Errorf("unknown stall rule %q", r.Rule)
+			return "", nil, fmt.Errorf("unknown stall rule %q", r.Rule)
 		}
 		args = append(args, r.Rule, r.Cutoff)
 		sel = strings.Replace(sel, "$?", fmt.Sprintf("$%d", len(args)), 1)
@@ -106,7 +135,7 @@ func FindStalls(ctx context.Context, db EscalationDB, rules []StallQuery, each f
 	}
 	q := `SELECT s.case_id, s.centre_id, s.rule, s.since, COALESCE(cur.level, 0), COALESCE(t.status, ''), t.due_at
 		FROM (` + strings.Join(parts, "\nUNION ALL\n") + `) s` + currentEscalation
-	return scanStalls(ctx, db, q, args, each)
+	return q, args, nil
 }
 
 // ManualFilter selects active pathways for a manual escalation.

@@ -242,9 +242,12 @@ type problemRecorder struct {
 	body   []byte
 }
 
-func (p *problemRecorder) Header() http.Header         { return p.header }
-func (p *problemRecorder) WriteHeader(status int)      { p.status = status }
-func (p *problemRecorder) Write(b []byte) (int, error) { p.body = append(p.body, b...); return len(b), nil }
+func (p *problemRecorder) Header() http.Header    { return p.header }
+func (p *problemRecorder) WriteHeader(status int) { p.status = status }
+func (p *problemRecorder) Write(b []byte) (int, error) {
+	p.body = append(p.body, b...)
+	return len(b), nil
+}
 func (p *problemRecorder) problem() *Problem {
 	var env struct {
 		Error Problem `json:"error"`

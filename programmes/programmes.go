@@ -386,4 +386,3 @@ func (c *Catalog) ForAge(age int) (pathway.Programme, bool) {
 	}
 	return best, found
 }
-

@@ -380,4 +380,3 @@ func importCmd(setup Setup) *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return c
 }
-

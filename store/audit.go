@@ -33,7 +33,6 @@ type AuditEntry struct {
 	RequestID     string         `json:"request_id,omitempty"`
 }
 
-
 // WriteAudit appends one row. Detail must never hold a personal number.
 func WriteAudit(ctx context.Context, pool *pgxpool.Pool, e AuditEntry) error {
 	var detail []byte

@@ -84,7 +84,9 @@ var DemoEmployers = []Employer{
 
 // DemoNeeds are their recruitment needs.
 func DemoNeeds(now time.Time) []RecruitmentNeed {
-	d := func(days int) time.Time { return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days) }
+	d := func(days int) time.Time {
+		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
+	}
 	return []RecruitmentNeed{
 		{ID: "need-usk-hisingen", EmployerID: "emp-gbg-aldreomsorg", CentreID: "gbg-hisingen", SSYK: "5321", Title: "Assistant nurses (undersköterskor)", Positions: 12, StartDate: d(120), RequiredTraining: "Vård- och omsorgsprogrammet (yrkesvux)", ContactRole: "Unit manager"},
 		{ID: "need-usk-sahlgrenska", EmployerID: "emp-sahlgrenska", SSYK: "5321", Title: "Assistant nurses, hospital wards", Positions: 8, StartDate: d(150), RequiredTraining: "Undersköterska (yrkesvux) and language internship", ContactRole: "Recruiting manager"},

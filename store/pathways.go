@@ -109,7 +109,9 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) erro
 		if err != nil {
 			return fmt.Errorf("project pathway: %w", err)
 		}
-		_ = tag // zero rows means a newer change is already there: fine
+		// Zero rows means a newer change is already there: a late retry must
+		// not reopen or close tasks behind it.
+		fresh := tag.RowsAffected() > 0
 		if e := p.Event; e != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, summary, actor, data)
 				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO NOTHING`,
@@ -117,9 +119,16 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) erro
 				return fmt.Errorf("project timeline: %w", err)
 			}
 		}
+		if !fresh {
+			return nil
+		}
+		// A key comes back when the same stall recurs after calming: reopen it.
 		for _, t := range p.OpenTasks {
 			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, role, due_at, created_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (task_key) DO NOTHING`,
+				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (task_key) DO UPDATE
+				SET status = 'open', title = EXCLUDED.title, role = EXCLUDED.role, due_at = EXCLUDED.due_at,
+					created_at = EXCLUDED.created_at, closed_at = NULL
+				WHERE tasks.status <> 'open'`,
 				t.Key, p.CaseID, t.Kind, t.Title, t.Role, nullTime(t.Due), p.At); err != nil {
 				return fmt.Errorf("project task: %w", err)
 			}

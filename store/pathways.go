@@ -109,18 +109,14 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) erro
 		if err != nil {
 			return fmt.Errorf("project pathway: %w", err)
 		}
-		// Zero rows means a newer change is already there: a late retry must
-		// not reopen or close tasks behind it.
-		fresh := tag.RowsAffected() > 0
+		_ = tag // zero rows: a newer change is already there; tasks still apply, since
+		// concurrent handlers each carry their own task changes
 		if e := p.Event; e != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, summary, actor, data)
 				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO NOTHING`,
 				p.CaseID, p.Seq, p.At, e.Kind, e.Summary, e.Actor, nullJSON(e.Data)); err != nil {
 				return fmt.Errorf("project timeline: %w", err)
 			}
-		}
-		if !fresh {
-			return nil
 		}
 		// A key comes back when the same stall recurs after calming: reopen it.
 		for _, t := range p.OpenTasks {

@@ -136,7 +136,3 @@ func (s *system) waitRow(tb testing.TB, caseID string, what string, cond func(st
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
-func openTask(kind string) func(store.PathwayRow) bool {
-	return func(r store.PathwayRow) bool { return r.OpenTasks > 0 && r.Phase == kind }
-}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -138,14 +139,25 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 	if file != "" {
 		fv := viper.New()
 		fv.SetConfigFile(file)
+		if filepath.Ext(file) == "" {
+			fv.SetConfigType("yaml") // viper picks the format by extension
+		}
 		if err := fv.ReadInConfig(); err != nil {
 			return nil, fmt.Errorf("config file %s: %w", file, err)
 		}
 		// Secrets may not live in files: refuse rather than silently ignore.
+		// A misspelt key would be ignored silently too, so refuse those as well.
 		var inFile []string
+		known := map[string]bool{}
 		for _, k := range keys {
+			known[k.name] = true
 			if k.secret && fv.IsSet(k.name) {
 				inFile = append(inFile, fmt.Sprintf("%s must come from the environment (%s), not the config file", k.name, EnvName(k.name)))
+			}
+		}
+		for _, name := range fv.AllKeys() {
+			if !known[name] {
+				inFile = append(inFile, fmt.Sprintf("%s: unknown key in config file %s", name, file))
 			}
 		}
 		if len(inFile) > 0 {
@@ -160,5 +172,7 @@ func Load(fs *pflag.FlagSet) (*Config, error) {
 	if err := v.Unmarshal(&c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	// zap parses "info" and "INFO" but not "Info"; Validate is case-blind.
+	c.Log.Level = strings.ToLower(c.Log.Level)
 	return &c, nil
 }

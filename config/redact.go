@@ -43,11 +43,18 @@ func redactURL(raw string) string {
 		return ""
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
+	// Anything but a postgres:// URL (a keyword/value DSN such as
+	// "host=db password=…" parses as a path) is hidden whole.
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return redacted
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	// libpq also takes the password as a query parameter.
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }

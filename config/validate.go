@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,8 +30,13 @@ func (c *Config) Validate() error {
 		bad("log.format", "unknown format %q (use json or console)", c.Log.Format)
 	}
 	checkAddr := func(key, v string) {
-		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		_, port, err := net.SplitHostPort(v)
+		if err != nil || port == "" {
 			bad(key, "%q is not a host:port address", v)
+			return
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad(key, "%q has no valid port number", v)
 		}
 	}
 	checkAddr("http.addr", c.HTTP.Addr)

@@ -1,0 +1,299 @@
+// Package e2e drives the web console in headless Chromium against the real
+// router, PostgreSQL, Temporal and an in-process worker.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	cd "github.com/chromedp/chromedp"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/api"
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/simulators"
+	"github.com/pathways-se/pathways/steps"
+	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/worker"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func chromium(t *testing.T) string {
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	// Not skipped: CI installs Chromium, and a missing browser is a failure.
+	t.Fatal("no Chromium found (set CHROMIUM or install /usr/bin/chromium)")
+	return ""
+}
+
+func console(t *testing.T) string {
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	tc := testenv.TemporalClient(t)
+	tq := testenv.TaskQueue(t)
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Temporal.TaskQueue = tq
+	sim := simulators.New(1, zap.NewNop())
+	ss := httptest.NewServer(sim.Handler())
+	t.Cleanup(ss.Close)
+	t.Cleanup(sim.Close)
+	cfg.Systems.Education, cfg.Systems.Employment, cfg.Systems.JobSearch = ss.URL+"/education", ss.URL+"/employment", ss.URL+"/jobsearch"
+	cfg.Systems.Employers, cfg.Systems.SocialServices = ss.URL+"/employers", ss.URL+"/social"
+	clients := integrations.NewClients(cfg)
+	deps := steps.Deps{Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
+		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool}}
+	reg := catalog.Registry()
+	w := sdkworker.New(tc, tq, sdkworker.Options{})
+	worker.RegisterPathway(w, reg, pool, deps)
+	worker.RegisterSteps(w, reg, deps)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	progs, err := programmes.Load("../programmes/definitions", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: zap.NewNop(),
+		Cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs}}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func browser(t *testing.T) context.Context {
+	opts := []cd.ExecAllocatorOption{
+		cd.ExecPath(chromium(t)), cd.NoSandbox, cd.Headless, cd.DisableGPU,
+		cd.Flag("disable-background-networking", true), cd.Flag("disable-component-update", true),
+		cd.Flag("disable-sync", true), cd.NoFirstRun, cd.NoDefaultBrowserCheck,
+		cd.UserDataDir(t.TempDir()), cd.WindowSize(1366, 900),
+	}
+	actx, cancel := cd.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := cd.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+func validPNR() string {
+	n := time.Now().UnixNano() % 900
+	nine := fmt.Sprintf("850412%03d", 100+n)
+	return "19850412-" + nine[6:] + string(identity.CheckDigit(nine))
+}
+
+// waitText reloads until the selector's text contains want.
+func waitText(ctx context.Context, t *testing.T, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var text string
+	for time.Now().Before(deadline) {
+		if v, err := cd.Run(ctx, cd.Text(cd.CSS(sel))); err == nil && strings.Contains(v, want) {
+			return
+		} else {
+			text = v
+		}
+		if false {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+		_ = cd.Do(ctx, cd.Reload())
+	}
+	t.Fatalf("%s never showed %q; last: %q", sel, want, text)
+}
+
+func TestConsoleWalkthrough(t *testing.T) {
+	base := console(t)
+	ctx := browser(t)
+	var text, loc string
+	var invalid, href string
+
+	// Sign-in is required, and a wrong password says so.
+	if err := cd.Do(ctx,
+		cd.Navigate(base+"/caseload"),
+		cd.WaitVisible(cd.CSS("#username")),
+		cd.SendKeys(cd.CSS("#username"), "coach.angered"),
+		cd.SendKeys(cd.CSS("#password"), "wrong"),
+		cd.Submit(cd.CSS("#password")),
+		cd.WaitVisible(cd.CSS("#login-error")),
+		cd.SendKeys(cd.CSS("#username"), "coach.angered"),
+		cd.SendKeys(cd.CSS("#password"), store.DevPassword),
+		cd.Submit(cd.CSS("#password")),
+		cd.WaitVisible(cd.CSS("table")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	loc = must(t)(cd.Run(ctx, cd.Location()))
+	if !strings.Contains(loc, "/caseload") {
+		t.Fatalf("after sign-in at %s", loc)
+	}
+
+	// The start form shows field errors next to the fields, and keeps input.
+	if err := cd.Do(ctx,
+		cd.Navigate(base+"/pathways/new"),
+		cd.WaitVisible(cd.CSS("#personal_number")),
+		cd.SendKeys(cd.CSS("#personal_number"), "19851332-1234"),
+		cd.SendKeys(cd.CSS("#district"), "Angered"),
+		cd.Click(cd.CSS("#start-submit")),
+		cd.WaitVisible(cd.CSS("#personal_number-error")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text = textOf(t, ctx, "#consent-error")
+	if !strings.Contains(text, "consent") {
+		t.Fatalf("consent error: %q", text)
+	}
+	if invalid = attrOf(t, ctx, "#given_name", "aria-invalid"); invalid != "true" {
+		t.Fatalf("given_name aria-invalid %q", invalid)
+	}
+
+	// Start for real.
+	if err := cd.Do(ctx,
+		cd.SetValue(cd.CSS("#personal_number"), validPNR()),
+		cd.SendKeys(cd.CSS("#given_name"), "Alva"),
+		cd.SendKeys(cd.CSS("#family_name"), "Berg"),
+		cd.Click(cd.CSS("#consent")),
+		cd.Click(cd.CSS("#start-submit")),
+		cd.WaitVisible(cd.CSS("#h-timeline")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text = textOf(t, ctx, "#person-name")
+	if text != "Alva Berg" {
+		t.Fatalf("profile shows %q", text)
+	}
+	waitText(ctx, t, "#phase", "referral")
+
+	// First contact, mapping, plan: the timeline advances each time.
+	if err := cd.Do(ctx,
+		cd.WaitVisible(cd.CSS("#fc-channel")),
+		cd.SetValue(cd.CSS("#fc-channel"), "phone"),
+		cd.Click(cd.CSS("#fc-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(ctx, t, "#timeline", "First contact made by phone")
+	waitText(ctx, t, "#phase", "mapping")
+
+	// A refused mapping (no abilities) shows the validator's message.
+	if err := cd.Do(ctx,
+		cd.WaitVisible(cd.CSS("#map-submit")),
+		cd.SendKeys(cd.CSS("#map-education"), "3"),
+		cd.Click(cd.CSS("#map-submit")),
+		cd.WaitVisible(cd.CSS("form[action$='/actions/mapping'] .error")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text = textOf(t, ctx, "form[action$='/actions/mapping'] .error")
+	if !strings.Contains(text, "abilities") {
+		t.Fatalf("mapping refusal: %q", text)
+	}
+	if err := cd.Do(ctx,
+		cd.SendKeys(cd.CSS("#map-abilities"), "driving, customer service"),
+		cd.SetValue(cd.CSS("#map-education"), "3"),
+		cd.SendKeys(cd.CSS("#map-language"), "sv:B1"),
+		cd.SendKeys(cd.CSS("#map-goals"), "Drive buses"),
+		cd.SendKeys(cd.CSS("#map-obstacles"), "licence"),
+		cd.Click(cd.CSS("#map-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(ctx, t, "#timeline", "Mapping recorded")
+	waitText(ctx, t, "#phase", "planning")
+
+	if err := cd.Do(ctx,
+		cd.WaitVisible(cd.CSS("#plan-ssyk")),
+		cd.SendKeys(cd.CSS("#plan-ssyk"), "8331"),
+		cd.SetValue(cd.CSS("#plan-need"), "need-bus-angered"),
+		cd.Click(cd.CSS("#plan-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(ctx, t, "#timeline", "Plan revision 1 approved")
+	// The plan's first step starts (or, if the education system refuses it,
+	// the pathway asks for a new plan): either way the case has left mapping.
+	t.Logf("timeline after the plan:\n%s", textOf(t, ctx, "#timeline"))
+	if text = textOf(t, ctx, "#phase"); strings.Contains(text, "mapping") || strings.Contains(text, "referral") {
+		t.Fatalf("phase after the plan: %q", text)
+	}
+
+	// The caseload lists the case with its new phase; the link to Temporal is there.
+	if err := cd.Do(ctx,
+		cd.Navigate(base+"/caseload?sort=-started_at"),
+		cd.WaitVisible(cd.CSS("table")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text = textOf(t, ctx, "tbody")
+	href = attrOf(t, ctx, "#temporal-link", "href")
+	if !strings.Contains(text, "gbg-angered") || !strings.Contains(href, "/workflows/pathway-") {
+		t.Fatalf("caseload %q, temporal link %q", text, href)
+	}
+	// Task inbox and employers render.
+	if err := cd.Do(ctx,
+		cd.Navigate(base+"/tasks?scope=role"), cd.WaitVisible(cd.CSS("h1")),
+		cd.Navigate(base+"/employers"), cd.WaitVisible(cd.CSS("table")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text = textOf(t, ctx, "main")
+	if !strings.Contains(text, "Västtrafik") {
+		t.Fatalf("employers page: %q", text)
+	}
+}
+
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	v, err := cd.Run(ctx, cd.Text(cd.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return v
+}
+
+func attrOf(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	v, err := cd.Run(ctx, cd.AttributeValue(cd.CSS(sel), name))
+	if err != nil {
+		t.Fatalf("%s of %s: %v", name, sel, err)
+	}
+	return v.Value
+}
+
+func must(t *testing.T) func(string, error) string {
+	return func(v string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}

@@ -75,3 +75,28 @@ func flatten(prefix string, v reflect.Value, out map[string]any) {
 		out[name] = f.Interface()
 	}
 }
+
+// KeyInfo documents one setting: its key, environment variable, flag (empty
+// for secrets, which come from the environment only), default and meaning.
+type KeyInfo struct {
+	Name    string
+	Env     []string
+	Flag    string
+	Default any
+	Secret  bool
+	Usage   string
+}
+
+// Describe lists every setting, sorted by key, for `pathways config keys`.
+func Describe() []KeyInfo {
+	out := make([]KeyInfo, 0, len(keys))
+	for _, k := range keys {
+		info := KeyInfo{Name: k.name, Env: append([]string{EnvName(k.name)}, k.env...), Default: k.def, Secret: k.secret, Usage: k.usage}
+		if !k.secret {
+			info.Flag = "--" + FlagName(k.name)
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

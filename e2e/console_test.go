@@ -245,7 +245,8 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatalf("phase after the plan: %q", text)
 	}
 
-	// The caseload lists the case with its new phase; the link to Temporal is there.
+	// The link to Temporal is on the page; the caseload lists the case.
+	href = attrOf(t, ctx, "#temporal-link", "href")
 	if err := cd.Do(ctx,
 		cd.Navigate(base+"/caseload?sort=-started_at"),
 		cd.WaitVisible(cd.CSS("table")),
@@ -253,8 +254,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "tbody")
-	href = attrOf(t, ctx, "#temporal-link", "href")
-	if !strings.Contains(text, "gbg-angered") || !strings.Contains(href, "/workflows/pathway-") {
+	if !strings.Contains(text, "gbg-angered") || !strings.Contains(href, "/namespaces/default/workflows/pathway-") {
 		t.Fatalf("caseload %q, temporal link %q", text, href)
 	}
 	// Task inbox and employers render.
@@ -281,11 +281,11 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 
 func attrOf(t *testing.T, ctx context.Context, sel, name string) string {
 	t.Helper()
-	v, err := cd.Run(ctx, cd.AttributeValue(cd.CSS(sel), name))
+	v, err := cd.Run(ctx, cd.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute(%q) || ""`, sel, name)))
 	if err != nil {
 		t.Fatalf("%s of %s: %v", name, sel, err)
 	}
-	return v.Value
+	return v
 }
 
 func must(t *testing.T) func(string, error) string {

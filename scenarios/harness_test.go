@@ -33,7 +33,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // system is one isolated pathways deployment: its own database, task queue,
 // simulators and worker, on the shared dev server.
 type system struct {
-	pool  *pgxpool.Pool
+	simURL  string
+	clients *integrations.Clients
+	pool    *pgxpool.Pool
 	tc    client.Client
 	sim   *simulators.Sim
 	cases *cases.Service
@@ -79,7 +81,7 @@ func newSystem(tb testing.TB, secondsPerDay float64) *system {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &system{pool: pool, tc: tc, sim: sim,
+	return &system{simURL: srv.URL, clients: clients, pool: pool, tc: tc, sim: sim,
 		cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs, SecondsPerDay: secondsPerDay}}
 }
 
@@ -135,4 +137,23 @@ func (s *system) waitRow(tb testing.TB, caseID string, what string, cond func(st
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// waitTask waits until the case has an open task of the kind.
+func (s *system) waitTask(tb testing.TB, caseID, kind string) {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		page, err := store.ListTasks(context.Background(), s.pool, store.TaskFilter{CaseID: caseID})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, t := range page.Items {
+			if t.Kind == kind {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("no open %s task for %s", kind, caseID)
 }

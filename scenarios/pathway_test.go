@@ -50,7 +50,7 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 
 	// Day 30 comes after 1.5 s, day 90 after 4.5 s.
 	for _, d := range []int{30, 90} {
-		s.waitRow(t, id, "follow-up task", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseFollowUp && r.OpenTasks == 1 })
+		s.waitTask(t, id, "follow_up")
 		s.update(t, id, pathway.UpdateFollowUp, pathway.FollowUp{Actor: coach, Day: d, StillThere: true})
 	}
 	var final pathway.Status
@@ -72,7 +72,10 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 	}
 	var kinds []string
 	for _, e := range tl {
-		kinds = append(kinds, e.Kind)
+		// 48 hours are 0.1 s here: a busy machine may miss the target.
+		if e.Kind != "first_contact_missed" {
+			kinds = append(kinds, e.Kind)
+		}
 	}
 	want := "referral,first_contact,mapping,plan,step_started,step_ended,steps_done,outcome,follow_up_due,follow_up,follow_up_due,follow_up,closed"
 	if got := strings.Join(kinds, ","); got != want {
@@ -84,7 +87,7 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 	}
 	open, err := store.ListTasks(ctx, s.pool, store.TaskFilter{CaseID: id})
 	if err != nil || open.Total != 0 {
-		t.Errorf("open tasks after closure: %d (%v)", open.Total, err)
+		t.Errorf("open tasks after closure: %+v (%v)", open.Items, err)
 	}
 }
 

@@ -70,9 +70,17 @@ func (s *Sim) searchCourses(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"total": len(out), "courses": out})
 }
 
+// course finds an occasion by its own code ("1480-SFIC-01") or, as
+// programme definitions name courses, by the course code alone ("SFIC"),
+// taking the first occasion.
 func (s *Sim) course(code string) *simCourse {
 	for i := range s.data.courses {
 		if s.data.courses[i].Code == code {
+			return &s.data.courses[i]
+		}
+	}
+	for i := range s.data.courses {
+		if parts := strings.Split(s.data.courses[i].Code, "-"); len(parts) == 3 && parts[1] == code {
 			return &s.data.courses[i]
 		}
 	}

@@ -36,9 +36,9 @@ type system struct {
 	simURL  string
 	clients *integrations.Clients
 	pool    *pgxpool.Pool
-	tc    client.Client
-	sim   *simulators.Sim
-	cases *cases.Service
+	tc      client.Client
+	sim     *simulators.Sim
+	cases   *cases.Service
 }
 
 func newSystem(tb testing.TB, secondsPerDay float64) *system {

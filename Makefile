@@ -22,7 +22,7 @@ PKGS             ?= ./...
 # The private cluster `make run` starts (dev.postgres_port); DATABASE_URL wins.
 DEV_DATABASE_URL := postgres://pathways@127.0.0.1:5433/pathways?sslmode=disable
 
-.PHONY: run build test lint fmt vet staticcheck workflowcheck bench migrate clean distclean help
+.PHONY: fault-test run build test lint fmt vet staticcheck workflowcheck bench migrate clean distclean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test: lint build $(TEMPORAL_CLI) ## lint, then every test against one shared dev
 
 bench: build $(TEMPORAL_CLI) ## run every benchmark once; they print their figures
 	$(BIN) testenv -- $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(PKGS)
+
+fault-test: build $(TEMPORAL_CLI) ## 200 pathways against simulators failing 30% of calls (about 10 minutes)
+	PATHWAYS_FAULT_PATHWAYS=200 $(BIN) testenv -- $(GO) test -count=1 -timeout 30m -run TestPathwaysUnderOutsideFaults -v ./scenarios
 
 lint: fmt vet staticcheck workflowcheck ## gofmt, go vet, staticcheck, Temporal workflowcheck
 

@@ -281,9 +281,22 @@ func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) 
 	for _, k := range []string{"plan", "replan", "record_outcome"} {
 		w.closeTasksOfKind(k)
 	}
+	// Version 1 tells outside systems from the main loop, so the Update
+	// answers staff at once even while those systems are slow or failing.
+	v := workflow.GetVersion(ctx, "outcome-notices-from-loop", workflow.DefaultVersion, 1)
+	w.st.OutcomeNotified = v == workflow.DefaultVersion
 	if err := w.project(ctx, true, eventWith("outcome", fmt.Sprintf("Outcome: %s from %s at %s", o.Kind, o.StartDate.Format("2006-01-02"), o.Employer), o.StaffID, o)); err != nil {
 		return err
 	}
+	if v == workflow.DefaultVersion {
+		return w.notifyOutcome(ctx)
+	}
+	return nil
+}
+
+// notifyOutcome tells social services and the employment service.
+func (w *pathwayWorkflow) notifyOutcome(ctx workflow.Context) error {
+	o := w.st.Outcome
 	n := activities.Notice{CaseID: w.in.CaseID, Event: "outcome", Reason: o.Kind, Outcome: o.Kind, SSYK: o.SSYK, Start: o.StartDate, At: o.RecordedAt}
 	if err := w.notify(ctx, "social services notice", outsideActs.NotifySocialServices, n); err != nil {
 		return err

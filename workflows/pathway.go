@@ -51,7 +51,7 @@ type pathwayWorkflow struct {
 	opened      []pathway.Task                // tasks to project with the next change
 	closed      []string                      // task keys to close with the next change
 	signals     []func(workflow.Context) bool // drains the signal channels before continue-as-new
-	busy        int                           // signal handlers in flight
+	busy        int                           // signal handlers and notices in flight
 }
 
 // setup restores carried state or initialises a new pathway, then installs
@@ -123,8 +123,9 @@ func (w *pathwayWorkflow) run(ctx workflow.Context) (pathway.Status, error) {
 			return pathway.Status{}, err
 		}
 	}
-	// Let in-flight Updates (the close itself) reply before the run ends.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Let in-flight Updates (the close itself) reply and notices finish
+	// before the run ends.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.busy == 0 }); err != nil {
 		return pathway.Status{}, err
 	}
 	return w.status(ctx), nil

@@ -87,6 +87,16 @@ func (w *pathwayWorkflow) awaitStaff(ctx workflow.Context) error {
 // answer (applied by the answer-follow-up Update). When all are answered
 // the pathway closes with the outcome as its reason.
 func (w *pathwayWorkflow) followUp(ctx workflow.Context) error {
+	if !w.st.OutcomeNotified {
+		// Outside systems may be slow or down for a while: tell them beside
+		// the follow-up clock, not before it. Continue-as-new waits for busy.
+		w.st.OutcomeNotified = true
+		w.busy++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { w.busy-- }()
+			_ = w.notifyOutcome(ctx) // failures become staff tasks inside notify
+		})
+	}
 	offsets := w.followUpDays()
 	if w.st.FollowUpsDone >= len(offsets) {
 		sustained := true

@@ -30,14 +30,15 @@ var projectionOptions = workflow.ActivityOptions{
 }
 
 // outsideOptions bound calls to outside systems: 5xx and timeouts retry with
-// backoff for a day; refusals are non-retryable and become staff tasks.
+// backoff, at least once a minute, for a day; refusals are non-retryable and
+// become staff tasks.
 var outsideOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    time.Minute,
 	ScheduleToCloseTimeout: 24 * time.Hour,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:        2 * time.Second,
 		BackoffCoefficient:     2,
-		MaximumInterval:        10 * time.Minute,
+		MaximumInterval:        time.Minute,
 		NonRetryableErrorTypes: []string{"rejected", "unknown_case", "unknown_centre"},
 	},
 }

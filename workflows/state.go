@@ -30,6 +30,7 @@ type state struct {
 	NeedID          string              `json:"need_id,omitempty"`
 	Steps           []pathway.StepState `json:"steps,omitempty"`
 	Outcome         *pathway.Outcome    `json:"outcome,omitempty"`
+	OutcomeNotified bool                `json:"outcome_notified,omitempty"`
 	FollowUpsDone   int                 `json:"follow_ups_done"`
 	FollowUpOpen    bool                `json:"follow_up_open,omitempty"`
 	Close           *pathway.Close      `json:"close,omitempty"`

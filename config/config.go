@@ -122,6 +122,7 @@ type ProgramsConfig struct {
 type EscalateConfig struct {
 	Cron     string `mapstructure:"cron"`
 	Timezone string `mapstructure:"timezone"`
+	Rules    string `mapstructure:"rules"`
 }
 
 // Production reports whether the process runs in production mode.

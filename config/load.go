@@ -67,6 +67,7 @@ var keys = []key{
 	{name: "programmes.dir", def: "programmes/definitions", usage: "folder of programme definition files"},
 	{name: "escalation.cron", def: "0 7 * * *", usage: "when the stall sweep runs"},
 	{name: "escalation.timezone", def: "Europe/Stockholm", usage: "time zone of the sweep schedule"},
+	{name: "escalation.rules", def: "", usage: "stall rule overrides, e.g. no_progress=21d,time_limit=60d:unit_manager,step_overrun=off"},
 }
 
 // FlagName is the command-line flag of a key: "http.addr" → "http-addr".

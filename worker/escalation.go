@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"os"
 	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
@@ -10,10 +9,6 @@ import (
 
 	"github.com/pathways-se/pathways/escalation"
 )
-
-// RulesEnv overrides the default stall rules, e.g.
-// "no_progress=21d,time_limit=60d:unit_manager,step_overrun=off".
-const RulesEnv = "PATHWAYS_ESCALATION_RULES"
 
 func init() { extensions = append(extensions, registerEscalation) }
 
@@ -31,7 +26,7 @@ func registerEscalation(w sdkworker.Worker, env Env) {
 	}
 	escalation.Register(w, escalation.New(env.Pool, env.Client, mailer, env.Config.HTTP.PublicURL, loc))
 
-	rules, err := escalation.ParseRules(os.Getenv(RulesEnv))
+	rules, err := escalation.ParseRules(env.Config.Escalate.Rules)
 	if err != nil {
 		env.Log.Error("escalation rules: using the defaults", zap.Error(err))
 		rules = escalation.DefaultRules()

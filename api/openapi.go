@@ -43,6 +43,9 @@ var apiOps = []apiOp{
 	{method: "get", path: "/recruitment-needs", summary: "Recruitment needs", params: []string{"ssyk", "employer", "centre", "status"}, response: "NeedList"},
 	{method: "post", path: "/recruitment-needs", summary: "Register a recruitment need (job brokers, team leads, administrators)", body: "NeedRequest", response: "Need", errors: []int{400, 403, 422}},
 	{method: "get", path: "/outcomes", summary: "Outcomes by centre and age group: ended, to work or studies, active", response: "Outcomes"},
+	{method: "get", path: "/escalations", summary: "Escalated cases with their rule, reason, age and current ladder level", response: "EscalationList", errors: []int{403}},
+	{method: "post", path: "/escalations", summary: "Escalate one case or many by filter (manual escalation)", body: "EscalateRequest", response: "anyObject", errors: []int{400, 403, 422}},
+	{method: "get", path: "/escalations/stats", summary: "Stalled cases over time by centre, from the daily sweeps", response: "anyObject", errors: []int{403}},
 	{method: "get", path: "/audit", summary: "Audit log review (team leads, unit managers, administrators)", params: []string{"case", "staff", "limit"}, response: "AuditList", errors: []int{403, 404}},
 }
 
@@ -128,9 +131,12 @@ var schemas = map[string]any{
 	"EmployerList": obj(map[string]any{"items": arr("Employer")}),
 	"Need": obj(map[string]any{"id": str, "employer_id": str, "employer_name": str, "centre_id": str, "ssyk": str, "title": str, "positions": num,
 		"start_date": ts, "required_training": str, "contact_role": str, "status": str}),
-	"NeedList":    obj(map[string]any{"items": arr("Need")}),
-	"NeedRequest": obj(map[string]any{"id": str, "employer_id": str, "centre_id": str, "ssyk": str, "title": str, "positions": num, "start_date": date, "required_training": str, "contact_role": str}, "employer_id", "ssyk", "title", "positions", "start_date"),
-	"Outcomes":    obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"centre_id": str, "age_group": str, "ended": num, "to_work_or_studies": num, "active": num, "share_percent": num})}}),
+	"NeedList":        obj(map[string]any{"items": arr("Need")}),
+	"NeedRequest":     obj(map[string]any{"id": str, "employer_id": str, "centre_id": str, "ssyk": str, "title": str, "positions": num, "start_date": date, "required_training": str, "contact_role": str}, "employer_id", "ssyk", "title", "positions", "start_date"),
+	"Outcomes":        obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"centre_id": str, "age_group": str, "ended": num, "to_work_or_studies": num, "active": num, "share_percent": num})}}),
+	"EscalationList":  obj(map[string]any{"items": map[string]any{"type": "array", "items": anyOb}}),
+	"EscalateRequest": obj(map[string]any{"case_ids": map[string]any{"type": "array", "items": str}, "centre_ids": map[string]any{"type": "array", "items": str}, "phase": str, "track": str, "assignee": str, "limit": num, "reason": str, "min_role": str}, "reason"),
+	"anyObject":       anyOb,
 	"AuditList": obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"id": num, "at": ts, "staff_id": str, "action": str,
 		"case_id": str, "participant_id": str, "detail": anyOb, "request_id": str})}}),
 }

@@ -1,0 +1,70 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/store"
+)
+
+// Projections are idempotent by sequence, out-of-order arrivals never roll
+// the row back, and a task key that recurs (the same stall after calming)
+// reopens its task.
+func TestProjectionOrderAndRecurringTask(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	ctx := context.Background()
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		pid, err := store.UpsertParticipant(ctx, tx, store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
+			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return err
+		}
+		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-1", ParticipantID: pid, CentreID: "gbg-angered",
+			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := pathway.Task{Key: "C-1:escalation:no_progress:1", Kind: "escalation", Title: "Stalled", Role: "job_coach"}
+	apply := func(seq int64, phase string, open []pathway.Task, closeKeys ...string) {
+		t.Helper()
+		p := store.Projection{CaseID: "C-1", Seq: seq, At: time.Now(), Status: pathway.Status{Phase: phase, CentreID: "gbg-angered"},
+			Event: &store.TimelineEvent{Kind: phase, Summary: phase}, OpenTasks: open, CloseTasks: closeKeys}
+		if err := store.ApplyProjection(ctx, pool, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taskStatus := func() string {
+		var s string
+		if err := pool.QueryRow(ctx, `SELECT status FROM tasks WHERE task_key = $1`, task.Key).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	apply(1, pathway.PhaseReferral, []pathway.Task{task})
+	apply(3, pathway.PhaseMapping, nil, task.Key) // progress closed it
+	apply(2, pathway.PhaseReferral, nil)          // a late, older change
+	apply(2, pathway.PhaseReferral, nil)          // and its retry
+	row, err := store.GetPathway(ctx, pool, "C-1")
+	if err != nil || row.Phase != pathway.PhaseMapping {
+		t.Fatalf("row rolled back: %+v %v", row, err)
+	}
+	if tl, _ := store.Timeline(ctx, pool, "C-1"); len(tl) != 3 {
+		t.Errorf("timeline has %d entries, want 3", len(tl))
+	}
+	if s := taskStatus(); s != "done" {
+		t.Fatalf("task %s, want done", s)
+	}
+	apply(4, pathway.PhaseMapping, []pathway.Task{task}) // the same stall again
+	if s := taskStatus(); s != "open" {
+		t.Errorf("recurring task %s, want open again", s)
+	}
+}

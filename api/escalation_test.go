@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -36,6 +37,19 @@ func TestManualEscalationAndTeamLeadView(t *testing.T) {
 		if !contains(page.Body, want) {
 			t.Errorf("team-lead page lacks %q", want)
 		}
+	}
+	// Two daily sweeps give the chart its line.
+	for i, day := range []string{"2026-11-20", "2026-11-21"} {
+		id := "sweep-" + day
+		if _, err := e.pool.Exec(context.Background(), `INSERT INTO escalation_sweeps (id, started_at, finished_at, stalled) VALUES ($1, $2::date + time '07:00', $2::date + time '07:01', $3)`, id, day, 3+i); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pool.Exec(context.Background(), `INSERT INTO escalation_sweep_centres (sweep_id, centre_id, stalled, escalated) VALUES ($1, 'gbg-angered', $2, 1)`, id, 3+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if page := lead.must(lead.get("/escalations"), http.StatusOK); !contains(page.Body, "<svg role=\"img\"") || !contains(page.Body, "gbg-angered: 4 now") {
+		t.Errorf("the chart of stalled cases is missing: %s", page.Body)
 	}
 	other := e.signIn(t, "team.hisingen")
 	if list := other.must(other.get("/api/v1/escalations"), http.StatusOK); contains(list.Body, started.CaseID) {

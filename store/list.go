@@ -104,12 +104,22 @@ type Page[T any] struct {
 	Offset int `json:"offset"`
 }
 
-// ListPathways returns a filtered, sorted page of the caseload.
+// ListPathways returns a filtered, sorted page of all pathways (for
+// integrators' scripts; staff lists go through ListVisiblePathways).
 func ListPathways(ctx context.Context, pool *pgxpool.Pool, f PathwayFilter) (Page[PathwayRow], error) {
+	return listPathways(ctx, pool, nil, f)
+}
+
+// listPathways builds the caseload query; a viewer restricts it in SQL so
+// totals and pages agree.
+func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f PathwayFilter) (Page[PathwayRow], error) {
 	where, args := []string{"true"}, []any{}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args))))
+	}
+	if viewer != nil {
+		viewer.condition(add)
 	}
 	if len(f.CentreIDs) > 0 {
 		add("p.centre_id = ANY($?)", f.CentreIDs)
@@ -142,7 +152,7 @@ func ListPathways(ctx context.Context, pool *pgxpool.Pool, f PathwayFilter) (Pag
 	if f.StalledDays > 0 {
 		add("p.status = 'active' AND p.last_progress_at < $?", now.Add(-time.Duration(f.StalledDays)*24*time.Hour))
 	}
-	order := "p.last_progress_at DESC"
+	order := "p.last_progress_at DESC, p.case_id"
 	if f.Sort != "" {
 		field, desc := strings.CutPrefix(f.Sort, "-")
 		col, ok := sortable[field]

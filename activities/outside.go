@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/steps"
 )
@@ -28,13 +26,6 @@ type Notice struct {
 	At      time.Time `json:"at"`
 }
 
-// IdempotencyKey derives a side effect's key from the workflow run and
-// activity, stable across retries of the same activity.
-func IdempotencyKey(ctx context.Context) string {
-	info := activity.GetInfo(ctx)
-	return info.WorkflowExecution.ID + "/" + info.ActivityID
-}
-
 // NotifySocialServices tells social services of an outcome or closure, which
 // ends or reduces income support.
 func (o *Outside) NotifySocialServices(ctx context.Context, n Notice) error {
@@ -42,7 +33,7 @@ func (o *Outside) NotifySocialServices(ctx context.Context, n Notice) error {
 	if err != nil {
 		return err
 	}
-	return Classify(o.Deps.SocialServices.Notify(ctx, IdempotencyKey(ctx), integrations.SocialNotice{
+	return steps.Classify(o.Deps.SocialServices.Notify(ctx, steps.IdempotencyKey(ctx), integrations.SocialNotice{
 		CaseID: n.CaseID, Person: person, Event: n.Event, Reason: n.Reason, Outcome: n.Outcome, At: n.At,
 	}))
 }
@@ -56,15 +47,15 @@ func (o *Outside) ReportOutcome(ctx context.Context, n Notice) (bool, error) {
 	}
 	reg, err := o.Deps.Employment.Registration(ctx, person)
 	if err != nil {
-		return false, Classify(err)
+		return false, steps.Classify(err)
 	}
 	if !covers(reg.Consent, "outcome") {
 		return false, nil
 	}
-	err = o.Deps.Employment.ReportOutcome(ctx, IdempotencyKey(ctx), integrations.OutcomeReport{
+	err = o.Deps.Employment.ReportOutcome(ctx, steps.IdempotencyKey(ctx), integrations.OutcomeReport{
 		CaseID: n.CaseID, Person: person, Kind: n.Outcome, StartDate: n.Start, SSYK: n.SSYK,
 	})
-	return err == nil, Classify(err)
+	return err == nil, steps.Classify(err)
 }
 
 func covers(consent []string, what string) bool {

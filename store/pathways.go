@@ -48,12 +48,6 @@ func InsertPathway(ctx context.Context, tx pgx.Tx, p NewPathway) error {
 	return err
 }
 
-// DeletePathway removes a row whose workflow never started.
-func DeletePathway(ctx context.Context, pool *pgxpool.Pool, caseID string) error {
-	_, err := pool.Exec(ctx, `DELETE FROM pathways WHERE case_id = $1`, caseID)
-	return err
-}
-
 // Projection is one change of a pathway, sent by the workflow. Seq grows with
 // every change, so a retried or late activity never rolls the row back.
 type Projection struct {

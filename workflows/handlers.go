@@ -420,7 +420,7 @@ func (w *pathwayWorkflow) validateTransfer(ctx workflow.Context, in pathway.Tran
 func (w *pathwayWorkflow) onTransfer(ctx workflow.Context, in pathway.Transfer) (pathway.Status, error) {
 	actx := workflow.WithActivityOptions(ctx, outsideOptions)
 	if err := workflow.ExecuteActivity(actx, registryActs.CheckCentre, in.ToCentre).Get(ctx, nil); err != nil {
-		return w.status(ctx), errors.New(errorMessage(err))
+		return w.status(ctx), errors.New(steps.ErrorMessage(err))
 	}
 	from := w.st.CentreID
 	w.st.CentreID = in.ToCentre

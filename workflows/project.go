@@ -9,6 +9,7 @@ import (
 
 	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -117,29 +118,9 @@ func (w *pathwayWorkflow) notify(ctx workflow.Context, what string, fn any, n ac
 		return nil
 	}
 	w.openTask(pathway.Task{Key: w.taskKey("integration", what, n.Event), Kind: "integration_rejected",
-		Title: "Handle manually: " + what + " failed: " + errorMessage(err), Role: "team_lead",
+		Title: "Handle manually: " + what + " failed: " + steps.ErrorMessage(err), Role: "team_lead",
 		Due: workflow.Now(ctx).Add(w.days(2))})
-	return w.project(ctx, false, event("integration_failed", what+" failed: "+errorMessage(err), "system"))
-}
-
-// errorMessage unwraps Temporal's activity error to the cause's message.
-func errorMessage(err error) string {
-	var app *temporal.ApplicationError
-	for e := err; e != nil; {
-		if a, ok := e.(*temporal.ApplicationError); ok {
-			app = a
-			break
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			break
-		}
-		e = u.Unwrap()
-	}
-	if app != nil {
-		return app.Message()
-	}
-	return err.Error()
+	return w.project(ctx, false, event("integration_failed", what+" failed: "+steps.ErrorMessage(err), "system"))
 }
 
 // calm closes the escalation once the case moves: progress is the answer an

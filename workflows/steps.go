@@ -68,7 +68,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	case err != nil && temporal.IsCanceledError(err):
 		step.Status, step.Reason = pathway.StepCancelled, w.cancelReason()
 	case err != nil:
-		step.Status, step.Reason = pathway.StepFailed, errorMessage(err)
+		step.Status, step.Reason = pathway.StepFailed, steps.ErrorMessage(err)
 	default:
 		step.Status, step.Reason = res.Outcome, res.Reason
 	}

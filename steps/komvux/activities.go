@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/steps"
@@ -35,18 +34,6 @@ type WithdrawInput struct {
 	Reason      string `json:"reason"`
 }
 
-func key(ctx context.Context) string {
-	info := activity.GetInfo(ctx)
-	return info.WorkflowExecution.ID + "/" + info.ActivityID
-}
-
-func classify(err error) error {
-	if integrations.IsRejected(err) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), "rejected", err)
-	}
-	return err
-}
-
 // Enrol asks for a place; the idempotency key makes a retry return the same
 // enrolment instead of a second one.
 func (a *Activities) Enrol(ctx context.Context, in EnrolInput) (integrations.Enrolment, error) {
@@ -54,8 +41,8 @@ func (a *Activities) Enrol(ctx context.Context, in EnrolInput) (integrations.Enr
 	if err != nil {
 		return integrations.Enrolment{}, err
 	}
-	e, err := a.Education.Enrol(ctx, key(ctx), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.CourseCode, Person: person})
-	return e, classify(err)
+	e, err := a.Education.Enrol(ctx, steps.IdempotencyKey(ctx), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.CourseCode, Person: person})
+	return e, steps.Classify(err)
 }
 
 // AwaitResult polls the enrolment until it ends, heartbeating the number of
@@ -70,7 +57,7 @@ func (a *Activities) AwaitResult(ctx context.Context, in PollInput) (integration
 	for {
 		e, err := a.Education.Status(ctx, in.EnrolmentID)
 		if err != nil && integrations.IsRejected(err) {
-			return e, classify(err)
+			return e, steps.Classify(err)
 		}
 		if err == nil && terminal(e.Status) {
 			return e, nil
@@ -87,5 +74,5 @@ func (a *Activities) AwaitResult(ctx context.Context, in PollInput) (integration
 
 // Withdraw ends the enrolment; withdrawing twice is harmless.
 func (a *Activities) Withdraw(ctx context.Context, in WithdrawInput) error {
-	return classify(a.Education.Withdraw(ctx, key(ctx), in.EnrolmentID, in.Reason))
+	return steps.Classify(a.Education.Withdraw(ctx, steps.IdempotencyKey(ctx), in.EnrolmentID, in.Reason))
 }

@@ -3,7 +3,6 @@
 package komvux
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -69,13 +68,13 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 // It returns a cancelled error after the wind-down if ctx is cancelled.
 func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode string) (steps.Result, error) {
 	act := func(method string) string { return steps.ActivityName(typeName, method) }
-	ctx = workflow.WithActivityOptions(ctx, sideEffectOptions)
+	ctx = workflow.WithActivityOptions(ctx, steps.SideEffectOptions)
 	var enrolment integrations.Enrolment
 	if err := workflow.ExecuteActivity(ctx, act("Enrol"), EnrolInput{CaseID: in.CaseID, CourseCode: courseCode}).Get(ctx, &enrolment); err != nil {
 		if temporal.IsCanceledError(err) {
 			return steps.Result{}, err
 		}
-		return steps.Result{Outcome: pathway.StepFailed, Reason: "enrolment refused: " + message(err)}, nil
+		return steps.Result{Outcome: pathway.StepFailed, Reason: "enrolment refused: " + steps.ErrorMessage(err)}, nil
 	}
 
 	var final Result
@@ -135,7 +134,7 @@ func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode st
 func windDown(ctx workflow.Context, withdraw, enrolmentID string) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	dctx = workflow.WithActivityOptions(dctx, sideEffectOptions)
+	dctx = workflow.WithActivityOptions(dctx, steps.SideEffectOptions)
 	_ = workflow.ExecuteActivity(dctx, withdraw, WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}).Get(dctx, nil)
 }
 
@@ -145,16 +144,6 @@ func terminal(status string) bool {
 		return true
 	}
 	return false
-}
-
-// sideEffectOptions: short calls, retried with backoff, refusals final.
-var sideEffectOptions = workflow.ActivityOptions{
-	StartToCloseTimeout:    30 * time.Second,
-	ScheduleToCloseTimeout: 24 * time.Hour,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-		NonRetryableErrorTypes: []string{"rejected", "unknown_case"},
-	},
 }
 
 // pollOptions let the poll run for the whole course, heartbeating.
@@ -179,14 +168,6 @@ func pollInterval(in steps.Input) time.Duration {
 		d = time.Second
 	}
 	return d
-}
-
-func message(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Message()
-	}
-	return err.Error()
 }
 
 // Example is a vocational care course.

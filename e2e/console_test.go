@@ -13,22 +13,13 @@ import (
 	"time"
 
 	cd "github.com/chromedp/chromedp"
-	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/api"
-	"github.com/pathways-se/pathways/cases"
-	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/identity"
-	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/internal/testenv"
-	"github.com/pathways-se/pathways/programmes"
-	"github.com/pathways-se/pathways/simulators"
-	"github.com/pathways-se/pathways/steps"
-	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/store"
-	"github.com/pathways-se/pathways/worker"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -48,41 +39,8 @@ func chromium(t *testing.T) string {
 }
 
 func console(t *testing.T) string {
-	ctx := context.Background()
-	pool, _ := testenv.Database(t)
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	tc := testenv.TemporalClient(t)
-	tq := testenv.TaskQueue(t)
-	cfg, err := config.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Temporal.TaskQueue = tq
-	sim := simulators.New(1, zap.NewNop())
-	ss := httptest.NewServer(sim.Handler())
-	t.Cleanup(ss.Close)
-	t.Cleanup(sim.Close)
-	cfg.Systems.Education, cfg.Systems.Employment, cfg.Systems.JobSearch = ss.URL+"/education", ss.URL+"/employment", ss.URL+"/jobsearch"
-	cfg.Systems.Employers, cfg.Systems.SocialServices = ss.URL+"/employers", ss.URL+"/social"
-	clients := integrations.NewClients(cfg)
-	deps := steps.Deps{Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
-		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool}}
-	reg := catalog.Registry()
-	w := sdkworker.New(tc, tq, sdkworker.Options{})
-	worker.RegisterPathway(w, reg, pool, deps)
-	worker.RegisterSteps(w, reg, deps)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	progs, err := programmes.Load("../programmes/definitions", reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: zap.NewNop(),
-		Cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs}}
+	ts := testsystem.New(t, testsystem.Options{})
+	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: ts.Cases(0)}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -3,7 +3,6 @@ package escalation_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,22 +11,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/cases"
-	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/escalation"
 	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/programmes"
-	"github.com/pathways-se/pathways/simulators"
-	"github.com/pathways-se/pathways/steps"
-	"github.com/pathways-se/pathways/steps/catalog"
 	"github.com/pathways-se/pathways/store"
-	"github.com/pathways-se/pathways/worker"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -59,37 +51,12 @@ const secondsPerDay = 3.0
 
 func TestScheduledSweepEscalatesClimbsAndCalms(t *testing.T) {
 	ctx := context.Background()
-	pool, _ := testenv.Database(t)
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	tc := testenv.TemporalClient(t)
-	tq := testenv.TaskQueue(t)
-	cfg, err := config.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := simulators.New(1, zap.NewNop())
-	ss := httptest.NewServer(sim.Handler())
-	t.Cleanup(ss.Close)
-	t.Cleanup(sim.Close)
-	cfg.Systems.Education, cfg.Systems.Employment, cfg.Systems.JobSearch = ss.URL+"/education", ss.URL+"/employment", ss.URL+"/jobsearch"
-	cfg.Systems.Employers, cfg.Systems.SocialServices = ss.URL+"/employers", ss.URL+"/social"
-	clients := integrations.NewClients(cfg)
-	deps := steps.Deps{Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
-		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool}}
-
 	// One worker with the real pathway workflows and the sweep.
-	reg := catalog.Registry()
-	w := sdkworker.New(tc, tq, sdkworker.Options{})
-	worker.RegisterPathway(w, reg, pool, deps)
-	worker.RegisterSteps(w, reg, deps)
 	mail := &mailbox{keys: map[string]integrations.Mail{}}
-	escalation.Register(w, escalation.New(pool, tc, mail, "https://console.example", time.UTC))
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
+	ts := testsystem.New(t, testsystem.Options{Register: func(w sdkworker.Worker, ts *testsystem.System) {
+		escalation.Register(w, escalation.New(ts.Pool, ts.Temporal, mail, "https://console.example", time.UTC))
+	}})
+	pool, tc, tq := ts.Pool, ts.Temporal, ts.TaskQueue
 	// Every centre's team lead has a functional mailbox.
 	for _, role := range escalation.Ladder {
 		if err := store.SetEscalationContact(ctx, pool, "*", role, role+"@centre.example"); err != nil {
@@ -123,11 +90,7 @@ func TestScheduledSweepEscalatesClimbsAndCalms(t *testing.T) {
 	}
 
 	// Three referrals nobody contacts.
-	progs, err := programmes.Load("../programmes/definitions", reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs, SecondsPerDay: secondsPerDay}
+	svc := ts.Cases(secondsPerDay)
 	var ids []string
 	for i := 0; i < 3; i++ {
 		st, err := svc.Start(ctx, cases.Referral{PersonalNumber: personalNumber(), GivenName: "Test", FamilyName: "Person",

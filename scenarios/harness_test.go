@@ -3,29 +3,21 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/cases"
-	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/simulators"
-	"github.com/pathways-se/pathways/steps"
-	"github.com/pathways-se/pathways/steps/catalog"
 	"github.com/pathways-se/pathways/store"
-	"github.com/pathways-se/pathways/worker"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -43,46 +35,8 @@ type system struct {
 
 func newSystem(tb testing.TB, secondsPerDay float64) *system {
 	tb.Helper()
-	ctx := context.Background()
-	pool, _ := testenv.Database(tb)
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		tb.Fatal(err)
-	}
-	tc := testenv.TemporalClient(tb)
-	tq := testenv.TaskQueue(tb)
-
-	sim := simulators.New(1, zap.NewNop())
-	srv := httptest.NewServer(sim.Handler())
-	tb.Cleanup(srv.Close)
-	tb.Cleanup(sim.Close)
-	cfg, err := config.Load(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.Systems.Education = srv.URL + "/education"
-	cfg.Systems.Employment = srv.URL + "/employment"
-	cfg.Systems.JobSearch = srv.URL + "/jobsearch"
-	cfg.Systems.Employers = srv.URL + "/employers"
-	cfg.Systems.SocialServices = srv.URL + "/social"
-	clients := integrations.NewClients(cfg)
-	deps := steps.Deps{Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
-		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool}}
-
-	reg := catalog.Registry()
-	w := sdkworker.New(tc, tq, sdkworker.Options{})
-	worker.RegisterPathway(w, reg, pool, deps)
-	worker.RegisterSteps(w, reg, deps)
-	if err := w.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(w.Stop)
-
-	progs, err := programmes.Load("../programmes/definitions", reg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &system{simURL: srv.URL, clients: clients, pool: pool, tc: tc, sim: sim,
-		cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: tq, Programmes: progs, SecondsPerDay: secondsPerDay}}
+	ts := testsystem.New(tb, testsystem.Options{})
+	return &system{simURL: ts.SimURL, clients: ts.Clients, pool: ts.Pool, tc: ts.Temporal, sim: ts.Sim, cases: ts.Cases(secondsPerDay)}
 }
 
 var personSeq atomic.Int64

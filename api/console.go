@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/auth"
@@ -119,7 +119,8 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort")},
 		"Page": store.Page[store.PathwayRow]{},
 	}
-	centres, _ := store.ListCentres(r.Context(), s.Pool)
+	centres, err := store.ListCentres(r.Context(), s.Pool)
+	s.partial(r.Context(), "centres", err)
 	var visible []store.Centre
 	for _, c := range centres {
 		if p.CanSeeCentre(c.ID) {
@@ -168,7 +169,8 @@ func (s *Server) startData(ctx context.Context, ref cases.Referral, errs map[str
 	in := func(id, label, typ, val, hint string) input {
 		return input{ID: id, Label: label, Type: typ, Value: val, Hint: hint, Err: errs[id]}
 	}
-	centres, _ := store.ListCentres(ctx, s.Pool)
+	centres, err := store.ListCentres(ctx, s.Pool)
+	s.partial(ctx, "centres", err)
 	var progs []pathway.Programme
 	if s.Cases != nil && s.Cases.Programmes != nil {
 		progs = s.Cases.Programmes.All()
@@ -258,10 +260,15 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 		s.Log.Error("timeline", zap.Error(err))
 	}
 	data["Timeline"] = tl
-	tasks, _ := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})
+	tasks, err := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})
+	s.partial(r.Context(), "tasks", err)
 	data["Tasks"] = tasks.Items
-	data["Needs"], _ = store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
-	data["Centres"], _ = store.ListCentres(r.Context(), s.Pool)
+	needs, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
+	s.partial(r.Context(), "recruitment needs", err)
+	data["Needs"] = needs
+	centres, err := store.ListCentres(r.Context(), s.Pool)
+	s.partial(r.Context(), "centres", err)
+	data["Centres"] = centres
 	if s.Cases != nil && s.Cases.Programmes != nil {
 		if prog, ok := s.Cases.Programmes.Get(row.Programme); ok {
 			data["DefaultSteps"] = prog.Steps
@@ -357,24 +364,9 @@ func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
 		s.showPathway(w, r, caseID, status, map[string]string{name: prob.Message}, "")
 		return
 	}
-	s.waitProjection(r, caseID)
+	// Each Update projects its change before it answers, so the next page
+	// already shows it.
 	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Recorded: "+name+"."), http.StatusSeeOther)
-}
-
-// waitProjection gives the workflow's projection a moment to land, so the
-// page after an action shows the new timeline line.
-func (s *Server) waitProjection(r *http.Request, caseID string) {
-	var before int
-	_ = s.Pool.QueryRow(r.Context(), `SELECT count(*) FROM timeline WHERE case_id = $1`, caseID).Scan(&before)
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		var pending bool
-		// The Update has completed; its projection writes within moments.
-		if err := s.Pool.QueryRow(r.Context(), `SELECT count(*) = $2 FROM timeline WHERE case_id = $1`, caseID, before).Scan(&pending); err != nil || !pending {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
@@ -416,7 +408,17 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {
-	es, _ := store.ListEmployers(r.Context(), s.Pool)
-	ns, _ := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{})
+	es, err := store.ListEmployers(r.Context(), s.Pool)
+	s.partial(r.Context(), "employers", err)
+	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{})
+	s.partial(r.Context(), "recruitment needs", err)
 	s.render(w, r, http.StatusOK, "employers", "Employers", map[string]any{"Employers": es, "Needs": ns})
+}
+
+// partial logs a failed read of a page's secondary data: the page still
+// renders, with that part empty, and the failure is on record.
+func (s *Server) partial(ctx context.Context, what string, err error) {
+	if err != nil {
+		s.Log.Warn("page rendered without "+what, zap.String("request_id", middleware.GetReqID(ctx)), zap.Error(err))
+	}
 }

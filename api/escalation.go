@@ -303,7 +303,8 @@ func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, statu
 	if err != nil {
 		s.Log.Error("escalations chart", zap.Error(err))
 	}
-	sweeps, _ := store.RecentSweeps(r.Context(), s.Pool, 5)
+	sweeps, err := store.RecentSweeps(r.Context(), s.Pool, 5)
+	s.partial(r.Context(), "recent sweeps", err)
 	nb := make([]byte, 16)
 	_, _ = rand.Read(nb)
 	v := escalationsView{Items: items, Chart: layoutChart(chart), Flash: flash, Error: errMsg, Ladder: escalation.Ladder,

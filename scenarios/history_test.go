@@ -104,9 +104,13 @@ func longestScenario(tb testing.TB) (*system, string, []run) {
 		}
 		switch m {
 		case 5, 10:
-			_ = s.tryUpdate(id, "", pathway.UpdatePause, pathway.Pause{Actor: coach, Reason: pathway.PauseSick}, &st)
+			if err := s.tryUpdate(id, "", pathway.UpdatePause, pathway.Pause{Actor: coach, Reason: pathway.PauseSick}, &st); err != nil {
+				tb.Fatalf("pause in month %d: %v", m, err)
+			}
 		case 6, 11:
-			_ = s.tryUpdate(id, "", pathway.UpdateResume, coach, &st)
+			if err := s.tryUpdate(id, "", pathway.UpdateResume, coach, &st); err != nil {
+				tb.Fatalf("resume in month %d: %v", m, err)
+			}
 		}
 		if row.CurrentStep != "" && m%2 == 0 && confirmed < 6 {
 			var out string
@@ -121,6 +125,9 @@ func longestScenario(tb testing.TB) (*system, string, []run) {
 	}
 	if final.ClosureReason != pathway.CloseTimeLimit {
 		tb.Fatalf("the long pathway closed as %q, want time_limit", final.ClosureReason)
+	}
+	if confirmed != 6 {
+		tb.Fatalf("%d of 6 steps ran to completion", confirmed)
 	}
 	return s, started.WorkflowID, histories(tb, s, started.WorkflowID)
 }
@@ -150,6 +157,10 @@ func writeHistory(tb testing.TB, name string, r run) {
 		tb.Fatal(err)
 	}
 	path := filepath.Join("..", "workflows", "testdata", name)
+	if _, err := os.Stat(path); err == nil {
+		tb.Logf("%s exists and is kept: a committed history is never rewritten (name a new scenario instead)", path)
+		return
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		tb.Fatal(err)
 	}

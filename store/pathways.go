@@ -90,7 +90,10 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) erro
 			status = "closed"
 			closedAt = &p.At
 		}
-		tag, err := tx.Exec(ctx, `UPDATE pathways SET
+		// The row moves only forward: an older change arriving late updates
+		// nothing. Timeline and tasks still apply, since concurrent handlers
+		// each carry their own.
+		_, err := tx.Exec(ctx, `UPDATE pathways SET
 				phase = $3, current_step = $4, centre_id = $5, first_contact_due = $6, mapping_due = $7,
 				time_limit_at = $8, days_left = $9, paused = $10, closure_reason = $11, outcome = $12,
 				status = $13, closed_at = COALESCE(closed_at, $14),
@@ -103,8 +106,6 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) erro
 		if err != nil {
 			return fmt.Errorf("project pathway: %w", err)
 		}
-		_ = tag // zero rows: a newer change is already there; tasks still apply, since
-		// concurrent handlers each carry their own task changes
 		if e := p.Event; e != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, summary, actor, data)
 				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO NOTHING`,

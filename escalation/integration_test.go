@@ -200,6 +200,12 @@ func TestScheduledSweepEscalatesClimbsAndCalms(t *testing.T) {
 
 func trigger(t *testing.T, pool *pgxpool.Pool, h client.ScheduleHandle, n int) store.SweepRow {
 	t.Helper()
+	// The schedule skips overlapping runs: a sweep that has recorded its end
+	// may still be closing, so trigger only once the schedule is idle.
+	waitFor(t, fmt.Sprintf("schedule idle before sweep %d", n), func() bool {
+		d, err := h.Describe(context.Background())
+		return err == nil && len(d.Info.RunningWorkflows) == 0
+	})
 	if err := h.Trigger(context.Background(), client.ScheduleTriggerOptions{}); err != nil {
 		t.Fatal(err)
 	}

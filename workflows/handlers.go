@@ -418,7 +418,7 @@ func (w *pathwayWorkflow) validateTransfer(ctx workflow.Context, in pathway.Tran
 }
 
 func (w *pathwayWorkflow) onTransfer(ctx workflow.Context, in pathway.Transfer) (pathway.Status, error) {
-	actx := workflow.WithActivityOptions(ctx, outsideOptions)
+	actx := workflow.WithActivityOptions(ctx, w.outsideOptions())
 	if err := workflow.ExecuteActivity(actx, registryActs.CheckCentre, in.ToCentre).Get(ctx, nil); err != nil {
 		return w.status(ctx), errors.New(steps.ErrorMessage(err))
 	}

@@ -44,6 +44,11 @@ var outsideOptions = workflow.ActivityOptions{
 	},
 }
 
+// outsideOptions are outsideOptions with back-off under the pathway's clock.
+func (w *pathwayWorkflow) outsideOptions() workflow.ActivityOptions {
+	return steps.CompressBackoff(outsideOptions, w.in.SecondsPerDay)
+}
+
 func event(kind, summary, actor string) *store.TimelineEvent {
 	return &store.TimelineEvent{Kind: kind, Summary: summary, Actor: actor}
 }
@@ -112,7 +117,7 @@ func (w *pathwayWorkflow) project(ctx workflow.Context, progress bool, ev *store
 // notify tells an outside system about the pathway. A refusal becomes a task
 // for staff and a timeline entry instead of failing the pathway.
 func (w *pathwayWorkflow) notify(ctx workflow.Context, what string, fn any, n activities.Notice) error {
-	actx := workflow.WithActivityOptions(ctx, outsideOptions)
+	actx := workflow.WithActivityOptions(ctx, w.outsideOptions())
 	err := workflow.ExecuteActivity(actx, fn, n).Get(ctx, nil)
 	if err == nil {
 		return nil

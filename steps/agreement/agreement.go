@@ -144,7 +144,7 @@ func ResolveEmployer(ctx workflow.Context, typeName string, in steps.Input, para
 	if in.NeedID == "" {
 		return Employer{}, &steps.Result{Outcome: pathway.StepFailed, Reason: "no recruitment need is linked to the case"}, nil
 	}
-	actx := workflow.WithActivityOptions(ctx, steps.SideEffectOptions)
+	actx := workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
 	var emp Employer
 	err := workflow.ExecuteActivity(actx, steps.ActivityName(typeName, "Employer"),
 		NeedInput{NeedID: in.NeedID, SSYK: in.TargetSSYK, Municipality: in.MunicipalityCode}).Get(ctx, &emp)
@@ -162,7 +162,7 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	act := func(m string) string { return steps.ActivityName(spec.Type, m) }
 	start := workflow.Now(ctx)
 	length := steps.Days(float64(in.DurationDays), in.SecondsPerDay)
-	actx := workflow.WithActivityOptions(ctx, steps.SideEffectOptions)
+	actx := workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
 
 	details := map[string]string{"employer_id": emp.ID, "kind": spec.Kind}
 
@@ -228,7 +228,7 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	}
 	stopTimers()
 	if ctx.Err() != nil {
-		windDown(ctx, act("End"), ag.ID, "pathway step cancelled")
+		windDown(ctx, in.SecondsPerDay, act("End"), ag.ID, "pathway step cancelled")
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; agreement ended")
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -257,10 +257,10 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 }
 
 // windDown ends the agreement although ctx is cancelled.
-func windDown(ctx workflow.Context, end, agreementID, reason string) {
+func windDown(ctx workflow.Context, secondsPerDay float64, end, agreementID, reason string) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	dctx = workflow.WithActivityOptions(dctx, steps.SideEffectOptions)
+	dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(secondsPerDay))
 	_ = workflow.ExecuteActivity(dctx, end, EndInput{AgreementID: agreementID, Reason: reason}).Get(dctx, nil)
 }
 

@@ -120,7 +120,7 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 		return steps.Result{}, err
 	}
 
-	actx := workflow.WithActivityOptions(ctx, steps.SideEffectOptions)
+	actx := workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
 	var place integrations.Enrolment
 	if err := workflow.ExecuteActivity(actx, steps.ActivityName(Name, "Book"), BookInput{CaseID: in.CaseID, WorkshopCode: in.Params["workshop_code"]}).Get(ctx, &place); err != nil {
 		if temporal.IsCanceledError(err) {
@@ -135,7 +135,7 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 		}
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)
 		defer cancel()
-		dctx = workflow.WithActivityOptions(dctx, steps.SideEffectOptions)
+		dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(in.SecondsPerDay))
 		_ = workflow.ExecuteActivity(dctx, steps.ActivityName(Name, "Withdraw"), WithdrawInput{PlaceID: place.ID, Reason: "pathway step cancelled"}).Get(dctx, nil)
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; workshop place withdrawn")
 	}

@@ -68,7 +68,7 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 // It returns a cancelled error after the wind-down if ctx is cancelled.
 func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode string) (steps.Result, error) {
 	act := func(method string) string { return steps.ActivityName(typeName, method) }
-	ctx = workflow.WithActivityOptions(ctx, steps.SideEffectOptions)
+	ctx = workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
 	var enrolment integrations.Enrolment
 	if err := workflow.ExecuteActivity(ctx, act("Enrol"), EnrolInput{CaseID: in.CaseID, CourseCode: courseCode}).Get(ctx, &enrolment); err != nil {
 		if temporal.IsCanceledError(err) {
@@ -116,7 +116,7 @@ func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode st
 	}
 	stopPoll()
 	if ctx.Err() != nil {
-		windDown(ctx, act("Withdraw"), enrolment.ID)
+		windDown(ctx, in.SecondsPerDay, act("Withdraw"), enrolment.ID)
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; enrolment withdrawn")
 	}
 	details := map[string]string{"enrolment_id": enrolment.ID, "course_code": enrolment.CourseCode, "grade": final.Grade}
@@ -131,10 +131,10 @@ func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode st
 }
 
 // windDown withdraws the enrolment even though ctx is cancelled.
-func windDown(ctx workflow.Context, withdraw, enrolmentID string) {
+func windDown(ctx workflow.Context, secondsPerDay float64, withdraw, enrolmentID string) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	dctx = workflow.WithActivityOptions(dctx, steps.SideEffectOptions)
+	dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(secondsPerDay))
 	_ = workflow.ExecuteActivity(dctx, withdraw, WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}).Get(dctx, nil)
 }
 
@@ -148,14 +148,14 @@ func terminal(status string) bool {
 
 // pollOptions let the poll run for the whole course, heartbeating.
 func pollOptions(in steps.Input) workflow.ActivityOptions {
-	return workflow.ActivityOptions{
+	return steps.CompressBackoff(workflow.ActivityOptions{
 		StartToCloseTimeout: steps.Days(float64(in.DurationDays)*3+30, in.SecondsPerDay) + time.Hour,
 		HeartbeatTimeout:    pollInterval(in)*3 + 30*time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
 			NonRetryableErrorTypes: []string{"rejected"},
 		},
-	}
+	}, in.SecondsPerDay)
 }
 
 // pollInterval is a programme day under a demo clock, at most an hour.

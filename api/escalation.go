@@ -19,7 +19,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/escalation"
-	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -54,15 +53,7 @@ var (
 
 func (s *Server) escalation() *escalation.Activities {
 	escalationOnce.Do(func() {
-		loc, err := time.LoadLocation(s.Config.Escalate.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
-		var mailer integrations.Notifier
-		if s.Config.SMTP.Addr != "" {
-			mailer = integrations.NewMailer(s.Config.SMTP, s.Config.Systems.Timeout)
-		}
-		escalationActs = escalation.New(s.Pool, s.Temporal, mailer, s.Config.HTTP.PublicURL, loc)
+		escalationActs = escalation.ForDeployment(s.Config, s.Pool, s.Temporal)
 	})
 	return escalationActs
 }

@@ -95,6 +95,11 @@ type SMTPConfig struct {
 	From     string `mapstructure:"from"`
 	User     string `mapstructure:"user"`
 	Password string `mapstructure:"password"`
+	// The worker's outbox deliverer: how often it looks for due mail, and
+	// the back-off after a transient failure (doubling up to RetryMax).
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	RetryInitial time.Duration `mapstructure:"retry_initial"`
+	RetryMax     time.Duration `mapstructure:"retry_max"`
 }
 
 // AuthConfig covers console sessions and OIDC sign-in.

@@ -83,6 +83,17 @@ func (c *Config) Validate() error {
 	if c.Systems.Timeout <= 0 {
 		bad("systems.timeout", "must be positive, got %s", c.Systems.Timeout)
 	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"smtp.poll_interval", c.SMTP.PollInterval}, {"smtp.retry_initial", c.SMTP.RetryInitial}, {"smtp.retry_max", c.SMTP.RetryMax}} {
+		if d.v <= 0 {
+			bad(d.key, "must be positive, got %s", d.v)
+		}
+	}
+	if c.SMTP.RetryMax < c.SMTP.RetryInitial {
+		bad("smtp.retry_max", "must not be below smtp.retry_initial (%s)", c.SMTP.RetryInitial)
+	}
 	if c.Demo.SecondsPerDay < 0 {
 		bad("demo.seconds_per_day", "must not be negative")
 	}

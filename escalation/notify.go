@@ -2,6 +2,8 @@ package escalation
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,7 +47,8 @@ func (ns Notifiers) Notify(ctx context.Context, n Notice) error {
 // Contacts finds the addresses of a role for a case at a centre.
 type Contacts func(ctx context.Context, caseID, centreID, role string) ([]string, error)
 
-// Mail notifies by e-mail through the notification adapter.
+// Mail notifies by e-mail. Mailer is normally the outbox (mailout.Queue),
+// so a relay outage delays the mail without failing the escalation.
 type Mail struct {
 	Mailer     integrations.Notifier
 	Contacts   Contacts
@@ -79,9 +82,16 @@ func (m Mail) Notify(ctx context.Context, n Notice) error {
 	var errs []error
 	for _, addr := range to {
 		msg.To = addr
-		errs = append(errs, m.Mailer.Mail(ctx, n.Key+":"+addr, msg))
+		errs = append(errs, m.Mailer.Mail(ctx, n.Key+":"+mailboxID(addr), msg))
 	}
 	return errors.Join(errs...)
+}
+
+// mailboxID stands for an address in a mail's key, which is logged: the
+// address itself is contact data.
+func mailboxID(addr string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(addr)))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Console posts in-console notifications to the role at the case's centre.

@@ -7,35 +7,52 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pathways-se/pathways/escalation"
 	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/internal/testsystem"
+	"github.com/pathways-se/pathways/mailout"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/simulators"
 	"github.com/pathways-se/pathways/steps/komvux"
 	"github.com/pathways-se/pathways/store"
 )
 
-// Compressed pathways (200 in `make fault-test`) run while every outside system answers 30% of
-// requests with 503 and adds latency. All reach their outcome and closure,
-// and the simulators' own records show no enrolment, report or notice twice.
+// 200 compressed pathways run while every outside system answers 30% of
+// requests with 503, loses some answers after acting, and adds latency. All
+// reach their outcome and closure, and the simulators' own records show no
+// enrolment, report or notice twice. Alongside, escalation mail for
+// referrals nobody contacted goes through the outbox to an SMTP relay that
+// defers 30% of deliveries: every mail arrives, once.
 func TestPathwaysUnderOutsideFaults(t *testing.T) {
-	// Retry back-off under 30% failures gives a long tail (minutes), more
-	// than CI's budget allows: the run is `make fault-test`, which sets
-	// PATHWAYS_FAULT_PATHWAYS=200.
-	n, _ := strconv.Atoi(os.Getenv("PATHWAYS_FAULT_PATHWAYS"))
-	if n <= 0 {
-		t.Skip("set PATHWAYS_FAULT_PATHWAYS (make fault-test) to run pathways under outside faults")
+	n := 200
+	if v := os.Getenv("PATHWAYS_FAULT_PATHWAYS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			t.Fatalf("PATHWAYS_FAULT_PATHWAYS=%q: want a positive number", v)
+		}
 	}
-	s := newSystem(t, 0.05) // the 548-day limit lasts 27 s: ample to reach the outcome
+	// The 548-day limit lasts 27 s: ample to reach the outcome, since retry
+	// back-off is capped at a programme day too (steps.CompressBackoff).
+	s := newSystemWith(t, 0.05, testsystem.Options{Register: func(w sdkworker.Worker, ts *testsystem.System) {
+		escalation.Register(w, escalation.New(ts.Pool, ts.Temporal, mailout.Queue{Pool: ts.Pool}, "", time.UTC))
+	}})
 	ctx := context.Background()
-	if err := s.sim.SetFaults(simulators.Faults{Global: &simulators.FaultSpec{
-		LatencyMS: 20, JitterMS: 30, Errors: map[string]float64{"503": 0.3},
-	}}); err != nil {
+	stalled := s.escalateUncontacted(t, 20)
+	s.deliverMail(t)
+	if err := s.sim.SetFaults(simulators.Faults{
+		Global:  &simulators.FaultSpec{LatencyMS: 20, JitterMS: 30, Errors: map[string]float64{"503": 0.3}, LostResponseRate: 0.03},
+		Systems: map[string]*simulators.FaultSpec{"smtp": {LatencyMS: 5, Errors: map[string]float64{"451": 0.3}, DropRate: 0.05}},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	ids := make([]string, n)
@@ -93,8 +110,97 @@ func TestPathwaysUnderOutsideFaults(t *testing.T) {
 	if st.DuplicateSideEffects != 0 {
 		t.Errorf("simulators counted %d duplicate side effects", st.DuplicateSideEffects)
 	}
-	t.Logf("fault test: %d/%d pathways completed in %s; %d injected 503s retried; %d keyed replays; %d duplicate side effects",
-		closed, n, took.Round(time.Second), injected, replays(st), st.DuplicateSideEffects)
+	mails := s.checkMail(t, stalled)
+	smtp := st.Systems["smtp"]
+	t.Logf("fault test: %d/%d pathways completed in %s; %d injected 503s retried; %d keyed replays; %d duplicate side effects; "+
+		"%d escalation mails delivered once each through %d refused or dropped SMTP sessions (%d re-deliveries)",
+		closed, n, took.Round(time.Second), injected, replays(st), st.DuplicateSideEffects,
+		mails, smtp.Faults["error"]+smtp.Faults["drop"], st.Mail.Duplicates)
+}
+
+// escalateUncontacted starts k referrals that nobody contacts and runs one
+// stall sweep over them (first-contact rule only), before any fault is set.
+func (s *system) escalateUncontacted(t *testing.T, k int) []string {
+	t.Helper()
+	ctx := context.Background()
+	if err := store.SetEscalationContact(ctx, s.pool, "*", escalation.RoleJobCoach, "job_coach@centre.example"); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < k; i++ {
+		nine := fmt.Sprintf("7705%02d%03d", 1+i%28, 500+i)
+		st, err := s.cases.Start(ctx, referral("1977"+nine[2:6]+"-"+nine[6:]+string(identity.CheckDigit(nine))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.CaseID)
+	}
+	if err := s.until(ctx, func() (bool, error) {
+		var due int
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pathways WHERE phase = 'referral' AND first_contact_due < now()`).Scan(&due)
+		return due == k, err
+	}); err != nil {
+		t.Fatalf("first contact overdue: %v", err)
+	}
+	rules := escalation.DefaultRules()
+	for i := range rules {
+		rules[i].Disabled = rules[i].Name != escalation.RuleFirstContact
+	}
+	run, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "fault-sweep-" + s.tq, TaskQueue: s.tq},
+		escalation.WorkflowName, escalation.SweepInput{Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res escalation.SweepResult
+	if err := run.Get(ctx, &res); err != nil || res.Escalated != k {
+		t.Fatalf("sweep: %+v %v; want %d escalated", res, err, k)
+	}
+	return ids
+}
+
+// deliverMail runs the worker's outbox deliverer, with test-sized back-off,
+// until the test ends.
+func (s *system) deliverMail(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	d := &mailout.Deliverer{Pool: s.pool, Relay: s.clients.Notifier, Log: zap.NewNop(), Every: 100 * time.Millisecond,
+		Retry: mailout.Backoff{Initial: 200 * time.Millisecond, Max: 2 * time.Second}}
+	go func() { defer close(done); d.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+}
+
+// checkMail waits for the outbox to drain and checks that every queued mail
+// reached the relay exactly once and that each stalled case was mailed.
+func (s *system) checkMail(t *testing.T, stalled []string) int {
+	t.Helper()
+	ctx := context.Background()
+	var c store.OutboxCounts
+	if err := s.until(ctx, func() (bool, error) {
+		var err error
+		c, err = store.MailOutboxCounts(ctx, s.pool)
+		return err == nil && c.Pending == 0, err
+	}); err != nil {
+		t.Fatalf("mail outbox did not drain: %+v %v", c, err)
+	}
+	got := s.sim.Mail()
+	if c.Failed != 0 || c.Sent != len(got) || c.Sent == 0 {
+		t.Errorf("outbox %+v, relay received %d distinct mails", c, len(got))
+	}
+	for _, m := range got {
+		if m.Deliveries != 1 {
+			t.Errorf("mail %s delivered %d times", m.IdempotencyKey, m.Deliveries)
+		}
+	}
+	for _, id := range stalled {
+		mailed := false
+		for _, m := range got {
+			mailed = mailed || strings.Contains(m.Subject, id)
+		}
+		if !mailed {
+			t.Errorf("case %s was escalated but nobody was mailed", id)
+		}
+	}
+	return len(got)
 }
 
 func replays(st simulators.Stats) int {

@@ -31,12 +31,19 @@ type system struct {
 	tc      client.Client
 	sim     *simulators.Sim
 	cases   *cases.Service
+	tq      string
 }
 
 func newSystem(tb testing.TB, secondsPerDay float64) *system {
 	tb.Helper()
-	ts := testsystem.New(tb, testsystem.Options{})
-	return &system{simURL: ts.SimURL, clients: ts.Clients, pool: ts.Pool, tc: ts.Temporal, sim: ts.Sim, cases: ts.Cases(secondsPerDay)}
+	return newSystemWith(tb, secondsPerDay, testsystem.Options{})
+}
+
+func newSystemWith(tb testing.TB, secondsPerDay float64, o testsystem.Options) *system {
+	tb.Helper()
+	ts := testsystem.New(tb, o)
+	return &system{simURL: ts.SimURL, clients: ts.Clients, pool: ts.Pool, tc: ts.Temporal, sim: ts.Sim,
+		cases: ts.Cases(secondsPerDay), tq: ts.TaskQueue}
 }
 
 var personSeq atomic.Int64

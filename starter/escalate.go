@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pathways-se/pathways/escalation"
-	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -175,13 +174,5 @@ func escalateCmd(setup Setup) *cobra.Command {
 }
 
 func escalationActivities(e *env) *escalation.Activities {
-	loc, err := time.LoadLocation(e.cfg.Escalate.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	var mailer integrations.Notifier
-	if e.cfg.SMTP.Addr != "" {
-		mailer = integrations.NewMailer(e.cfg.SMTP, e.cfg.Systems.Timeout)
-	}
-	return escalation.New(e.pool, e.tc, mailer, e.cfg.HTTP.PublicURL, loc)
+	return escalation.ForDeployment(e.cfg, e.pool, e.tc)
 }

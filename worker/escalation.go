@@ -16,15 +16,7 @@ func init() { extensions = append(extensions, registerEscalation) }
 // daily schedule. A schedule that cannot be written is logged, not fatal:
 // the worker still serves pathways, and the next start tries again.
 func registerEscalation(w sdkworker.Worker, env Env) {
-	loc, err := time.LoadLocation(env.Config.Escalate.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	var mailer = env.Clients.Notifier
-	if env.Config.SMTP.Addr == "" {
-		mailer = nil
-	}
-	escalation.Register(w, escalation.New(env.Pool, env.Client, mailer, env.Config.HTTP.PublicURL, loc))
+	escalation.Register(w, escalation.ForDeployment(env.Config, env.Pool, env.Client))
 
 	rules, err := escalation.ParseRules(env.Config.Escalate.Rules)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/logging"
+	"github.com/pathways-se/pathways/mailout"
 	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/steps/catalog"
@@ -60,9 +61,20 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker polling", zap.String("task_queue", cfg.Temporal.TaskQueue), zap.Int("step_types", len(reg.All())))
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		if cfg.SMTP.Addr == "" {
+			return
+		}
+		d := &mailout.Deliverer{Pool: pool, Relay: clients.Notifier, Log: log.Named("mail"), Every: cfg.SMTP.PollInterval,
+			Retry: mailout.Backoff{Initial: cfg.SMTP.RetryInitial, Max: cfg.SMTP.RetryMax}}
+		d.Run(ctx)
+	}()
 	<-ctx.Done()
 	log.Info("worker stopping: finishing in-flight tasks")
 	w.Stop()
+	<-mailDone
 	log.Info("worker stopped")
 	return nil
 }

@@ -6,6 +6,7 @@ package testsystem
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
@@ -74,6 +75,16 @@ func New(tb testing.TB, o Options) *System {
 	cfg.Systems.JobSearch = srv.URL + "/jobsearch"
 	cfg.Systems.Employers = srv.URL + "/employers"
 	cfg.Systems.SocialServices = srv.URL + "/social"
+	// The simulators' SMTP sink is the staff mail relay.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	smtpCtx, stopSMTP := context.WithCancel(context.Background())
+	smtpDone := make(chan struct{})
+	go func() { defer close(smtpDone); _ = s.Sim.ServeSMTP(smtpCtx, ln) }()
+	tb.Cleanup(func() { stopSMTP(); <-smtpDone })
+	cfg.SMTP.Addr = ln.Addr().String()
 	s.Clients = integrations.NewClients(cfg)
 	s.Deps = steps.Deps{Education: s.Clients.Education, Employers: s.Clients.Employers, Employment: s.Clients.Employment,
 		SocialServices: s.Clients.SocialServices, People: &activities.People{Pool: pool}}

@@ -263,9 +263,17 @@ func (s *system) faultPathway(ctx context.Context, i int) (string, error) {
 		return id, err
 	}
 	for _, d := range []int{30, 90} {
+		// Staff answer when the console lists the follow-up task (polling
+		// the read model, not the workflow).
 		if err := s.until(ctx, func() (bool, error) {
-			return s.tryUpdate(id, "", pathway.UpdateFollowUp, pathway.FollowUp{Actor: coach, Day: d, StillThere: true}, &st) == nil, nil
+			var open bool
+			err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE task_key = $1 AND status = 'open')`,
+				fmt.Sprintf("%s:follow_up:%d", id, d)).Scan(&open)
+			return open, err
 		}); err != nil {
+			return id, fmt.Errorf("%s: follow-up %d task: %w; %s", id, d, err, s.diagnose(ctx, id))
+		}
+		if err := s.tryUpdate(id, "", pathway.UpdateFollowUp, pathway.FollowUp{Actor: coach, Day: d, StillThere: true}, &st); err != nil {
 			return id, fmt.Errorf("%s: follow-up %d: %w", id, d, err)
 		}
 	}

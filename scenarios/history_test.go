@@ -64,9 +64,12 @@ func historySize(events []*historypb.HistoryEvent) int {
 }
 
 // longestScenario plays an 18-month pathway with six steps, monthly
-// check-ins and two pauses, compressed to 0.02 s a day, and returns its runs.
+// check-ins and two pauses, compressed to 0.05 s a day, and returns its runs.
+// A month lasts 1.5 s, so each month's staff actions fit in it even on a
+// loaded CI machine (at 0.02 s they did not, and steps were cut short).
 func longestScenario(tb testing.TB) (*system, string, []run) {
-	s := newSystem(tb, 0.02)
+	const secondsPerDay = 0.05
+	s := newSystem(tb, secondsPerDay)
 	ctx := context.Background()
 	started, err := s.cases.Start(ctx, referral(personalNumber()))
 	if err != nil {
@@ -81,7 +84,7 @@ func longestScenario(tb testing.TB) (*system, string, []run) {
 	}
 	s.update(tb, id, pathway.UpdateApprovePlan, pathway.Plan{Actor: coach, TargetSSYK: "5321", Steps: plan})
 
-	month := time.Duration(30 * 0.02 * float64(time.Second))
+	month := time.Duration(30 * secondsPerDay * float64(time.Second))
 	confirmed := 0
 	for m := 1; m <= 19; m++ {
 		time.Sleep(month)

@@ -21,6 +21,7 @@ import (
 	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
+	"github.com/pathways-se/pathways/simulators"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -30,6 +31,7 @@ type env struct {
 	srv  *httptest.Server
 	pool *pgxpool.Pool
 	api  *api.Server
+	sim  *simulators.Sim
 }
 
 // newEnv serves the real router against a fresh database and the dev
@@ -39,10 +41,10 @@ func newEnv(t *testing.T, withWorker bool) *env {
 	t.Helper()
 	ts := testsystem.New(t, testsystem.Options{NoWorker: !withWorker})
 	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), UpdateTimeout: 5 * time.Second,
-		Cases: ts.Cases(0)}
+		Cases: ts.Cases(0), Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, pool: ts.Pool, api: s}
+	return &env{srv: srv, pool: ts.Pool, api: s, sim: ts.Sim}
 }
 
 // client is a browser-like HTTP client with a cookie jar.

@@ -26,6 +26,8 @@ type Server struct {
 	Temporal client.Client
 	Cases    *cases.Service
 	Log      *zap.Logger
+	// Outside answers matching (needs and vacancies); nil lists none.
+	Outside Outside
 	// Auth signs staff in; nil builds one from Config on first Handler call.
 	Auth *auth.Manager
 	// UpdateTimeout bounds a staff action waiting for the worker (default 20 s).

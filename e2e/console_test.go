@@ -40,7 +40,8 @@ func chromium(t *testing.T) string {
 
 func console(t *testing.T) string {
 	ts := testsystem.New(t, testsystem.Options{})
-	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: ts.Cases(0)}
+	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: ts.Cases(0),
+		Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -187,6 +188,14 @@ func TestConsoleWalkthrough(t *testing.T) {
 	waitText(ctx, t, "#timeline", "Mapping recorded")
 	waitText(ctx, t, "#phase", "planning")
 
+	// Staff look up openings for bus drivers before they plan.
+	if err := cd.Do(ctx,
+		cd.SendKeys(cd.CSS("#match-ssyk"), "8331"),
+		cd.Click(cd.CSS("#match-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(ctx, t, "#match-needs", "need-bus-angered")
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#plan-ssyk")),
 		cd.SendKeys(cd.CSS("#plan-ssyk"), "8331"),

@@ -16,6 +16,7 @@ import (
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/simulators"
+	"github.com/pathways-se/pathways/taxonomy"
 )
 
 const pnr = "199001012380" // a made-up number, never logged
@@ -202,9 +203,13 @@ func TestJobSearchContract(t *testing.T) {
 	if err != nil || all.Total == 0 {
 		t.Fatalf("all vacancies: %v %+v", err, all.Total)
 	}
-	// Pick an occupation and municipality that exist.
+	// Pick an occupation and municipality that exist; ask by SSYK and SCB
+	// code, as pathways stores them.
 	v0 := all.Hits[0]
-	q := integrations.VacancyQuery{Q: strings.Fields(v0.Headline)[0], OccupationGroup: v0.OccupationConceptID,
+	if v0.SSYK == "" || v0.OccupationGroupID == "" || v0.OccupationGroupID == v0.SSYK {
+		t.Fatalf("hit without SSYK code and group concept ID: %+v", v0)
+	}
+	q := integrations.VacancyQuery{Q: strings.Fields(v0.Headline)[0], OccupationGroup: v0.SSYK,
 		Municipality: v0.MunicipalityCode, Offset: 0, Limit: 5}
 	page, err := e.clients.Employment.SearchVacancies(ctx, q)
 	if err != nil {
@@ -214,7 +219,7 @@ func TestJobSearchContract(t *testing.T) {
 		t.Fatalf("no hits for %+v", q)
 	}
 	for _, h := range page.Hits {
-		if h.OccupationConceptID != q.OccupationGroup || h.MunicipalityCode != q.Municipality || h.ID == "" ||
+		if h.SSYK != q.OccupationGroup || h.OccupationGroupID != v0.OccupationGroupID || h.MunicipalityCode != q.Municipality || h.ID == "" ||
 			h.Employer == "" || h.ApplicationDeadline.IsZero() {
 			t.Fatalf("hit does not match: %+v", h)
 		}
@@ -226,7 +231,9 @@ func TestJobSearchContract(t *testing.T) {
 	recs := e.sim.Requests("jobsearch", "/jobsearch/search", "GET")
 	last := recs[len(recs)-1]
 	vals, _ := url.ParseQuery(last.Query)
-	for k, want := range map[string]string{"q": q.Q, "occupation-group": q.OccupationGroup, "municipality": q.Municipality, "offset": "1", "limit": "2"} {
+	// JobSearch takes taxonomy concept IDs: the client translated the codes.
+	for k, want := range map[string]string{"q": q.Q, "occupation-group": taxonomy.OccupationGroup(q.OccupationGroup),
+		"municipality": taxonomy.Municipality(q.Municipality), "offset": "1", "limit": "2"} {
 		if vals.Get(k) != want {
 			t.Fatalf("simulator saw %s=%q, want %q (query %s)", k, vals.Get(k), want, last.Query)
 		}

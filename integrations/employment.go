@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pathways-se/pathways/taxonomy"
 )
 
 // EmploymentClient is the employment service: the secure gateway for one
@@ -121,8 +123,13 @@ type jobSearchAnswer struct {
 		Occupation struct {
 			ConceptID string `json:"concept_id"`
 		} `json:"occupation"`
+		OccupationGroup struct {
+			ConceptID string `json:"concept_id"`
+			Legacy    string `json:"legacy_ams_taxonomy_id"`
+		} `json:"occupation_group"`
 		WorkplaceAddress struct {
-			MunicipalityCode string `json:"municipality_code"`
+			MunicipalityCode      string `json:"municipality_code"`
+			MunicipalityConceptID string `json:"municipality_concept_id"`
 		} `json:"workplace_address"`
 		ApplicationDeadline jobTime `json:"application_deadline"`
 	} `json:"hits"`
@@ -160,12 +167,17 @@ func stockholm() *time.Location {
 	return time.UTC
 }
 
-// SearchVacancies is JobSearch's GET /search.
+// SearchVacancies is JobSearch's GET /search. JobSearch filters by taxonomy
+// concept IDs: SSYK and municipality codes in q are translated first.
 func (e *EmploymentClient) SearchVacancies(ctx context.Context, q VacancyQuery) (VacancyPage, error) {
 	v := url.Values{}
 	set(v, "q", q.Q)
-	set(v, "occupation-group", q.OccupationGroup)
-	set(v, "municipality", q.Municipality)
+	if q.OccupationGroup != "" {
+		set(v, "occupation-group", taxonomy.OccupationGroup(q.OccupationGroup))
+	}
+	if q.Municipality != "" {
+		set(v, "municipality", taxonomy.Municipality(q.Municipality))
+	}
 	if q.Offset > 0 {
 		v.Set("offset", strconv.Itoa(q.Offset))
 	}
@@ -178,12 +190,22 @@ func (e *EmploymentClient) SearchVacancies(ctx context.Context, q VacancyQuery) 
 	}
 	page := VacancyPage{Total: a.Total.Value, Hits: make([]Vacancy, 0, len(a.Hits))}
 	for _, h := range a.Hits {
+		ssyk := h.OccupationGroup.Legacy
+		if ssyk == "" {
+			ssyk = taxonomy.SSYK(h.OccupationGroup.ConceptID)
+		}
+		muni := h.WorkplaceAddress.MunicipalityCode
+		if muni == "" {
+			muni = taxonomy.MunicipalityCode(h.WorkplaceAddress.MunicipalityConceptID)
+		}
 		page.Hits = append(page.Hits, Vacancy{
+			SSYK:                ssyk,
+			OccupationGroupID:   h.OccupationGroup.ConceptID,
 			ID:                  h.ID,
 			Headline:            strings.TrimSpace(h.Headline),
 			Employer:            h.Employer.Name,
 			OccupationConceptID: h.Occupation.ConceptID,
-			MunicipalityCode:    h.WorkplaceAddress.MunicipalityCode,
+			MunicipalityCode:    muni,
 			ApplicationDeadline: h.ApplicationDeadline.Time,
 		})
 	}

@@ -116,8 +116,8 @@ type OutcomeReport struct {
 // VacancyQuery is JobSearch's GET /search.
 type VacancyQuery struct {
 	Q               string
-	OccupationGroup string // SSYK 2012 concept_id
-	Municipality    string // municipality concept_id or code
+	OccupationGroup string // SSYK 2012 code or occupation-group concept ID
+	Municipality    string // SCB municipality code or concept ID
 	Offset, Limit   int
 }
 
@@ -133,6 +133,8 @@ type Vacancy struct {
 	Headline            string    `json:"headline"`
 	Employer            string    `json:"employer"`
 	OccupationConceptID string    `json:"occupation_concept_id"`
+	OccupationGroupID   string    `json:"occupation_group_concept_id"`
+	SSYK                string    `json:"ssyk"`
 	MunicipalityCode    string    `json:"municipality_code"`
 	ApplicationDeadline time.Time `json:"application_deadline"`
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/pathways-se/pathways/store"
 )
 
 // Municipality codes (SCB kommunkoder) the simulator knows.
@@ -19,8 +21,7 @@ var municipalities = map[string]string{
 }
 
 // occupations are SSYK 2012 unit groups (four digits) used for vacancies and
-// recruitment needs. The simulator uses the SSYK code itself as the
-// occupation concept_id.
+// recruitment needs; package taxonomy holds their JobTech concept IDs.
 var occupations = []struct {
 	SSYK     string
 	Label    string
@@ -30,7 +31,7 @@ var occupations = []struct {
 	{"5321", "Undersköterskor, hemsjukvård, äldreboende och habilitering",
 		[]string{"Undersköterska till hemtjänsten", "Undersköterska, särskilt boende", "Undersköterska natt"},
 		"Vård- och omsorgsprogrammet eller motsvarande (undersköterska, skyddad yrkestitel)"},
-	{"5322", "Vårdbiträden",
+	{"5330", "Vårdbiträden",
 		[]string{"Vårdbiträde till äldreboende", "Timvikarie vårdbiträde"}, "Introduktion i vård och omsorg"},
 	{"5311", "Barnskötare",
 		[]string{"Barnskötare till förskola", "Barnskötare, vikariat"}, "Barn- och fritidsprogrammet eller yrkesvux barnskötare"},
@@ -208,6 +209,21 @@ func generate(seed int64, now time.Time) *data {
 			StartDate:        monday.AddDate(0, 0, 7*(2+r.IntN(16))),
 			RequiredTraining: o.Training, ContactRole: roles[r.IntN(len(roles))],
 		})
+	}
+
+	// The development seed's employers and needs (store.SeedDemo) are known
+	// here too, so a need picked in the console leads to a real agreement.
+	seeded := map[string]simEmployer{}
+	for _, e := range store.DemoEmployers {
+		se := simEmployer{ID: e.ID, Name: e.Name, Municipality: e.MunicipalityCode}
+		d.employers = append(d.employers, se)
+		seeded[e.ID] = se
+	}
+	for _, n := range store.DemoNeeds(day) {
+		e := seeded[n.EmployerID]
+		d.needs = append(d.needs, simNeed{ID: n.ID, EmployerID: e.ID, EmployerName: e.Name, SSYK: n.SSYK,
+			Municipality: e.Municipality, Positions: n.Positions, StartDate: n.StartDate,
+			RequiredTraining: n.RequiredTraining, ContactRole: n.ContactRole})
 	}
 	return d
 }

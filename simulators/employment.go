@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pathways-se/pathways/taxonomy"
 )
 
 type simRegistration struct {
@@ -169,8 +171,9 @@ type jsHit struct {
 		LegacyAmsTaxonomyID string `json:"legacy_ams_taxonomy_id"`
 	} `json:"occupation_group"`
 	WorkplaceAddress struct {
-		Municipality     string `json:"municipality"`
-		MunicipalityCode string `json:"municipality_code"`
+		Municipality          string `json:"municipality"`
+		MunicipalityCode      string `json:"municipality_code"`
+		MunicipalityConceptID string `json:"municipality_concept_id"`
 	} `json:"workplace_address"`
 	NumberOfVacancies   int    `json:"number_of_vacancies"`
 	PublicationDate     string `json:"publication_date"`
@@ -178,7 +181,8 @@ type jsHit struct {
 }
 
 // jobSearch answers GET /search like JobTech: q, occupation-group and
-// municipality (repeatable), offset (max 2000) and limit (max 100).
+// municipality (repeatable taxonomy concept IDs, as JobSearch takes them),
+// offset (max 2000) and limit (max 100).
 func (s *Sim) jobSearch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	offset, limit := 0, 10
@@ -202,10 +206,10 @@ func (s *Sim) jobSearch(w http.ResponseWriter, r *http.Request) {
 	words := strings.Fields(strings.ToLower(q.Get("q")))
 	var match []simVacancy
 	for _, v := range s.data.vacancies {
-		if len(groups) > 0 && !slices.Contains(groups, v.SSYK) {
+		if len(groups) > 0 && !slices.Contains(groups, taxonomy.OccupationGroup(v.SSYK)) {
 			continue
 		}
-		if len(munis) > 0 && !slices.Contains(munis, v.Municipality) {
+		if len(munis) > 0 && !slices.Contains(munis, taxonomy.Municipality(v.Municipality)) {
 			continue
 		}
 		text := strings.ToLower(v.Headline + " " + v.Employer + " " + v.Label)
@@ -226,9 +230,12 @@ func (s *Sim) jobSearch(w http.ResponseWriter, r *http.Request) {
 		var h jsHit
 		h.ID, h.Headline = v.ID, v.Headline
 		h.Employer.Name = v.Employer
-		h.Occupation.ConceptID, h.Occupation.Label = v.SSYK, v.Label
-		h.OccupationGroup.ConceptID, h.OccupationGroup.Label, h.OccupationGroup.LegacyAmsTaxonomyID = v.SSYK, v.Label, v.SSYK
+		group := taxonomy.OccupationGroup(v.SSYK)
+		// The simulator has no occupation-name concepts: the hit's occupation is its group.
+		h.Occupation.ConceptID, h.Occupation.Label = group, v.Label
+		h.OccupationGroup.ConceptID, h.OccupationGroup.Label, h.OccupationGroup.LegacyAmsTaxonomyID = group, v.Label, v.SSYK
 		h.WorkplaceAddress.Municipality, h.WorkplaceAddress.MunicipalityCode = municipalities[v.Municipality], v.Municipality
+		h.WorkplaceAddress.MunicipalityConceptID = taxonomy.Municipality(v.Municipality)
 		h.NumberOfVacancies = v.Positions
 		h.PublicationDate = v.Published.Format("2006-01-02T15:04:05")
 		h.ApplicationDeadline = v.Deadline.Format("2006-01-02T15:04:05")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pathways-se/pathways/api"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/steps/catalog"
 	"github.com/pathways-se/pathways/store"
@@ -43,8 +44,10 @@ func apiCmd() *cobra.Command {
 				return err
 			}
 			defer tc.Close()
+			clients := integrations.NewClients(cfg)
 			srv := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: log,
-				Cases: &cases.Service{Pool: pool, Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue, Programmes: progs, SecondsPerDay: cfg.Demo.SecondsPerDay}}
+				Outside: api.OutsideClients{Employers: clients.Employers, Employment: clients.Employment},
+				Cases:   &cases.Service{Pool: pool, Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue, Programmes: progs, SecondsPerDay: cfg.Demo.SecondsPerDay}}
 			return srv.Run(ctx)
 		},
 	}

@@ -41,9 +41,11 @@ func TestPathwaysUnderOutsideFaults(t *testing.T) {
 			t.Fatalf("PATHWAYS_FAULT_PATHWAYS=%q: want a positive number", v)
 		}
 	}
-	// The 548-day limit lasts 27 s: ample to reach the outcome, since retry
+	// 0.15 s a day: the 548-day limit lasts 82 s, far more than a pathway
+	// needs (the 90-day follow-up is the longest wait, 14 s), so a loaded
+	// CI machine slows the run without cutting pathways short. Retry
 	// back-off is capped at a programme day too (steps.CompressBackoff).
-	s := newSystemWith(t, 0.05, testsystem.Options{Register: func(w sdkworker.Worker, ts *testsystem.System) {
+	s := newSystemWith(t, 0.15, testsystem.Options{Register: func(w sdkworker.Worker, ts *testsystem.System) {
 		escalation.Register(w, escalation.New(ts.Pool, ts.Temporal, mailout.Queue{Pool: ts.Pool}, "", time.UTC))
 	}})
 	ctx := context.Background()
@@ -281,7 +283,7 @@ func (s *system) faultPathway(ctx context.Context, i int) (string, error) {
 	return id, s.tc.GetWorkflow(ctx, started.WorkflowID, "").Get(ctx, &final)
 }
 
-// until polls cond for up to five minutes.
+// until polls cond, five times a second, for up to five minutes.
 func (s *system) until(ctx context.Context, cond func() (bool, error)) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -295,7 +297,7 @@ func (s *system) until(ctx context.Context, cond func() (bool, error)) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	return fmt.Errorf("timed out")

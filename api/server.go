@@ -37,9 +37,12 @@ type Server struct {
 // Handler builds the router.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.requestLog, middleware.Recoverer)
+	m := newMetrics(s)
+	r.Use(middleware.RequestID, s.requestLog, m.middleware, middleware.Recoverer)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
+	// Counts only, no personal data; restrict it at the network edge like /readyz.
+	r.Method(http.MethodGet, "/metrics", m.handler())
 	if s.Auth == nil {
 		m, err := auth.New(s.Config, s.Pool, s.Log)
 		if err != nil {

@@ -344,6 +344,7 @@ func (d *devRun) printReady(base, dbURL string) {
 	fmt.Fprintf(w, "\n  pathways is ready in %s\n\n", since(d.start))
 	fmt.Fprintf(w, "    console          %s   (sign in as manager@pathways.test / %s)\n", base, store.DevPassword)
 	fmt.Fprintf(w, "    API docs         %s/api/openapi.json\n", base)
+	fmt.Fprintf(w, "    health, metrics  %s/readyz   %s/metrics\n", base, base)
 	fmt.Fprintf(w, "    Temporal Web UI  %s\n", d.temporalUI())
 	fmt.Fprintf(w, "    simulators       %s/admin/requests   (mail: %s/admin/mail)\n", simBase, simBase)
 	fmt.Fprintf(w, "    PostgreSQL       %s\n", redactedURL(dbURL))

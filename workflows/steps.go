@@ -88,8 +88,14 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	}
 	if step.Status == pathway.StepDroppedOut || step.Status == pathway.StepFailed {
 		w.st.Phase = pathway.PhasePlanning
+		title := fmt.Sprintf("Step %s %s: revise the plan", step.ID, step.Status)
+		// Version 1 says why in the task itself (e.g. the education system's
+		// refusal), so staff need not read the timeline to act.
+		if workflow.GetVersion(ctx, "replan-task-says-why", workflow.DefaultVersion, 1) == 1 && step.Reason != "" {
+			title = fmt.Sprintf("Step %s %s: %s. Revise the plan", step.ID, step.Status, clip(step.Reason, 200))
+		}
 		w.openTask(pathway.Task{Key: w.taskKey("replan", step.ID), Kind: "replan",
-			Title: fmt.Sprintf("Step %s %s: revise the plan", step.ID, step.Status), Role: "job_coach",
+			Title: title, Role: "job_coach",
 			Due: workflow.Now(ctx).Add(w.days(7))})
 		return w.project(ctx, false, event("replan_needed", "The plan needs a revision", "system"))
 	}
@@ -118,4 +124,13 @@ func stepID(revision int, spec pathway.StepSpec, index int) string {
 		id = fmt.Sprintf("s%d", index+1)
 	}
 	return fmt.Sprintf("r%d-%s", revision, id)
+}
+
+// clip shortens s to at most n runes for a task title.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -265,8 +265,7 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 	data["Tasks"] = tasks.Items
 	needs, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
 	s.partial(r.Context(), "recruitment needs", err)
-	data["Needs"] = needs
-	s.addMatches(r, row, live, data)
+	s.addMatches(r, row, live, needs, data)
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
 	data["Centres"] = centres

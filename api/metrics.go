@@ -95,38 +95,10 @@ func (c registryCollector) collect(ctx context.Context, ch chan<- prometheus.Met
 	if c.s.Pool == nil {
 		return nil
 	}
-	rows, err := c.s.Pool.Query(ctx, `SELECT status, phase, count(*) FROM pathways GROUP BY status, phase`)
-	if err != nil {
+	if err := c.grouped(ctx, ch, pathwaysDesc, 2, `SELECT status, phase, count(*) FROM pathways GROUP BY status, phase`); err != nil {
 		return err
 	}
-	for rows.Next() {
-		var status, phase string
-		var n float64
-		if err := rows.Scan(&status, &phase, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		ch <- prometheus.MustNewConstMetric(pathwaysDesc, prometheus.GaugeValue, n, status, phase)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = c.s.Pool.Query(ctx, `SELECT role, count(*) FROM tasks WHERE status = 'open' GROUP BY role`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var role string
-		var n float64
-		if err := rows.Scan(&role, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		ch <- prometheus.MustNewConstMetric(tasksDesc, prometheus.GaugeValue, n, role)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := c.grouped(ctx, ch, tasksDesc, 1, `SELECT role, count(*) FROM tasks WHERE status = 'open' GROUP BY role`); err != nil {
 		return err
 	}
 	mc, err := store.MailOutboxCounts(ctx, c.s.Pool)
@@ -137,4 +109,27 @@ func (c registryCollector) collect(ctx context.Context, ch chan<- prometheus.Met
 		ch <- prometheus.MustNewConstMetric(mailDesc, prometheus.GaugeValue, float64(n), state)
 	}
 	return nil
+}
+
+// grouped emits one gauge per row of q, which selects labels text
+// columns and then a count.
+func (c registryCollector) grouped(ctx context.Context, ch chan<- prometheus.Metric, desc *prometheus.Desc, labels int, q string) error {
+	rows, err := c.s.Pool.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]string, labels)
+		var n float64
+		dest := make([]any, 0, labels+1)
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(append(dest, &n)...); err != nil {
+			return err
+		}
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, n, vals...)
+	}
+	return rows.Err()
 }

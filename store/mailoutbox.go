@@ -42,22 +42,30 @@ func EnqueueMail(ctx context.Context, pool *pgxpool.Pool, m OutboxMail) error {
 // deliverer that dies mid-send leaves them due again when the lease ends.
 // Concurrent deliverers never claim the same row.
 func ClaimMail(ctx context.Context, pool *pgxpool.Pool, limit int, lease time.Duration) ([]OutboxMail, error) {
-	rows, err := pool.Query(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
-		WHERE mail_key IN (
+	// The CTE locks the batch once; the UPDATE then touches exactly those rows.
+	rows, err := pool.Query(ctx, `WITH due AS (
 			SELECT mail_key FROM mail_outbox
 			WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
 			ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-		RETURNING mail_key, recipient, subject, body, created_at, attempts`, limit, lease.Seconds())
+		UPDATE mail_outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+		FROM due WHERE o.mail_key = due.mail_key
+		RETURNING `+outboxCols, limit, lease.Seconds())
+	return collectOutbox(rows, err, "claim mail")
+}
+
+const outboxCols = `o.mail_key, o.recipient, o.subject, o.body, o.created_at, o.attempts, o.sent_at, o.failed_at, o.last_error`
+
+func collectOutbox(rows pgx.Rows, err error, what string) ([]OutboxMail, error) {
 	if err != nil {
-		return nil, fmt.Errorf("claim mail: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMail, error) {
 		var m OutboxMail
-		err := r.Scan(&m.Key, &m.To, &m.Subject, &m.Body, &m.CreatedAt, &m.Attempts)
+		err := r.Scan(&m.Key, &m.To, &m.Subject, &m.Body, &m.CreatedAt, &m.Attempts, &m.SentAt, &m.FailedAt, &m.LastError)
 		return m, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim mail: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
@@ -112,18 +120,7 @@ func MailOutboxCounts(ctx context.Context, pool *pgxpool.Pool) (OutboxCounts, er
 
 // MailOutbox lists mails for a key prefix (e.g. one sweep's escalations), oldest first.
 func MailOutbox(ctx context.Context, pool *pgxpool.Pool, keyPrefix string, limit int) ([]OutboxMail, error) {
-	rows, err := pool.Query(ctx, `SELECT mail_key, recipient, subject, body, created_at, attempts, sent_at, failed_at, last_error
-		FROM mail_outbox WHERE starts_with(mail_key, $1) ORDER BY created_at, mail_key LIMIT $2`, keyPrefix, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list outbox: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMail, error) {
-		var m OutboxMail
-		err := r.Scan(&m.Key, &m.To, &m.Subject, &m.Body, &m.CreatedAt, &m.Attempts, &m.SentAt, &m.FailedAt, &m.LastError)
-		return m, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list outbox: %w", err)
-	}
-	return out, nil
+	rows, err := pool.Query(ctx, `SELECT `+outboxCols+`
+		FROM mail_outbox o WHERE starts_with(o.mail_key, $1) ORDER BY o.created_at, o.mail_key LIMIT $2`, keyPrefix, limit)
+	return collectOutbox(rows, err, "list outbox")
 }

@@ -33,7 +33,6 @@ type Deliverer struct {
 	Retry  Backoff
 	Lease  time.Duration // how long a claimed mail is held; default 2 min
 	Batch  int           // mails per claim; default 50
-	OnSent func()        // optional, e.g. a metric
 }
 
 // Backoff is the wait after the n-th failed attempt: Initial·2^(n-1), at most Max.
@@ -92,13 +91,20 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	if batch <= 0 {
 		batch = 50
 	}
+	claimed := time.Now()
 	due, err := store.ClaimMail(ctx, d.Pool, batch, lease)
 	if err != nil {
 		return 0, err
 	}
-	for _, m := range due {
+	for i, m := range due {
+		// A slow relay can outlast the lease, and then another worker may
+		// claim the rest. Stop at half the lease (a send is bounded by the
+		// relay timeout, far below it): the rest are due again when it ends.
+		if time.Since(claimed) > lease/2 {
+			return i, nil
+		}
 		if err := d.deliver(ctx, m); err != nil {
-			return len(due), err
+			return i + 1, err
 		}
 	}
 	return len(due), nil
@@ -108,20 +114,21 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 // as the Message-ID seed, so a re-send after a lost answer is recognisable.
 func (d *Deliverer) deliver(ctx context.Context, m store.OutboxMail) error {
 	err := d.Relay.Mail(ctx, m.Key, integrations.Mail{To: m.To, Subject: m.Subject, Body: m.Body})
+	// What the relay did is recorded even if the worker is stopping: a sent
+	// mail left unmarked would go out again after the restart.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	switch {
 	case err == nil:
-		if d.OnSent != nil {
-			d.OnSent()
-		}
-		return store.MailSent(ctx, d.Pool, m.Key)
+		return store.MailSent(wctx, d.Pool, m.Key, m.Attempts)
 	case integrations.IsRejected(err):
 		// Logged by key only: the recipient is a mailbox, not for the log.
 		d.Log.Warn("mail refused by the relay; not retried", zap.String("mail_key", m.Key), zap.Error(err))
-		return store.MailFailed(ctx, d.Pool, m.Key, err.Error())
+		return store.MailFailed(wctx, d.Pool, m.Key, m.Attempts, err.Error())
 	default:
 		wait := d.Retry.After(m.Attempts)
 		d.Log.Info("mail delivery failed; will retry", zap.String("mail_key", m.Key), zap.Int("attempt", m.Attempts),
 			zap.Duration("retry_in", wait), zap.Error(err))
-		return store.MailRetry(ctx, d.Pool, m.Key, err.Error(), wait)
+		return store.MailRetry(wctx, d.Pool, m.Key, m.Attempts, err.Error(), wait)
 	}
 }

@@ -146,3 +146,36 @@ func TestClaimsDoNotOverlap(t *testing.T) {
 		t.Fatalf("leased mails claimed again: %d %v", len(more), err)
 	}
 }
+
+// A deliverer whose lease ran out, and whose mail another claimed, cannot
+// mark it: only the current claim's attempt number counts.
+func TestStaleClaimMarksNothing(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	ctx := context.Background()
+	if err := store.EnqueueMail(ctx, pool, store.OutboxMail{Key: "k-stale", To: "a@b.example", Subject: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := store.ClaimMail(ctx, pool, 1, time.Minute)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first claim: %v %v", first, err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE mail_outbox SET next_attempt_at = now()`); err != nil { // the lease ends
+		t.Fatal(err)
+	}
+	second, err := store.ClaimMail(ctx, pool, 1, time.Minute)
+	if err != nil || len(second) != 1 || second[0].Attempts != first[0].Attempts+1 {
+		t.Fatalf("second claim: %v %v", second, err)
+	}
+	if err := store.MailSent(ctx, pool, "k-stale", first[0].Attempts); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := store.MailOutboxCounts(ctx, pool); c.Sent != 0 || c.Pending != 1 {
+		t.Fatalf("the stale claim marked the mail: %+v", c)
+	}
+	if err := store.MailSent(ctx, pool, "k-stale", second[0].Attempts); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := store.MailOutboxCounts(ctx, pool); c.Sent != 1 {
+		t.Fatalf("the current claim could not mark the mail: %+v", c)
+	}
+}

@@ -70,9 +70,12 @@ func collectOutbox(rows pgx.Rows, err error, what string) ([]OutboxMail, error) 
 	return out, nil
 }
 
+// The marks below name the claim (the attempt number ClaimMail returned): a
+// deliverer whose lease ran out and whose mail another claimed changes nothing.
+
 // MailSent marks a mail delivered.
-func MailSent(ctx context.Context, pool *pgxpool.Pool, key string) error {
-	_, err := pool.Exec(ctx, `UPDATE mail_outbox SET sent_at = now(), last_error = '' WHERE mail_key = $1`, key)
+func MailSent(ctx context.Context, pool *pgxpool.Pool, key string, attempt int) error {
+	_, err := pool.Exec(ctx, `UPDATE mail_outbox SET sent_at = now(), last_error = '' WHERE mail_key = $1 AND attempts = $2`, key, attempt)
 	if err != nil {
 		return fmt.Errorf("mark mail sent: %w", err)
 	}
@@ -80,9 +83,9 @@ func MailSent(ctx context.Context, pool *pgxpool.Pool, key string) error {
 }
 
 // MailRetry records a transient failure and when to try again.
-func MailRetry(ctx context.Context, pool *pgxpool.Pool, key, reason string, after time.Duration) error {
-	_, err := pool.Exec(ctx, `UPDATE mail_outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)
-		WHERE mail_key = $1`, key, reason, after.Seconds())
+func MailRetry(ctx context.Context, pool *pgxpool.Pool, key string, attempt int, reason string, after time.Duration) error {
+	_, err := pool.Exec(ctx, `UPDATE mail_outbox SET last_error = $3, next_attempt_at = now() + make_interval(secs => $4)
+		WHERE mail_key = $1 AND attempts = $2`, key, attempt, reason, after.Seconds())
 	if err != nil {
 		return fmt.Errorf("reschedule mail: %w", err)
 	}
@@ -90,8 +93,8 @@ func MailRetry(ctx context.Context, pool *pgxpool.Pool, key, reason string, afte
 }
 
 // MailFailed records a refusal: the mail is not tried again.
-func MailFailed(ctx context.Context, pool *pgxpool.Pool, key, reason string) error {
-	_, err := pool.Exec(ctx, `UPDATE mail_outbox SET failed_at = now(), last_error = $2 WHERE mail_key = $1`, key, reason)
+func MailFailed(ctx context.Context, pool *pgxpool.Pool, key string, attempt int, reason string) error {
+	_, err := pool.Exec(ctx, `UPDATE mail_outbox SET failed_at = now(), last_error = $3 WHERE mail_key = $1 AND attempts = $2`, key, attempt, reason)
 	if err != nil {
 		return fmt.Errorf("mark mail failed: %w", err)
 	}

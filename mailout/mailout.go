@@ -26,13 +26,13 @@ func (q Queue) Mail(ctx context.Context, key string, m integrations.Mail) error 
 
 // Deliverer sends queued mail.
 type Deliverer struct {
-	Pool   *pgxpool.Pool
-	Relay  integrations.Notifier // the SMTP client
-	Log    *zap.Logger
-	Every  time.Duration // how often to look for due mail; default 2 s
-	Retry  Backoff
-	Lease  time.Duration // how long a claimed mail is held; default 2 min
-	Batch  int           // mails per claim; default 50
+	Pool  *pgxpool.Pool
+	Relay integrations.Notifier // the SMTP client
+	Log   *zap.Logger
+	Every time.Duration // how often to look for due mail; default 2 s
+	Retry Backoff
+	Lease time.Duration // how long a claimed mail is held; default 2 min
+	Batch int           // mails per claim; default 50
 }
 
 // Backoff is the wait after the n-th failed attempt: Initial·2^(n-1), at most Max.

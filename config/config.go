@@ -28,6 +28,7 @@ type Config struct {
 	Demo     DemoConfig     `mapstructure:"demo"`
 	Programs ProgramsConfig `mapstructure:"programmes"`
 	Escalate EscalateConfig `mapstructure:"escalation"`
+	Crypto   CryptoConfig   `mapstructure:"crypto"`
 }
 
 // LogConfig selects zap's level and encoding.
@@ -128,6 +129,13 @@ type EscalateConfig struct {
 	Cron     string `mapstructure:"cron"`
 	Timezone string `mapstructure:"timezone"`
 	Rules    string `mapstructure:"rules"`
+}
+
+// CryptoConfig locates the keys that encrypt personal data in Temporal
+// payloads and database columns (see package keyring). Keys is a secret.
+type CryptoConfig struct {
+	Keys    string `mapstructure:"keys"`
+	KeyFile string `mapstructure:"key_file"`
 }
 
 // Production reports whether the process runs in production mode.

@@ -281,6 +281,7 @@ func productionReady(c *Config) {
 	c.Auth.OIDCClientID = "pathways"
 	c.Auth.OIDCClientSecret = "oidc-secret"
 	c.Auth.DevAccounts = false
+	c.Crypto.KeyFile = "/run/secrets/pathways-keys.json"
 }
 
 func TestValidateMessages(t *testing.T) {
@@ -316,6 +317,7 @@ func TestValidateMessages(t *testing.T) {
 		{"production oidc", func(c *Config) { productionReady(c); c.Auth.OIDCIssuer = ""; c.Auth.OIDCClientSecret = "" }, `auth.oidc_issuer: OIDC issuer and client ID are required in production`},
 		{"production oidc secret", func(c *Config) { productionReady(c); c.Auth.OIDCClientSecret = "" }, `auth.oidc_client_secret: is required in production (set PATHWAYS_AUTH_OIDC_CLIENT_SECRET)`},
 		{"production dev accounts", func(c *Config) { productionReady(c); c.Auth.DevAccounts = true }, `auth.dev_accounts: must be false in production`},
+		{"production keys", func(c *Config) { productionReady(c); c.Crypto.KeyFile = "" }, `crypto.keys: encryption keys are required in production (set PATHWAYS_CRYPTO_KEYS or crypto.key_file)`},
 		{"production demo time", func(c *Config) { productionReady(c); c.Demo.SecondsPerDay = 1 }, `demo.seconds_per_day: must be 0 in production`},
 		{"oidc issuer url", func(c *Config) { c.Auth.OIDCIssuer = "login.example.se" }, `auth.oidc_issuer: "login.example.se" is not an http(s) URL`},
 	} {

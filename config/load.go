@@ -66,6 +66,8 @@ var keys = []key{
 	{name: "auth.oidc_client_secret", secret: true, usage: "OIDC client secret"},
 	{name: "auth.oidc_redirect_url", def: "", usage: "OIDC redirect URL"},
 	{name: "auth.dev_accounts", def: true, usage: "allow the seeded development accounts"},
+	{name: "crypto.keys", secret: true, usage: "encryption keys as key-file JSON (current, keys, index_key); wins over crypto.key_file"},
+	{name: "crypto.key_file", def: "", usage: "file of encryption keys (mode 600); development creates <dev.data_dir>/keys.json when unset"},
 	{name: "demo.seconds_per_day", def: 0.0, usage: "compress programme time: real seconds per programme day (0 = real time)"},
 	{name: "programmes.dir", def: "programmes/definitions", usage: "folder of programme definition files"},
 	{name: "escalation.cron", def: "0 7 * * *", usage: "when the stall sweep runs"},

@@ -113,6 +113,9 @@ func (c *Config) Validate() error {
 		if c.Auth.DevAccounts {
 			bad("auth.dev_accounts", "must be false in production")
 		}
+		if c.Crypto.Keys == "" && c.Crypto.KeyFile == "" {
+			bad("crypto.keys", "encryption keys are required in production (set %s or crypto.key_file)", EnvName("crypto.keys"))
+		}
 		if c.Demo.SecondsPerDay != 0 {
 			bad("demo.seconds_per_day", "must be 0 in production")
 		}

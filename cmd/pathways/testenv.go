@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/devenv"
+	"github.com/pathways-se/pathways/keyring"
 )
 
 // Environment variables internal/testenv reads (kept in step with it).
@@ -115,6 +117,12 @@ func runTestenv(ctx context.Context, cfg *config.Config, args []string) (int, er
 		envTestTemporal+"="+srv.Address(),
 		envTestDatabase+"="+pg.URL("postgres"),
 	)
+	// One key set for the whole run, so every test process and the
+	// payloads they leave on the shared dev server open with the same keys.
+	if os.Getenv("PATHWAYS_CRYPTO_KEYS") == "" {
+		keys, _ := json.Marshal(keyring.Generate("test1"))
+		child.Env = append(child.Env, "PATHWAYS_CRYPTO_KEYS="+string(keys))
+	}
 	// The child stays in our process group, so Ctrl-C reaches it directly;
 	// Pdeathsig covers the case where testenv itself is killed.
 	child.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

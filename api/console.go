@@ -255,9 +255,18 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 		}
 		data["Person"], data["Consents"] = pv.Participant, pv.Consents
 	}
-	tl, err := store.Timeline(r.Context(), s.Pool, caseID)
-	if err != nil {
-		s.Log.Error("timeline", zap.Error(err))
+	// The participant read above is audited with the page; without it the
+	// timeline is the page's personal data and is audited on its own.
+	var tl []store.TimelineEntry
+	var tlErr error
+	if !p.Can(auth.ActReadPersonal) {
+		tlErr = s.auditTimeline(r, row, "console")
+	}
+	if tlErr == nil {
+		tl, tlErr = store.Timeline(r.Context(), s.Pool, caseID)
+	}
+	if tlErr != nil {
+		s.Log.Error("timeline", zap.Error(tlErr))
 	}
 	data["Timeline"] = tl
 	tasks, err := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})

@@ -239,7 +239,13 @@ func (s *Server) apiGetPathway(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
 	caseID := chi.URLParam(r, "case")
-	if _, ok := s.access(w, r, caseID); !ok {
+	row, ok := s.access(w, r, caseID)
+	if !ok {
+		return
+	}
+	// The timeline holds mapping content and grades: a read of personal data.
+	if err := s.auditTimeline(r, row, "api"); err != nil {
+		s.internal(w, r, "audit timeline read", err)
 		return
 	}
 	tl, err := store.Timeline(r.Context(), s.Pool, caseID)
@@ -254,6 +260,16 @@ func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
 type ParticipantView struct {
 	store.Participant
 	Consents []store.Consent `json:"consents"`
+}
+
+// auditTimeline records a read of a case's timeline. No audit row, no data.
+func (s *Server) auditTimeline(r *http.Request, row store.PathwayRow, via string) error {
+	pid, err := uuid.Parse(row.ParticipantID)
+	if err != nil {
+		return err
+	}
+	return s.mustAudit(r, store.AuditEntry{Action: store.AuditReadPersonalData, CaseID: row.CaseID, ParticipantID: &pid,
+		Detail: map[string]any{"via": via, "what": "timeline"}})
 }
 
 // readParticipant audits, then reads. No audit row, no data.

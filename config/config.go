@@ -55,6 +55,7 @@ type TemporalConfig struct {
 // DatabaseConfig is the PostgreSQL pool. URL is a secret (it carries a password).
 type DatabaseConfig struct {
 	URL         string `mapstructure:"url"`
+	OwnerURL    string `mapstructure:"owner_url"`
 	MaxConns    int32  `mapstructure:"max_conns"`
 	AutoMigrate bool   `mapstructure:"auto_migrate"`
 }
@@ -136,6 +137,14 @@ type EscalateConfig struct {
 type CryptoConfig struct {
 	Keys    string `mapstructure:"keys"`
 	KeyFile string `mapstructure:"key_file"`
+}
+
+// MigrationURL is the URL migrations run as: the schema owner's when set.
+func (d DatabaseConfig) MigrationURL() string {
+	if d.OwnerURL != "" {
+		return d.OwnerURL
+	}
+	return d.URL
 }
 
 // Production reports whether the process runs in production mode.

@@ -34,6 +34,7 @@ var keys = []key{
 	{name: "temporal.task_queue", def: "pathways", usage: "task queue of the pathway worker"},
 	{name: "temporal.ui_url", def: "http://localhost:8233", usage: "Temporal Web UI base URL"},
 	{name: "database.url", secret: true, usage: "PostgreSQL URL", env: []string{"DATABASE_URL"}},
+	{name: "database.owner_url", secret: true, usage: "PostgreSQL URL of the schema owner that migrations run as (default: database.url); the application role may not change the audit log"},
 	{name: "database.max_conns", def: int32(10), usage: "pgx pool size"},
 	{name: "database.auto_migrate", def: true, usage: "run migrations on start (development)"},
 	{name: "dev.data_dir", def: ".data", usage: "where make run keeps Temporal and PostgreSQL data"},

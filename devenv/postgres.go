@@ -89,6 +89,33 @@ func (p *Postgres) Start(ctx context.Context) (*Process, error) {
 	return proc, nil
 }
 
+// AppRole is the role the application connects as: it may insert into and
+// read the audit log but never change it (see migration 00090).
+const AppRole = "pathways_app"
+
+// URLAs is the URL of db for another role of the cluster (trust auth).
+func (p *Postgres) URLAs(role, db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", role, p.Port, db)
+}
+
+// EnsureAppRole creates the application role if it is missing.
+func (p *Postgres) EnsureAppRole(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, p.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return EnsureRole(ctx, conn, AppRole)
+}
+
+// EnsureRole creates a login role if it is missing; concurrent callers are fine.
+func EnsureRole(ctx context.Context, conn *pgx.Conn, role string) error {
+	_, err := conn.Exec(ctx, `DO $$ BEGIN
+		CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` LOGIN;
+	EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`)
+	return err
+}
+
 // EnsureDatabase creates db if it is missing.
 func (p *Postgres) EnsureDatabase(ctx context.Context, db string) error {
 	conn, err := pgx.Connect(ctx, p.URL("postgres"))

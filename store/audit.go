@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -63,7 +65,7 @@ func ListAudit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditE
 	}
 	rows, err := pool.Query(ctx, `SELECT id, at, staff_id, action, case_id, participant_id, detail, request_id FROM audit_log
 		WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR case_id = $2) AND ($3::uuid IS NULL OR participant_id = $3)
-		ORDER BY at DESC, id DESC LIMIT $4`, f.StaffID, f.CaseID, f.ParticipantID, f.Limit)
+		ORDER BY seq DESC LIMIT $4`, f.StaffID, f.CaseID, f.ParticipantID, f.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -81,4 +83,64 @@ func ListAudit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditE
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AuditCheck is what VerifyAudit found.
+type AuditCheck struct {
+	Rows    int64  // rows in the log
+	Culled  int64  // rows removed by retention, whose hashes remain
+	HeadSeq int64  // the newest row's place in the chain
+	Head    string // its hash (hex): record it elsewhere to detect a cut tail
+	// BrokenSeq and BrokenID name the first row whose chain does not hold
+	// (0 when the chain is whole); Problem says how.
+	BrokenSeq int64
+	BrokenID  int64
+	Problem   string
+}
+
+// OK reports whether the chain is whole.
+func (c AuditCheck) OK() bool { return c.BrokenSeq == 0 }
+
+// VerifyAudit recomputes the hash chain over the audit log (and the hashes
+// retention kept of culled rows) and names the first row that breaks it: a
+// changed row no longer matches its hash, a removed row leaves a gap, a
+// re-chained row no longer matches its successor's prev_hash.
+func VerifyAudit(ctx context.Context, pool *pgxpool.Pool) (AuditCheck, error) {
+	var c AuditCheck
+	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_culled),
+		coalesce((SELECT max(seq) FROM audit_log), 0),
+		coalesce((SELECT encode(hash, 'hex') FROM audit_log ORDER BY seq DESC LIMIT 1), '')`).Scan(&c.Rows, &c.Culled, &c.HeadSeq, &c.Head)
+	if err != nil {
+		return c, err
+	}
+	var id *int64
+	err = pool.QueryRow(ctx, `WITH chain AS (
+			SELECT seq, id, prev_hash, hash, audit_row_hash(prev_hash, a) AS recomputed, false AS culled FROM audit_log a
+			UNION ALL
+			SELECT seq, NULL, NULL, hash, hash, true FROM audit_culled
+		), ordered AS (
+			SELECT *, lag(hash) OVER (ORDER BY seq) AS expected_prev, lag(seq) OVER (ORDER BY seq) AS prev_seq FROM chain
+		)
+		SELECT seq, id, CASE
+			WHEN seq <> coalesce(prev_seq, 0) + 1 THEN 'rows before it are missing'
+			WHEN hash <> recomputed THEN 'its content does not match its hash (changed)'
+			ELSE 'its link to the previous row does not hold' END
+		FROM ordered
+		WHERE seq <> coalesce(prev_seq, 0) + 1 OR hash <> recomputed OR (NOT culled AND prev_hash IS DISTINCT FROM expected_prev)
+		ORDER BY seq LIMIT 1`).Scan(&c.BrokenSeq, &id, &c.Problem)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, nil
+	}
+	if id != nil {
+		c.BrokenID = *id
+	}
+	return c, err
+}
+
+// CullAudit removes audit rows through the log's one documented path
+// (audit_cull), which keeps each row's hash so the chain still verifies.
+func CullAudit(ctx context.Context, pool *pgxpool.Pool, ids []int64) (int64, error) {
+	var n int64
+	err := pool.QueryRow(ctx, `SELECT audit_cull($1)`, ids).Scan(&n)
+	return n, err
 }

@@ -35,7 +35,7 @@ func apiCmd() *cobra.Command {
 			}
 			defer pool.Close()
 			if cfg.Database.AutoMigrate && !cfg.Production() {
-				if _, err := store.Migrate(ctx, pool); err != nil {
+				if err := migrateAsOwner(ctx, cfg); err != nil {
 					return err
 				}
 			}

@@ -187,7 +187,9 @@ func (d *devRun) run(ctx context.Context) error {
 	d.say("Temporal is up (%s)", since(d.start))
 
 	// 3. PostgreSQL: the configured one, or a private cluster.
-	dbURL := cfg.Database.URL
+	// dbURL is the schema owner's (migrations, seed); appURL the role the
+	// children run as, which may not change the audit log.
+	dbURL, appURL := cfg.Database.MigrationURL(), cfg.Database.URL
 	if dbURL == "" {
 		plogf, err := d.logFile(logDir, "postgres.log")
 		if err != nil {
@@ -203,7 +205,10 @@ func (d *devRun) run(ctx context.Context) error {
 		if err := pg.EnsureDatabase(ctx, "pathways"); err != nil {
 			return fmt.Errorf("postgres: create database: %w", err)
 		}
-		dbURL = pg.URL("pathways")
+		if err := pg.EnsureAppRole(ctx); err != nil {
+			return fmt.Errorf("postgres: create the application role: %w", err)
+		}
+		dbURL, appURL = pg.URL("pathways"), pg.URLAs(devenv.AppRole, "pathways")
 		d.say("PostgreSQL is up (%s)", since(d.start))
 	} else {
 		d.say("using the database from DATABASE_URL / PATHWAYS_DATABASE_URL")
@@ -222,7 +227,7 @@ func (d *devRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	env := d.childEnv(dbURL, srv.Address())
+	env := d.childEnv(appURL, dbURL, srv.Address())
 	for _, name := range []string{"simulators", "worker", "api"} {
 		c := exec.Command(exe, name)
 		c.Env = env
@@ -280,7 +285,7 @@ func (d *devRun) prepareDatabase(ctx context.Context, url string) error {
 
 // childEnv passes the resolved servers, and every flag given to dev, to the
 // children as PATHWAYS_* variables, so they see the same configuration.
-func (d *devRun) childEnv(dbURL, temporalAddr string) []string {
+func (d *devRun) childEnv(dbURL, ownerURL, temporalAddr string) []string {
 	env := os.Environ()
 	if d.flags != nil {
 		if f := d.flags.Lookup("config"); f != nil && f.Changed {
@@ -294,6 +299,7 @@ func (d *devRun) childEnv(dbURL, temporalAddr string) []string {
 	}
 	env = append(env,
 		config.EnvName("database.url")+"="+dbURL,
+		config.EnvName("database.owner_url")+"="+ownerURL,
 		config.EnvName("temporal.address")+"="+temporalAddr,
 	)
 	if d.cfg.Temporal.UIURL == "http://localhost:8233" && d.cfg.Dev.TemporalUIPort != 8233 {

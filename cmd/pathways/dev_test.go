@@ -50,10 +50,11 @@ func TestChildEnvCarriesFlagsAndServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &devRun{cfg: cfg, flags: fs}
-	env := strings.Join(d.childEnv("postgres://pathways@127.0.0.1:5433/pathways", "127.0.0.1:7233"), "\n") + "\n"
+	env := strings.Join(d.childEnv("postgres://pathways_app@127.0.0.1:5433/pathways", "postgres://pathways@127.0.0.1:5433/pathways", "127.0.0.1:7233"), "\n") + "\n"
 	for _, want := range []string{
 		"PATHWAYS_HTTP_ADDR=127.0.0.1:18080\n",
-		"PATHWAYS_DATABASE_URL=postgres://pathways@127.0.0.1:5433/pathways\n",
+		"PATHWAYS_DATABASE_URL=postgres://pathways_app@127.0.0.1:5433/pathways\n",
+		"PATHWAYS_DATABASE_OWNER_URL=postgres://pathways@127.0.0.1:5433/pathways\n",
 		"PATHWAYS_TEMPORAL_ADDRESS=127.0.0.1:7233\n",
 		"PATHWAYS_TEMPORAL_UI_URL=http://localhost:18233\n",
 	} {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -19,10 +21,10 @@ func migrateCmd() *cobra.Command {
 				return err
 			}
 			defer log.Sync() //nolint:errcheck
-			if cfg.Database.URL == "" {
-				return fmt.Errorf("database.url is not set (PATHWAYS_DATABASE_URL or DATABASE_URL)")
+			if cfg.Database.MigrationURL() == "" {
+				return fmt.Errorf("database.url is not set (PATHWAYS_DATABASE_URL or DATABASE_URL; PATHWAYS_DATABASE_OWNER_URL for a separate schema owner)")
 			}
-			pool, err := store.Open(cmd.Context(), cfg.Database.URL, 2)
+			pool, err := store.Open(cmd.Context(), cfg.Database.MigrationURL(), 2)
 			if err != nil {
 				return err
 			}
@@ -47,4 +49,16 @@ func migrateCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&status, "status", false, "list migrations and their state instead of applying")
 	return c
+}
+
+// migrateAsOwner applies the migrations as the schema owner
+// (database.owner_url when set), for auto-migrate in development.
+func migrateAsOwner(ctx context.Context, cfg *config.Config) error {
+	pool, err := store.Open(ctx, cfg.Database.MigrationURL(), 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = store.Migrate(ctx, pool)
+	return err
 }

@@ -138,6 +138,10 @@ func Database(tb testing.TB) (*pgxpool.Pool, string) {
 		tb.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	// The migrations grant the application role its rights when it exists.
+	if err := devenv.EnsureRole(ctx, conn, devenv.AppRole); err != nil {
+		tb.Fatal(err)
+	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		tb.Fatal(err)
 	}
@@ -224,4 +228,15 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// AppURL is url for the application role (devenv.AppRole), which may not
+// change the audit log: tests of what the application may do connect so.
+func AppURL(tb testing.TB, url string) string {
+	tb.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", devenv.AppRole, cfg.Host, cfg.Port, cfg.Database)
 }

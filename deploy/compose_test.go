@@ -256,9 +256,20 @@ func TestApplicationWiring(t *testing.T) {
 				t.Errorf("%s: %s is not taken from the environment: %q", name, k, env[k])
 			}
 		}
-		if strings.Contains(env["DATABASE_URL"], "@") && !strings.Contains(env["DATABASE_URL"], "${PATHWAYS_DB_PASSWORD") {
-			t.Errorf("%s: DATABASE_URL has a literal password", name)
+		// The services run as the application role, which may not change
+		// the audit log; only the migrate job is the schema owner.
+		if !strings.HasPrefix(env["DATABASE_URL"], "postgres://pathways_app:${PATHWAYS_APP_DB_PASSWORD") {
+			t.Errorf("%s: DATABASE_URL is not the application role with its password from the environment", name)
 		}
+		if env["PATHWAYS_DATABASE_OWNER_URL"] != "" {
+			t.Errorf("%s: runs with the schema owner's URL", name)
+		}
+		if !strings.HasPrefix(env["PATHWAYS_CRYPTO_KEYS"], "${") {
+			t.Errorf("%s: PATHWAYS_CRYPTO_KEYS is not taken from the environment", name)
+		}
+	}
+	if owner := c.Services["migrate"].Environment["PATHWAYS_DATABASE_OWNER_URL"]; !strings.HasPrefix(owner, "postgres://pathways:${PATHWAYS_DB_PASSWORD") {
+		t.Errorf("migrate: PATHWAYS_DATABASE_OWNER_URL %q is not the schema owner", owner)
 	}
 	if ports := c.Services["api"].Ports; len(ports) == 0 || !strings.HasSuffix(ports[0], ":8080") {
 		t.Errorf("api ports %v", ports)

@@ -29,6 +29,7 @@ type Config struct {
 	Programs ProgramsConfig `mapstructure:"programmes"`
 	Escalate EscalateConfig `mapstructure:"escalation"`
 	Crypto   CryptoConfig   `mapstructure:"crypto"`
+	Retain   RetainConfig   `mapstructure:"retention"`
 }
 
 // LogConfig selects zap's level and encoding.
@@ -145,6 +146,17 @@ func (d DatabaseConfig) MigrationURL() string {
 		return d.OwnerURL
 	}
 	return d.URL
+}
+
+// RetainConfig is the retention policy (gallring) and its daily schedule.
+type RetainConfig struct {
+	ClosedCaseDays     int    `mapstructure:"closed_case_days"`
+	AuditAfterCaseDays int    `mapstructure:"audit_after_case_days"`
+	AuditDays          int    `mapstructure:"audit_days"`
+	MailDays           int    `mapstructure:"mail_days"`
+	Cron               string `mapstructure:"cron"`
+	Timezone           string `mapstructure:"timezone"`
+	BatchSize          int    `mapstructure:"batch_size"`
 }
 
 // Production reports whether the process runs in production mode.

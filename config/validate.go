@@ -100,6 +100,18 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Escalate.Timezone); err != nil {
 		bad("escalation.timezone", "unknown time zone %q", c.Escalate.Timezone)
 	}
+	for _, d := range []struct {
+		key string
+		v   int
+	}{{"retention.closed_case_days", c.Retain.ClosedCaseDays}, {"retention.audit_after_case_days", c.Retain.AuditAfterCaseDays},
+		{"retention.audit_days", c.Retain.AuditDays}, {"retention.mail_days", c.Retain.MailDays}, {"retention.batch_size", c.Retain.BatchSize}} {
+		if d.v < 1 {
+			bad(d.key, "must be at least 1, got %d", d.v)
+		}
+	}
+	if _, err := time.LoadLocation(c.Retain.Timezone); err != nil {
+		bad("retention.timezone", "unknown time zone %q", c.Retain.Timezone)
+	}
 	if c.Production() {
 		if len(c.Auth.SessionSecret) < 32 {
 			bad("auth.session_secret", "is required in production, at least 32 bytes (set %s)", EnvName("auth.session_secret"))

@@ -25,7 +25,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	config.RegisterFlags(root.PersistentFlags())
-	root.AddCommand(devCmd(), workerCmd(), apiCmd(), simulatorsCmd(), migrateCmd(), auditCmd(), keysCmd(), configCmd(), testenvCmd())
+	root.AddCommand(devCmd(), workerCmd(), apiCmd(), simulatorsCmd(), migrateCmd(), auditCmd(), retentionCmd(), keysCmd(), configCmd(), testenvCmd())
 	for _, c := range starter.Commands(setup) {
 		root.AddCommand(c)
 	}

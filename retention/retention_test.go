@@ -89,7 +89,9 @@ func (f *fixture) mail(t *testing.T, key string, sent time.Time) {
 	}
 }
 
-func years(n float64) time.Time { return time.Now().Add(-time.Duration(n * 365 * 24 * float64(time.Hour))) }
+func years(n float64) time.Time {
+	return time.Now().Add(-time.Duration(n * 365 * 24 * float64(time.Hour)))
+}
 
 // The run removes exactly what its plan listed, in batches; a second run
 // removes nothing; a pathway still open is never touched, even one older

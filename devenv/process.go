@@ -75,6 +75,22 @@ func (p *Process) Stop() error {
 	return p.err
 }
 
+// Kill sends SIGKILL to the process group (a crash, for fault tests) and
+// waits for the exit.
+func (p *Process) Kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// Signal sends sig to the process group, e.g. SIGSTOP and SIGCONT to freeze
+// and thaw it.
+func (p *Process) Signal(sig syscall.Signal) error { return syscall.Kill(-p.cmd.Process.Pid, sig) }
+
 // waitFor polls check until it succeeds, the process dies, or ctx ends.
 func waitFor(ctx context.Context, p *Process, timeout time.Duration, check func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -50,12 +50,18 @@ type Options struct {
 	NoWorker bool
 	// Register adds workflows and activities of a feature to the worker.
 	Register func(sdkworker.Worker, *System)
+	// Pool is a migrated database to use instead of a fresh one from the
+	// shared cluster (a test that kills its own PostgreSQL).
+	Pool *pgxpool.Pool
 }
 
 // New builds the system and stops it when the test ends.
 func New(tb testing.TB, o Options) *System {
 	tb.Helper()
-	pool, _ := testenv.Database(tb)
+	pool := o.Pool
+	if pool == nil {
+		pool, _ = testenv.Database(tb)
+	}
 	if err := store.SeedDemo(context.Background(), pool); err != nil {
 		tb.Fatal(err)
 	}

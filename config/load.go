@@ -66,6 +66,8 @@ var keys = []key{
 	{name: "auth.oidc_client_secret", secret: true, usage: "OIDC client secret"},
 	{name: "auth.oidc_redirect_url", def: "", usage: "OIDC redirect URL"},
 	{name: "auth.dev_accounts", def: true, usage: "allow the seeded development accounts"},
+	{name: "auth.session_idle_timeout", def: 30 * time.Minute, usage: "a console session unused this long ends"},
+	{name: "auth.session_lifetime", def: 10 * time.Hour, usage: "a console session ends this long after sign-in, however busy"},
 	{name: "demo.seconds_per_day", def: 0.0, usage: "compress programme time: real seconds per programme day (0 = real time)"},
 	{name: "programmes.dir", def: "programmes/definitions", usage: "folder of programme definition files"},
 	{name: "escalation.cron", def: "0 7 * * *", usage: "when the stall sweep runs"},

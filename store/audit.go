@@ -19,6 +19,11 @@ const (
 	AuditSignInFailed     = "sign_in_failed"
 	AuditDenied           = "access_denied"
 	AuditImport           = "import"
+	// AuditSignOutEverywhere: an administrator ended a staff member's sessions.
+	AuditSignOutEverywhere = "sign_out_everywhere"
+	// AuditDuplicateReferral: a referral for someone with an active pathway
+	// was routed to the owning centre instead of starting a second one.
+	AuditDuplicateReferral = "duplicate_referral"
 )
 
 // AuditEntry is one row of the audit log.

@@ -67,8 +67,8 @@ type Manager struct {
 	Lifetime, IdleTimeout time.Duration
 	// Throttle limits failed password sign-ins.
 	Throttle Throttle
-	cookie      *securecookie.SecureCookie
-	csrfKey     []byte
+	cookie   *securecookie.SecureCookie
+	csrfKey  []byte
 
 	oidcCfg  config.AuthConfig
 	oidcOnce sync.Mutex

@@ -377,6 +377,10 @@ func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
 	c := manual.Confirm{Outcome: r.PostFormValue("outcome"), Reason: r.PostFormValue("reason")}
 	_, status, prob := s.confirmStep(r, caseID, step, c)
+	if prob != nil && (status == http.StatusForbidden || status == http.StatusNotFound) {
+		s.pageError(w, r, status, prob.Message)
+		return
+	}
 	if prob != nil {
 		s.showPathway(w, r, caseID, status, nil, "Step "+step+": "+prob.Message)
 		return

@@ -76,6 +76,10 @@ func mountPublic(s *Server, r chi.Router) {
 		}
 	})
 	r.Get("/auth/oidc/callback", func(w http.ResponseWriter, r *http.Request) {
+		if !s.Auth.OIDCEnabled() {
+			http.NotFound(w, r)
+			return
+		}
 		st, err := s.Auth.OIDCCallback(w, r)
 		if err != nil {
 			s.Log.Warn("oidc sign-in refused", zap.Error(err))
@@ -85,7 +89,7 @@ func mountPublic(s *Server, r chi.Router) {
 		}
 		s.finishSignIn(w, r, st, "oidc", "/")
 	})
-	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {

@@ -22,11 +22,20 @@ type StaffSession struct {
 	EndedAt    *time.Time
 }
 
-// CreateSession records a new sign-in.
+// sessionsKept is how long a finished session stays on record.
+const sessionsKept = 30 * 24 * time.Hour
+
+// CreateSession records a new sign-in and forgets sessions that finished
+// long ago.
 func CreateSession(ctx context.Context, pool *pgxpool.Pool, idHash []byte, staffID string, now, expires time.Time) error {
-	_, err := pool.Exec(ctx, `INSERT INTO staff_sessions (id_hash, staff_id, created_at, last_seen_at, expires_at)
-		VALUES ($1,$2,$3,$3,$4)`, idHash, staffID, now, expires)
-	return err
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_sessions WHERE expires_at < $1`, now.Add(-sessionsKept)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO staff_sessions (id_hash, staff_id, created_at, last_seen_at, expires_at)
+			VALUES ($1,$2,$3,$3,$4)`, idHash, staffID, now, expires)
+		return err
+	})
 }
 
 // GetSession returns a session by its ID hash.

@@ -141,8 +141,8 @@ func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, st store.S
 
 // LocalNext returns next when it is a path on this site, and "/" otherwise:
 // never an open redirect. Browsers read a backslash as a slash and drop
-// tabs and newlines, so any of those, any control character, a scheme, a
-// host or a leading "//" after cleaning refuses the whole value.
+// tabs and newlines, so a backslash, any control or space character, a
+// scheme, a host or a leading "//" refuses the whole value.
 func LocalNext(next string) string {
 	if next == "" || len(next) > 2000 || next[0] != '/' || strings.HasPrefix(next, "//") {
 		return "/"

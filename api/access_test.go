@@ -71,6 +71,15 @@ func TestProtectedHiddenInEveryList(t *testing.T) {
 	}
 	admin := e.signIn(t, "admin")
 	admin.must(admin.post("/api/v1/escalations", map[string]any{"case_ids": []string{hidden.CaseID}, "reason": "No contact for three weeks"}), http.StatusNotFound)
+	// Escalating by filter passes over it; the open case of the same filter is escalated.
+	if r := team.post("/api/v1/escalations", map[string]any{"centre_ids": []string{"gbg-angered"}, "phase": "referral", "reason": "Weekly review"}); r.Status != http.StatusOK && r.Status != http.StatusAccepted {
+		t.Fatalf("escalating by filter: %d %s", r.Status, r.Body)
+	}
+	waitFor(t, "the open case escalated by filter", func() bool {
+		var k int
+		_ = e.pool.QueryRow(context.Background(), `SELECT count(*) FROM escalations WHERE case_id = $1 AND sweep_id <> 'test'`, open.CaseID).Scan(&k)
+		return k > 0
+	})
 	var n int
 	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM escalations WHERE case_id = $1 AND sweep_id <> 'test'`, hidden.CaseID).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("escalations recorded for the hidden case: %d %v", n, err)

@@ -220,6 +220,10 @@ func (s *Server) pageStartSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "start", "Start a pathway", s.startData(r.Context(), ref, errs, msg))
 		return
 	}
+	if status == http.StatusAccepted {
+		http.Redirect(w, r, "/caseload?flash="+url.QueryEscape(referralReceived.Message), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/pathways/"+started.CaseID+"?flash="+url.QueryEscape("Pathway started at "+started.CentreID+"."), http.StatusSeeOther)
 }
 
@@ -382,6 +386,10 @@ func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
 	c := manual.Confirm{Outcome: r.PostFormValue("outcome"), Reason: r.PostFormValue("reason")}
 	_, status, prob := s.confirmStep(r, caseID, step, c)
+	if prob != nil && (status == http.StatusForbidden || status == http.StatusNotFound) {
+		s.pageError(w, r, status, prob.Message)
+		return
+	}
 	if prob != nil {
 		s.showPathway(w, r, caseID, status, nil, "Step "+step+": "+prob.Message)
 		return
@@ -395,7 +403,8 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 	if scope == "" {
 		scope = "role"
 	}
-	f := store.TaskFilter{Limit: 200}
+	v := p.Viewer()
+	f := store.TaskFilter{Limit: 200, Viewer: &v}
 	role := ""
 	if len(p.Roles) > 0 {
 		role = p.Roles[0]

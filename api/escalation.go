@@ -70,7 +70,7 @@ func visibleCentres(r *http.Request, requested []string) []string {
 func (s *Server) listEscalated(r *http.Request) ([]store.EscalatedCase, error) {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	f := store.EscalatedFilter{CentreIDs: visibleCentres(r, splitCSV(q.Get("centre"))), Role: q.Get("role"), Limit: limit}
+	f := store.EscalatedFilter{CentreIDs: visibleCentres(r, splitCSV(q.Get("centre"))), Role: q.Get("role"), Limit: limit, Viewer: viewer(r)}
 	return store.ListEscalated(r.Context(), s.Pool, f, time.Now())
 }
 
@@ -104,10 +104,13 @@ func (s *Server) manual(r *http.Request, b escalateBody) (escalation.ManualResul
 	if p == nil || !p.HasRole(escalators...) {
 		return escalation.ManualResult{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role may not escalate cases"}
 	}
+	if status, prob := s.checkCases(r, b.CaseIDs); prob != nil {
+		return escalation.ManualResult{}, status, prob
+	}
 	if err := escalation.CheckReason(b.Reason); err != nil {
 		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Field: "reason", Message: err.Error()}
 	}
-	f := store.ManualFilter{CaseIDs: b.CaseIDs, CentreIDs: b.CentreIDs, Phase: b.Phase, Track: b.Track, Assignee: b.Assignee, Limit: b.Limit}
+	f := store.ManualFilter{CaseIDs: b.CaseIDs, CentreIDs: b.CentreIDs, Phase: b.Phase, Track: b.Track, Assignee: b.Assignee, Limit: b.Limit, Viewer: viewer(r)}
 	if len(f.CaseIDs) == 0 && len(f.CentreIDs) == 0 && f.Phase == "" && f.Track == "" && f.Assignee == "" {
 		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Message: "name case_ids or a filter (centre_ids, phase, track, assignee)"}
 	}

@@ -22,7 +22,7 @@ var apiOps = []apiOp{
 	{method: "get", path: "/staff", summary: "Staff of the caller's centre (all centres for administrators and unit managers)", params: []string{"centre"}, response: "StaffList"},
 	{method: "get", path: "/pathways", summary: "The caseload: a filtered, sorted page of visible pathways",
 		params: []string{"centre", "phase", "track", "status", "assignee", "overdue", "stalled", "sort", "limit", "offset"}, response: "PathwayPage", errors: []int{400, 403}},
-	{method: "post", path: "/pathways", summary: "Start a pathway from a referral", body: "StartRequest", response: "Started", errors: []int{400, 403, 409, 422, 503}},
+	{method: "post", path: "/pathways", summary: "Start a pathway from a referral (202 referral_received: the person already has a pathway the caller may not see; it was passed on to that centre)", body: "StartRequest", response: "Started", errors: []int{400, 403, 409, 422, 503}},
 	{method: "get", path: "/pathways/{case}", summary: "One pathway: the read model and the workflow's live status", response: "PathwayView", errors: []int{403, 404}},
 	{method: "get", path: "/pathways/{case}/timeline", summary: "The pathway's timeline, oldest first", response: "Timeline", errors: []int{403, 404}},
 	{method: "get", path: "/pathways/{case}/participant", summary: "The participant's personal data (every read is audited)", response: "Participant", errors: []int{403, 404}},
@@ -47,6 +47,7 @@ var apiOps = []apiOp{
 	{method: "get", path: "/escalations", summary: "Escalated cases with their rule, reason, age and current ladder level", response: "EscalationList", errors: []int{403}},
 	{method: "post", path: "/escalations", summary: "Escalate one case or many by filter (manual escalation)", body: "EscalateRequest", response: "anyObject", errors: []int{400, 403, 422}},
 	{method: "get", path: "/escalations/stats", summary: "Stalled cases over time by centre, from the daily sweeps", response: "anyObject", errors: []int{403}},
+	{method: "post", path: "/staff/{staff}/sign-out-everywhere", summary: "End every session of a staff member (administrators)", body: "Empty", response: "anyObject", errors: []int{403, 404}},
 	{method: "get", path: "/audit", summary: "Audit log review (team leads, unit managers, administrators)", params: []string{"case", "staff", "limit"}, response: "AuditList", errors: []int{403, 404}},
 }
 

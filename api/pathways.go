@@ -17,7 +17,6 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
-	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -358,23 +357,21 @@ func (s *Server) startPathway(r *http.Request, req StartRequest) (cases.Started,
 	}
 	ref := req.Referral
 	// Staff start pathways for their own centre only, unless their role sees all.
-	if !p.SeesAllCentres() {
-		centre := ref.CentreID
-		if centre == "" {
-			if num, err := identity.Parse(ref.PersonalNumber, time.Now()); err == nil && ref.District != "" {
-				if c, err := store.CentreFor(r.Context(), s.Pool, ref.District, num.AgeOn(time.Now())); err == nil {
-					centre = c.ID
-				}
-			}
-		}
-		if centre != "" && centre != p.CentreID {
-			return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
-				Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
-		}
+	centre := s.referralCentre(r.Context(), ref)
+	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
+		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
+			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
 	}
-	// A protected identity is visible to its assignee only: someone must be.
-	if ref.ProtectedIdentity && ref.Assignee == "" {
+	// A protected identity is visible to its assignee only: someone of the
+	// centre must be, and must exist.
+	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
 		ref.Assignee = p.ID
+	}
+	if prob := s.checkAssignee(r.Context(), ref, centre); prob != nil {
+		if prob.Code == "invalid" {
+			return cases.Started{}, http.StatusUnprocessableEntity, prob
+		}
+		return cases.Started{}, http.StatusServiceUnavailable, prob
 	}
 	started, err := s.Cases.Start(r.Context(), ref)
 	var invalid *cases.InvalidError
@@ -389,6 +386,9 @@ func (s *Server) startPathway(r *http.Request, req StartRequest) (cases.Started,
 		}
 		return started, http.StatusUnprocessableEntity, &pr
 	case errors.Is(err, cases.ErrDuplicate):
+		if status, prob, forwarded := s.forwardDuplicate(r, ref); forwarded {
+			return started, status, prob
+		}
 		return started, http.StatusConflict, &Problem{Code: cases.ErrDuplicate.Code, Field: "personal_number", Message: cases.ErrDuplicate.Message,
 			Fields: []FieldProblem{{Field: "personal_number", Code: cases.ErrDuplicate.Code, Message: cases.ErrDuplicate.Message}}}
 	case err != nil:
@@ -421,6 +421,10 @@ func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, status, *prob)
 		return
 	}
+	if status == http.StatusAccepted {
+		writeJSON(w, status, referralReceived)
+		return
+	}
 	w.Header().Set("Location", "/api/v1/pathways/"+started.CaseID)
 	writeJSON(w, http.StatusCreated, started)
 }
@@ -428,7 +432,8 @@ func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	q := r.URL.Query()
-	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status")}
+	v := p.Viewer()
+	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status"), Viewer: &v}
 	switch q.Get("scope") {
 	case "mine":
 		f.Assignee = p.ID
@@ -523,6 +528,10 @@ func (s *Server) apiCreateNeed(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: fields[0].Field, Message: fields[0].Field + ": " + fields[0].Message, Fields: fields})
 		return
 	}
+	if prob := s.checkNeedCentre(r, &req); prob != nil {
+		writeProblem(w, http.StatusForbidden, *prob)
+		return
+	}
 	if req.ID == "" {
 		req.ID = "need-" + strings.ToLower(cases.NewCaseID(time.Now()))
 	}
@@ -544,13 +553,18 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := store.AuditFilter{StaffID: q.Get("staff"), CaseID: q.Get("case")}
+	v := p.Viewer()
+	f := store.AuditFilter{StaffID: q.Get("staff"), CaseID: q.Get("case"), Viewer: &v}
 	if f.CaseID != "" {
 		if _, ok := s.access(w, r, f.CaseID); !ok {
 			return
 		}
 	} else if !p.SeesAllCentres() && f.StaffID == "" {
 		forbidden(w, "name a case or a staff member")
+		return
+	}
+	if f.StaffID != "" && !p.SeesAllCentres() && !s.sameCentreStaff(r, f.StaffID) {
+		forbidden(w, "you can review your own centre's staff only")
 		return
 	}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -19,6 +21,7 @@ import (
 // without a CORS preflight), which keeps the API free of CSRF.
 func (s *Server) requireAPISession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
 		p, ok := s.Auth.Load(r)
 		if !ok {
 			writeProblem(w, http.StatusUnauthorized, Problem{Code: "unauthenticated", Message: "sign in first"})
@@ -36,6 +39,7 @@ func (s *Server) requireAPISession(next http.Handler) http.Handler {
 // checks the CSRF token of every form post.
 func (s *Server) requirePageSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
 		p, ok := s.Auth.Load(r)
 		if !ok {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -47,6 +51,13 @@ func (s *Server) requirePageSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// noStore keeps answers about people out of browser and proxy caches: the
+// default for the API and every console page.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
 }
 
 // mountPublic serves the sign-in pages and the static files.
@@ -65,6 +76,10 @@ func mountPublic(s *Server, r chi.Router) {
 		}
 	})
 	r.Get("/auth/oidc/callback", func(w http.ResponseWriter, r *http.Request) {
+		if !s.Auth.OIDCEnabled() {
+			http.NotFound(w, r)
+			return
+		}
 		st, err := s.Auth.OIDCCallback(w, r)
 		if err != nil {
 			s.Log.Warn("oidc sign-in refused", zap.Error(err))
@@ -74,37 +89,79 @@ func mountPublic(s *Server, r chi.Router) {
 		}
 		s.finishSignIn(w, r, st, "oidc", "/")
 	})
-	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	id, pw := r.PostFormValue("username"), r.PostFormValue("password")
-	st, err := s.Auth.PasswordSignIn(r.Context(), id, pw)
+	st, err := s.Auth.PasswordSignIn(r.Context(), id, pw, auth.ClientAddress(r))
 	if err != nil {
-		msg := err.Error()
-		if !errors.Is(err, auth.ErrBadCredentials) && s.Auth.DevAccounts {
+		msg, status := err.Error(), http.StatusUnauthorized
+		detail := map[string]any{"method": "password", "account": auditAccount(id)}
+		var throttled *auth.ThrottledError
+		switch {
+		case errors.As(err, &throttled):
+			w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+			status, detail["reason"] = http.StatusTooManyRequests, "throttled"
+		case !errors.Is(err, auth.ErrBadCredentials) && s.Auth.DevAccounts:
 			s.Log.Error("sign-in", zap.Error(err))
-			msg = "Sign-in is not available right now."
+			msg, status = "Sign-in is not available right now.", http.StatusServiceUnavailable
 		}
-		s.audit(r, store.AuditEntry{StaffID: "-", Action: store.AuditSignInFailed, Detail: map[string]any{"method": "password"}})
-		s.renderLogin(w, r, http.StatusUnauthorized, msg)
+		s.audit(r, store.AuditEntry{StaffID: "-", Action: store.AuditSignInFailed, Detail: detail})
+		s.renderLogin(w, r, status, msg)
 		return
 	}
 	s.finishSignIn(w, r, st, "password", r.PostFormValue("next"))
 }
 
+// auditAccount is the account name a failed sign-in typed, bounded and
+// printable, for the reviewer.
+func auditAccount(id string) string {
+	id = strings.TrimSpace(id)
+	if len(id) > 100 {
+		id = id[:100]
+	}
+	return strings.ToValidUTF8(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, id), "")
+}
+
 func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, st store.Staff, method, next string) {
-	if err := s.Auth.SetSession(w, st.ID); err != nil {
+	if err := s.Auth.SetSession(r.Context(), w, st.ID); err != nil {
 		s.Log.Error("session", zap.Error(err))
 		http.Error(w, "could not sign in", http.StatusInternalServerError)
 		return
 	}
 	s.audit(r, store.AuditEntry{StaffID: st.ID, Action: store.AuditSignIn, Detail: map[string]any{"method": method}})
-	// Only local paths: never an open redirect.
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
+	http.Redirect(w, r, LocalNext(next), http.StatusSeeOther)
+}
+
+// LocalNext returns next when it is a path on this site, and "/" otherwise:
+// never an open redirect. Browsers read a backslash as a slash and drop
+// tabs and newlines, so a backslash, any control or space character, a
+// scheme, a host or a leading "//" refuses the whole value.
+func LocalNext(next string) string {
+	if next == "" || len(next) > 2000 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	for _, c := range next {
+		if c == '\\' || unicode.IsControl(c) || unicode.IsSpace(c) {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	// Nor may an encoded slash or backslash make "//" once a later hop decodes it.
+	dec, err := url.PathUnescape(u.EscapedPath())
+	if err != nil || strings.Contains(dec, "\\") || strings.HasPrefix(dec, "//") {
+		return "/"
+	}
+	return next
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +169,44 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the form has expired", http.StatusForbidden)
 		return
 	}
-	s.Auth.ClearSession(w)
+	if err := s.Auth.ClearSession(r.Context(), w, r); err != nil {
+		// The cookie is gone from this browser, but a copy would still work.
+		s.Log.Error("end session", zap.Error(err))
+		http.Error(w, "signing out failed; try again", http.StatusServiceUnavailable)
+		return
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func init() {
+	routes = append(routes, func(s *Server, r chi.Router) {
+		r.Post("/staff/{staff}/sign-out-everywhere", s.apiSignOutEverywhere)
+	})
+}
+
+// POST /api/v1/staff/{staff}/sign-out-everywhere: an administrator ends
+// every session of a staff member, say after a lost laptop.
+func (s *Server) apiSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if !p.HasRole(store.RoleAdministrator) {
+		forbidden(w, "only an administrator can sign someone out everywhere")
+		return
+	}
+	id := chi.URLParam(r, "staff")
+	if _, err := store.GetStaff(r.Context(), s.Pool, id); errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such staff member"})
+		return
+	} else if err != nil {
+		s.internal(w, r, "read staff", err)
+		return
+	}
+	n, err := s.Auth.EndAll(r.Context(), id)
+	if err != nil {
+		s.internal(w, r, "end sessions", err)
+		return
+	}
+	s.audit(r, store.AuditEntry{Action: store.AuditSignOutEverywhere, Detail: map[string]any{"staff_id": id, "sessions": n}})
+	writeJSON(w, http.StatusOK, map[string]any{"staff_id": id, "sessions_ended": n})
 }
 
 // audit writes one audit row; a failure is logged, and callers that return

@@ -1,5 +1,5 @@
 // Package auth signs staff in and keeps their session: a signed cookie that
-// names the staff member, password sign-in for the seeded development
+// names a server-side session (staff_sessions), password sign-in for the seeded development
 // accounts, and OIDC sign-in in production (staff matched by e-mail). It also
 // holds the rules of access: roles decide actions, the centre decides
 // visibility, and protected identities are visible to their assignee only.
@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,14 +33,27 @@ const CookieName = "pathways_session"
 
 const stateCookie = "pathways_oidc_state"
 
-// SessionTTL is how long a sign-in lasts.
-const SessionTTL = 10 * time.Hour
+// Defaults of auth.session_lifetime and auth.session_idle_timeout.
+const (
+	DefaultSessionLifetime    = 10 * time.Hour
+	DefaultSessionIdleTimeout = 30 * time.Minute
+)
 
-// Session is what the cookie carries: no personal data.
+// touchEvery bounds how often a busy session's last use is written.
+const touchEvery = 30 * time.Second
+
+// Session is what the cookie carries: no personal data. The session lives
+// in the staff_sessions table under the SHA-256 of Nonce, so signing out
+// ends it everywhere, whatever copy of the cookie remains.
 type Session struct {
 	StaffID string    `json:"s"`
-	Nonce   string    `json:"n"` // binds the CSRF token to this sign-in
+	Nonce   string    `json:"n"` // the session ID; also binds the CSRF token to this sign-in
 	Expires time.Time `json:"e"`
+}
+
+func (s Session) idHash() []byte {
+	h := sha256.Sum256([]byte(s.Nonce))
+	return h[:]
 }
 
 // Manager signs staff in and out.
@@ -50,8 +62,13 @@ type Manager struct {
 	Log         *zap.Logger
 	DevAccounts bool
 	Secure      bool // cookies only over HTTPS (production)
-	cookie      *securecookie.SecureCookie
-	csrfKey     []byte
+	// Lifetime and IdleTimeout end sessions (auth.session_lifetime,
+	// auth.session_idle_timeout).
+	Lifetime, IdleTimeout time.Duration
+	// Throttle limits failed password sign-ins.
+	Throttle Throttle
+	cookie   *securecookie.SecureCookie
+	csrfKey  []byte
 
 	oidcCfg  config.AuthConfig
 	oidcOnce sync.Mutex
@@ -82,9 +99,17 @@ func New(cfg *config.Config, pool *pgxpool.Pool, log *zap.Logger) (*Manager, err
 	hashKey := derive(secret, "hash")
 	blockKey := derive(secret, "block")[:32]
 	sc := securecookie.New(hashKey, blockKey)
-	sc.MaxAge(int(SessionTTL / time.Second))
+	lifetime, idle := cfg.Auth.SessionLifetime, cfg.Auth.SessionIdleTimeout
+	if lifetime <= 0 {
+		lifetime = DefaultSessionLifetime
+	}
+	if idle <= 0 {
+		idle = DefaultSessionIdleTimeout
+	}
+	sc.MaxAge(int(lifetime / time.Second))
 	sc.SetSerializer(securecookie.JSONEncoder{})
 	return &Manager{Pool: pool, Log: log, DevAccounts: cfg.Auth.DevAccounts, Secure: cfg.Production(),
+		Lifetime: lifetime, IdleTimeout: idle, Throttle: DefaultThrottle,
 		cookie: sc, csrfKey: derive(secret, "csrf"), oidcCfg: cfg.Auth}, nil
 }
 
@@ -102,12 +127,35 @@ var dummyHash = sync.OnceValue(func() []byte {
 // ErrBadCredentials is a failed password sign-in; it never says which part was wrong.
 var ErrBadCredentials = errors.New("the user name or password is wrong")
 
-// PasswordSignIn checks a development account's password.
-func (m *Manager) PasswordSignIn(ctx context.Context, id, password string) (store.Staff, error) {
+// PasswordSignIn checks a development account's password, from a client
+// address. While the account or the address has failed too often it
+// refuses with a *ThrottledError before checking anything; a wrong
+// password counts against both.
+func (m *Manager) PasswordSignIn(ctx context.Context, id, password, address string) (store.Staff, error) {
 	if !m.DevAccounts {
 		return store.Staff{}, errors.New("password sign-in is turned off; sign in with your organisation account")
 	}
-	s, err := store.GetStaff(ctx, m.Pool, strings.TrimSpace(id))
+	account := accountKey(id)
+	if err := m.checkThrottle(ctx, account, address); err != nil {
+		return store.Staff{}, err
+	}
+	s, err := m.checkPassword(ctx, account, password)
+	if errors.Is(err, ErrBadCredentials) {
+		if rerr := store.RecordSignInFailure(ctx, m.Pool, account, address, time.Now(), max(m.Throttle.Window, time.Hour)); rerr != nil {
+			m.Log.Error("record failed sign-in", zap.Error(rerr))
+		}
+		return s, err
+	}
+	if err == nil {
+		if cerr := store.ClearSignInFailures(ctx, m.Pool, account); cerr != nil {
+			m.Log.Warn("clear failed sign-ins", zap.Error(cerr))
+		}
+	}
+	return s, err
+}
+
+func (m *Manager) checkPassword(ctx context.Context, id, password string) (store.Staff, error) {
+	s, err := store.GetStaff(ctx, m.Pool, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a real check, so timing does not reveal accounts.
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
@@ -122,37 +170,86 @@ func (m *Manager) PasswordSignIn(ctx context.Context, id, password string) (stor
 	return s, nil
 }
 
-// SetSession writes the session cookie for a signed-in staff member.
-func (m *Manager) SetSession(w http.ResponseWriter, staffID string) error {
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(nonce); err != nil {
+// SetSession records a new session and writes its cookie.
+func (m *Manager) SetSession(ctx context.Context, w http.ResponseWriter, staffID string) error {
+	id := make([]byte, 32)
+	if _, err := rand.Read(id); err != nil {
 		return err
 	}
-	sess := Session{StaffID: staffID, Nonce: base64.RawURLEncoding.EncodeToString(nonce), Expires: time.Now().Add(SessionTTL)}
+	now := time.Now()
+	sess := Session{StaffID: staffID, Nonce: base64.RawURLEncoding.EncodeToString(id), Expires: now.Add(m.Lifetime)}
 	v, err := m.cookie.Encode(CookieName, sess)
 	if err != nil {
 		return err
+	}
+	if err := store.CreateSession(ctx, m.Pool, sess.idHash(), staffID, now, sess.Expires); err != nil {
+		return fmt.Errorf("record session: %w", err)
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: v, Path: "/", HttpOnly: true, Secure: m.Secure,
 		SameSite: http.SameSiteLaxMode, Expires: sess.Expires})
 	return nil
 }
 
-// ClearSession signs out.
-func (m *Manager) ClearSession(w http.ResponseWriter) {
+// ClearSession signs out: the session ends in the table, so a copy of the
+// cookie no longer answers, and the browser drops its cookie.
+func (m *Manager) ClearSession(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var err error
+	if s, ok := m.cookieSession(r); ok {
+		err = store.EndSession(ctx, m.Pool, s.idHash(), "signed_out")
+	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: m.Secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	return err
 }
 
-// Session reads and checks the request's cookie.
-func (m *Manager) Session(r *http.Request) (Session, bool) {
+// EndAll ends every session of a staff member ("sign out everywhere").
+func (m *Manager) EndAll(ctx context.Context, staffID string) (int64, error) {
+	return store.EndStaffSessions(ctx, m.Pool, staffID, "signed_out_everywhere")
+}
+
+// cookieSession decodes the request's cookie without asking the table.
+func (m *Manager) cookieSession(r *http.Request) (Session, bool) {
 	c, err := r.Cookie(CookieName)
 	if err != nil {
 		return Session{}, false
 	}
 	var s Session
-	if err := m.cookie.Decode(CookieName, c.Value, &s); err != nil || s.StaffID == "" || time.Now().After(s.Expires) {
+	if err := m.cookie.Decode(CookieName, c.Value, &s); err != nil || s.StaffID == "" || s.Nonce == "" || time.Now().After(s.Expires) {
 		return Session{}, false
+	}
+	return s, true
+}
+
+// Session reads the request's cookie and checks its session in the table:
+// not ended, not past its lifetime, used within the idle timeout. A live
+// session's last use moves forward.
+func (m *Manager) Session(r *http.Request) (Session, bool) {
+	s, ok := m.cookieSession(r)
+	if !ok {
+		return Session{}, false
+	}
+	ctx := r.Context()
+	row, err := store.GetSession(ctx, m.Pool, s.idHash())
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			m.Log.Error("read session", zap.Error(err))
+		}
+		return Session{}, false
+	}
+	now := time.Now()
+	switch {
+	case row.EndedAt != nil || row.StaffID != s.StaffID || now.After(row.ExpiresAt) || now.Sub(row.CreatedAt) > m.Lifetime:
+		return Session{}, false
+	case now.Sub(row.LastSeenAt) > m.IdleTimeout:
+		if err := store.EndSession(ctx, m.Pool, s.idHash(), "idle"); err != nil {
+			m.Log.Warn("end idle session", zap.Error(err))
+		}
+		return Session{}, false
+	}
+	if now.Sub(row.LastSeenAt) > min(touchEvery, m.IdleTimeout/10) {
+		if err := store.TouchSession(ctx, m.Pool, s.idHash(), now); err != nil {
+			m.Log.Warn("touch session", zap.Error(err))
+		}
 	}
 	return s, true
 }

@@ -113,6 +113,10 @@ type AuthConfig struct {
 	OIDCClientSecret string `mapstructure:"oidc_client_secret"`
 	OIDCRedirectURL  string `mapstructure:"oidc_redirect_url"`
 	DevAccounts      bool   `mapstructure:"dev_accounts"`
+	// SessionIdleTimeout ends a session unused this long; SessionLifetime
+	// ends any session this long after sign-in.
+	SessionIdleTimeout time.Duration `mapstructure:"session_idle_timeout"`
+	SessionLifetime    time.Duration `mapstructure:"session_lifetime"`
 }
 
 // DemoConfig compresses programme time so a whole pathway plays out in minutes.

@@ -67,6 +67,8 @@ var keys = []key{
 	{name: "auth.oidc_client_secret", secret: true, usage: "OIDC client secret"},
 	{name: "auth.oidc_redirect_url", def: "", usage: "OIDC redirect URL"},
 	{name: "auth.dev_accounts", def: true, usage: "allow the seeded development accounts"},
+	{name: "auth.session_idle_timeout", def: 30 * time.Minute, usage: "a console session unused this long ends"},
+	{name: "auth.session_lifetime", def: 10 * time.Hour, usage: "a console session ends this long after sign-in, however busy"},
 	{name: "retention.closed_case_days", def: 1825, usage: "days after closure a case is culled (5 years: the municipal archive rule for case files)"},
 	{name: "retention.audit_after_case_days", def: 730, usage: "days audit rows about a case outlive the culled case (2 years: time to review and answer complaints)"},
 	{name: "retention.audit_days", def: 2555, usage: "days audit rows about no case (sign-ins, imports) are kept (7 years)"},

@@ -91,6 +91,9 @@ func (c *Config) Validate() error {
 			bad(d.key, "must be positive, got %s", d.v)
 		}
 	}
+	if c.Auth.SessionIdleTimeout < 0 || c.Auth.SessionLifetime < 0 {
+		bad("auth.session_idle_timeout", "session timeouts must not be negative (0 means the default)")
+	}
 	if c.SMTP.RetryMax < c.SMTP.RetryInitial {
 		bad("smtp.retry_max", "must not be below smtp.retry_initial (%s)", c.SMTP.RetryInitial)
 	}

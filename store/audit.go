@@ -21,6 +21,11 @@ const (
 	AuditSignInFailed     = "sign_in_failed"
 	AuditDenied           = "access_denied"
 	AuditImport           = "import"
+	// AuditSignOutEverywhere: an administrator ended a staff member's sessions.
+	AuditSignOutEverywhere = "sign_out_everywhere"
+	// AuditDuplicateReferral: a referral for someone with an active pathway
+	// was routed to the owning centre instead of starting a second one.
+	AuditDuplicateReferral = "duplicate_referral"
 )
 
 // AuditEntry is one row of the audit log.
@@ -56,6 +61,10 @@ type AuditFilter struct {
 	CaseID        string
 	ParticipantID *uuid.UUID
 	Limit         int
+	// Viewer, when set, leaves out rows about cases the viewer may not see
+	// (a protected identity not assigned to them; another centre's case
+	// unless they see every centre).
+	Viewer *Viewer
 }
 
 // ListAudit returns audit rows, newest first.
@@ -63,9 +72,18 @@ func ListAudit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditE
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	rows, err := pool.Query(ctx, `SELECT id, at, staff_id, action, case_id, participant_id, detail, request_id FROM audit_log
-		WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR case_id = $2) AND ($3::uuid IS NULL OR participant_id = $3)
-		ORDER BY seq DESC LIMIT $4`, f.StaffID, f.CaseID, f.ParticipantID, f.Limit)
+	args := []any{f.StaffID, f.CaseID, f.ParticipantID, f.Limit}
+	scope := ""
+	if v := f.Viewer; v != nil {
+		args = append(args, v.StaffID, v.CentreID, v.AllCentres)
+		// Rows about a case that is gone (culled) stay visible to those who
+		// see every centre; the hidden ones are hidden from everyone else.
+		scope = ` AND (a.case_id = '' OR ($7 AND NOT EXISTS (SELECT 1 FROM pathways p WHERE p.case_id = a.case_id AND NOT ` + protectedVisibleTo("$5") + `))
+			OR EXISTS (SELECT 1 FROM pathways p WHERE p.case_id = a.case_id AND ($7 OR p.centre_id = $6) AND ` + protectedVisibleTo("$5") + `))`
+	}
+	rows, err := pool.Query(ctx, `SELECT id, at, staff_id, action, case_id, participant_id, detail, request_id FROM audit_log a
+		WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR case_id = $2) AND ($3::uuid IS NULL OR participant_id = $3)`+scope+`
+		ORDER BY seq DESC LIMIT $4`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -146,6 +146,8 @@ type ManualFilter struct {
 	Track     string
 	Assignee  string
 	Limit     int // 0: no limit
+	// Viewer, when set, leaves out what that staff member may not see.
+	Viewer *Viewer `json:",omitempty"`
 }
 
 // FindForManual streams the active pathways matching f, each as a stall of
@@ -173,6 +175,9 @@ func FindForManual(ctx context.Context, db EscalationDB, rule string, f ManualFi
 	}
 	if len(where) == 1 {
 		return errors.New("a manual escalation needs a case ID or a filter")
+	}
+	if f.Viewer != nil {
+		f.Viewer.condition(add)
 	}
 	limit := ""
 	if f.Limit > 0 {
@@ -371,6 +376,8 @@ type EscalatedFilter struct {
 	CentreIDs []string
 	Role      string
 	Limit     int
+	// Viewer, when set, leaves out protected identities not assigned to them.
+	Viewer *Viewer
 }
 
 // ListEscalated returns the cases whose escalation task is open, one row per
@@ -381,6 +388,11 @@ func ListEscalated(ctx context.Context, db EscalationDB, f EscalatedFilter, now 
 		f.Limit = 200
 	}
 	args = append(args, f.Limit)
+	hidden := ""
+	if f.Viewer != nil {
+		args = append(args, f.Viewer.StaffID)
+		hidden = ` AND ` + protectedVisibleTo("$4")
+	}
 	rows, err := db.Query(ctx, `WITH open AS (
 			SELECT e.*, t.due_at, p.phase,
 				min(e.at) OVER (PARTITION BY e.case_id) AS first_at,
@@ -388,7 +400,7 @@ func ListEscalated(ctx context.Context, db EscalationDB, f EscalatedFilter, now 
 			FROM escalations e
 			JOIN tasks t ON t.task_key = e.task_key AND t.status = 'open'
 			JOIN pathways p ON p.case_id = e.case_id AND p.status = 'active'
-			WHERE (coalesce(cardinality($1::text[]), 0) = 0 OR e.centre_id = ANY($1))
+			WHERE (coalesce(cardinality($1::text[]), 0) = 0 OR e.centre_id = ANY($1))`+hidden+`
 		)
 		SELECT case_id, centre_id, phase, rule, level, role, reason, at, first_at, task_key, due_at
 		FROM open WHERE rn = 1 AND ($2 = '' OR role = $2)

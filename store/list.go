@@ -246,6 +246,8 @@ type TaskFilter struct {
 	Assignee      string
 	Status        string // default open
 	Limit, Offset int
+	// Viewer, when set, leaves out tasks of cases the viewer may not see.
+	Viewer *Viewer
 }
 
 // ListTasks returns a page of tasks, the earliest due first.
@@ -259,6 +261,9 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 		f.Status = "open"
 	}
 	add("t.status = $?", f.Status)
+	if f.Viewer != nil {
+		f.Viewer.condition(add)
+	}
 	if len(f.CentreIDs) > 0 {
 		add("p.centre_id = ANY($?)", f.CentreIDs)
 	}

@@ -117,7 +117,13 @@ func (v Viewer) condition(add func(cond string, val any)) {
 		add("p.centre_id = $?", v.CentreID)
 	}
 	// Protected identity: only the staff assigned to the pathway.
-	add(`(p.assignee = $? OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`, v.StaffID)
+	add(protectedVisibleTo("$?"), v.StaffID)
+}
+
+// protectedVisibleTo is the protected-identity rule on pathway p for the
+// staff ID in placeholder ph.
+func protectedVisibleTo(ph string) string {
+	return `(p.assignee = ` + ph + ` OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
 }
 
 // ListVisiblePathways is ListPathways restricted to what the viewer may see.

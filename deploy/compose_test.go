@@ -141,8 +141,10 @@ func TestDependencies(t *testing.T) {
 			if d.Condition == "service_healthy" && target.Healthcheck == nil {
 				t.Errorf("%s waits for %s to be healthy, but it has no healthcheck", name, dep)
 			}
-			if d.Condition == "service_completed_successfully" && target.Restart != "no" {
-				t.Errorf("%s waits for one-shot %s, which must have restart: \"no\"", name, dep)
+			// A one-shot retries on failure (a refused first connection must
+			// not leave the stack unstarted) and stays done once it succeeds.
+			if d.Condition == "service_completed_successfully" && target.Restart != "on-failure" {
+				t.Errorf("%s waits for one-shot %s, which must have restart: on-failure, not %q", name, dep, target.Restart)
 			}
 		}
 	}
@@ -182,6 +184,21 @@ func TestHealthchecks(t *testing.T) {
 		if !strings.Contains(strings.Join(h.Test, " "), probe) {
 			t.Errorf("%s healthcheck %v does not use %s", name, h.Test, probe)
 		}
+	}
+	// pg_isready on the socket passes while the init scripts still run with
+	// TCP off; the others connect over TCP.
+	if h := c.Services["postgresql"].Healthcheck; h != nil && !strings.Contains(strings.Join(h.Test, " "), "pg_isready -h ") {
+		t.Errorf("postgresql healthcheck %v does not check over TCP (-h)", h.Test)
+	}
+}
+
+// The namespace job tries again until the frontend answers, and its
+// container restarts on failure besides.
+func TestNamespaceJobRetries(t *testing.T) {
+	s := load(t).Services["temporal-namespace"]
+	cmd := text(s.Command)
+	if !strings.Contains(cmd, "for i in") || !strings.Contains(cmd, "sleep") || !strings.Contains(cmd, "--retention") {
+		t.Errorf("temporal-namespace does not retry the namespace create: %s", cmd)
 	}
 }
 
@@ -258,8 +275,8 @@ func TestApplicationWiring(t *testing.T) {
 		}
 		// The services run as the application role, which may not change
 		// the audit log; only the migrate job is the schema owner.
-		if !strings.HasPrefix(env["DATABASE_URL"], "postgres://pathways_app:${PATHWAYS_APP_DB_PASSWORD") {
-			t.Errorf("%s: DATABASE_URL is not the application role with its password from the environment", name)
+		if env["DATABASE_URL"] != "postgres://pathways_app@postgresql:5432/pathways?sslmode=disable" || env["PGPASSWORD"] != "${PATHWAYS_APP_DB_PASSWORD:?set PATHWAYS_APP_DB_PASSWORD}" {
+			t.Errorf("%s: DATABASE_URL %q is not the application role with its password in PGPASSWORD from the environment", name, env["DATABASE_URL"])
 		}
 		if env["PATHWAYS_DATABASE_OWNER_URL"] != "" {
 			t.Errorf("%s: runs with the schema owner's URL", name)
@@ -268,8 +285,20 @@ func TestApplicationWiring(t *testing.T) {
 			t.Errorf("%s: PATHWAYS_CRYPTO_KEYS is not taken from the environment", name)
 		}
 	}
-	if owner := c.Services["migrate"].Environment["PATHWAYS_DATABASE_OWNER_URL"]; !strings.HasPrefix(owner, "postgres://pathways:${PATHWAYS_DB_PASSWORD") {
-		t.Errorf("migrate: PATHWAYS_DATABASE_OWNER_URL %q is not the schema owner", owner)
+	m := c.Services["migrate"].Environment
+	if m["PATHWAYS_DATABASE_OWNER_URL"] != "postgres://pathways@postgresql:5432/pathways?sslmode=disable" || m["PGPASSWORD"] != "${PATHWAYS_DB_PASSWORD:?set PATHWAYS_DB_PASSWORD}" {
+		t.Errorf("migrate: PATHWAYS_DATABASE_OWNER_URL %q / PGPASSWORD %q is not the schema owner with its password from the environment",
+			m["PATHWAYS_DATABASE_OWNER_URL"], m["PGPASSWORD"])
+	}
+	// No password is ever written into a URL, where "/", "@" or "%" break it.
+	for name, s := range c.Services {
+		for k, v := range s.Environment {
+			if u, err := url.Parse(interpolate(v)); err == nil && u.User != nil {
+				if _, has := u.User.Password(); has {
+					t.Errorf("%s: %s carries a password in a URL", name, k)
+				}
+			}
+		}
 	}
 	if ports := c.Services["api"].Ports; len(ports) == 0 || !strings.HasSuffix(ports[0], ":8080") {
 		t.Errorf("api ports %v", ports)

@@ -255,7 +255,7 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 		}
 		data["Person"], data["Consents"] = pv.Participant, pv.Consents
 	}
-	tl, err := store.Timeline(r.Context(), s.Pool, caseID)
+	tl, err := store.Timeline(r.Context(), s.Pool, s.Keys, caseID)
 	if err != nil {
 		s.Log.Error("timeline", zap.Error(err))
 	}

@@ -23,7 +23,7 @@ import (
 
 // Audit actions of this package.
 const (
-	AuditExtract = "register_extract"    // detail: via, found, pathways
+	AuditExtract = "register_extract"      // detail: via, found, pathways
 	AuditRectify = "rectify_personal_data" // detail: via, fields (names only)
 )
 
@@ -107,7 +107,7 @@ func Allowed(st store.Staff, pathways []store.PathwayRow, protected bool) error 
 func (s *Service) find(ctx context.Context, who Requester, personalNumber string) (store.Participant, []store.PathwayRow, error) {
 	num, err := identity.Parse(personalNumber, s.now())
 	if err != nil {
-		return store.Participant{}, nil, fmt.Errorf("personal_number: %w", err)
+		return store.Participant{}, nil, &FieldError{"personal_number", err.Error()}
 	}
 	p, err := store.FindParticipant(ctx, s.Pool, s.Keys, num.Canonical)
 	if errors.Is(err, store.ErrNotFound) {

@@ -32,6 +32,14 @@ func init() {
 	})
 	consolePages["register_extract"] = template.Must(template.New("register_extract").ParseFS(extractTemplates,
 		"templates/layout.html", "templates/register_extract.html"))
+	apiOps = append(apiOps,
+		apiOp{method: "post", path: "/register-extracts", summary: "Register extract (GDPR art. 15): everything held about the person, as JSON or with ?format=html a printable page; team leads of the person's centre and administrators; audited",
+			params: []string{"format"}, body: "ExtractRequest", response: "anyObject", errors: []int{400, 403, 404, 422}},
+		apiOp{method: "patch", path: "/participants/{id}", summary: "Correct name and contact details (GDPR art. 16); answers the changed field names; audited without values",
+			body: "Rectification", response: "Rectified", errors: []int{400, 403, 404, 422}})
+	schemas["ExtractRequest"] = obj(map[string]any{"personal_number": str}, "personal_number")
+	schemas["Rectification"] = obj(map[string]any{"given_name": str, "family_name": str, "email": str, "phone": str})
+	schemas["Rectified"] = obj(map[string]any{"changed": map[string]any{"type": "array", "items": str}})
 	pages = append(pages, func(s *Server, r chi.Router) {
 		r.Get("/register-extract", s.pageExtractForm)
 		r.Post("/register-extract", s.pageExtract)

@@ -67,11 +67,38 @@ type BackfillProgress struct {
 	Remaining int // rows still plain
 }
 
-// PlainRemaining counts rows whose personal data is still in plain columns.
-func PlainRemaining(ctx context.Context, pool *pgxpool.Pool) (participants, timeline int, err error) {
-	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM participants WHERE personal_number_enc IS NULL),
-		(SELECT count(*) FROM timeline WHERE summary_enc IS NULL)`).Scan(&participants, &timeline)
-	return participants, timeline, err
+// Plain counts rows whose personal data is still in plain columns.
+type Plain struct {
+	Participants int `json:"participants"`
+	Timeline     int `json:"timeline"`
+	OutcomeNotes int `json:"outcome_notes"` // pathway rows with follow-up notes in outcome
+}
+
+// Of is the count for one backfill table.
+func (p Plain) Of(table string) int {
+	return map[string]int{"participants": p.Participants, "timeline": p.Timeline, "pathways": p.OutcomeNotes}[table]
+}
+
+// PlainRemaining counts what the backfill still has to convert.
+func PlainRemaining(ctx context.Context, pool *pgxpool.Pool) (Plain, error) {
+	var p Plain
+	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM participants WHERE personal_number_enc IS NULL),
+		(SELECT count(*) FROM timeline WHERE summary_enc IS NULL), (SELECT count(*) FROM pathways WHERE `+outcomeHasNotes+`)`).
+		Scan(&p.Participants, &p.Timeline, &p.OutcomeNotes)
+	return p, err
+}
+
+// outcomeHasNotes selects pathway rows written before follow-up notes were
+// kept out of the plain outcome column.
+const outcomeHasNotes = `jsonb_path_exists(outcome, '$.follow_ups[*] ? (@.note != "")')`
+
+// backfillOutcomeNotes drops follow-up notes from plain outcome columns; the
+// timeline's follow_up lines hold them (encrypted by backfillTimeline).
+func backfillOutcomeNotes(ctx context.Context, tx pgx.Tx, _ *keyring.Ring, batch int) (int, error) {
+	tag, err := tx.Exec(ctx, `UPDATE pathways p SET outcome = jsonb_set(p.outcome, '{follow_ups}',
+			(SELECT jsonb_agg(f - 'note' ORDER BY n) FROM jsonb_array_elements(p.outcome->'follow_ups') WITH ORDINALITY AS a(f, n)))
+		WHERE p.case_id IN (SELECT case_id FROM pathways WHERE `+outcomeHasNotes+` LIMIT $1 FOR UPDATE SKIP LOCKED)`, batch)
+	return int(tag.RowsAffected()), err
 }
 
 // BackfillEncryption converts rows written before encryption: it seals the
@@ -87,7 +114,7 @@ func BackfillEncryption(ctx context.Context, pool *pgxpool.Pool, keys *keyring.R
 	for _, t := range []struct {
 		table string
 		step  func(context.Context, pgx.Tx, *keyring.Ring, int) (int, error)
-	}{{"participants", backfillParticipants}, {"timeline", backfillTimeline}} {
+	}{{"participants", backfillParticipants}, {"timeline", backfillTimeline}, {"pathways", backfillOutcomeNotes}} {
 		done := 0
 		for {
 			var n int
@@ -101,15 +128,11 @@ func BackfillEncryption(ctx context.Context, pool *pgxpool.Pool, keys *keyring.R
 			}
 			done += n
 			if progress != nil {
-				p, tl, err := PlainRemaining(ctx, pool)
+				left, err := PlainRemaining(ctx, pool)
 				if err != nil {
 					return err
 				}
-				remaining := p
-				if t.table == "timeline" {
-					remaining = tl
-				}
-				progress(BackfillProgress{Table: t.table, Converted: done, Remaining: remaining})
+				progress(BackfillProgress{Table: t.table, Converted: done, Remaining: left.Of(t.table)})
 			}
 			if n < batch {
 				break

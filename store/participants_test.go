@@ -81,18 +81,22 @@ func TestIdentifiersEncryptedAtRest(t *testing.T) {
 	note := "Says her back pain stops her lifting"
 	data, _ := json.Marshal(map[string]string{"note": note})
 	if err := store.ApplyProjection(ctx, pool, keys, store.Projection{CaseID: "C-ENC-1", Seq: 1, At: time.Now(),
-		Status: pathway.Status{Phase: pathway.PhaseMapping, CentreID: "gbg-angered"},
-		Event:  &store.TimelineEvent{Kind: "paused", Summary: "Paused (sick); " + note, Actor: "coach.angered", Data: data}}); err != nil {
+		Status: pathway.Status{Phase: pathway.PhaseFollowUp, CentreID: "gbg-angered", Outcome: &pathway.Outcome{Kind: "work",
+			FollowUps: []pathway.FollowUp{{Day: 30, StillThere: true, Note: note}}}},
+		Event: &store.TimelineEvent{Kind: "follow_up", Summary: "Follow-up; " + note, Actor: "coach.angered", Data: data}}); err != nil {
 		t.Fatal(err)
 	}
 
-	raw := rawText(t, pool, "participants") + rawText(t, pool, "timeline")
+	raw := rawText(t, pool, "participants") + rawText(t, pool, "timeline") + rawText(t, pool, "pathways")
 	for _, secret := range []string{pnr, strings.ReplaceAll(pnr, "-", ""), in.GivenName, in.FamilyName, in.Email, in.Phone, note} {
 		if holds(raw, secret) {
 			t.Errorf("%q is stored in plain text", secret)
 		}
 	}
 
+	if row, err := store.GetPathway(ctx, pool, "C-ENC-1"); err != nil || row.Outcome == nil || len(row.Outcome.FollowUps) != 1 || !row.Outcome.FollowUps[0].StillThere {
+		t.Errorf("outcome without its note: %+v %v", row.Outcome, err)
+	}
 	got, err := store.GetParticipantByCase(ctx, pool, keys, "C-ENC-1")
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +149,10 @@ func legacyParticipant(t *testing.T, pool *pgxpool.Pool, caseID, pnr, given stri
 		VALUES ($1,$2,'gbg-angered',$3,'adult','adult','referral','social_services',now())`, caseID, id, "pathway-"+caseID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := pool.Exec(ctx, `UPDATE pathways SET outcome = $2 WHERE case_id = $1`, caseID,
+		`{"kind":"work","follow_ups":[{"day":30,"still_there":true,"note":"`+given+` likes it"},{"day":90,"still_there":true}]}`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pool.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, summary, data) VALUES ($1, 1, now(), 'mapping', $2, $3)`,
 		caseID, "Mapping recorded for "+given, `{"goals":"`+given+` wants to drive a bus"}`); err != nil {
 		t.Fatal(err)
@@ -193,9 +201,9 @@ func TestBackfillEncryption(t *testing.T) {
 	if err == nil {
 		t.Fatal("the interrupted run reported success")
 	}
-	people, lines, err := store.PlainRemaining(ctx, pool)
-	if err != nil || people != n-3 || lines != n {
-		t.Fatalf("after the interruption: %d participants, %d lines plain (%v); progress %+v", people, lines, err, seen)
+	left, err := store.PlainRemaining(ctx, pool)
+	if err != nil || left.Participants != n-3 || left.Timeline != n || left.OutcomeNotes != n {
+		t.Fatalf("after the interruption: %+v plain (%v); progress %+v", left, err, seen)
 	}
 	check("interrupted")
 
@@ -213,14 +221,27 @@ func TestBackfillEncryption(t *testing.T) {
 	if err := store.BackfillEncryption(ctx, pool, keys, 3, func(p store.BackfillProgress) { progress = append(progress, p) }); err != nil {
 		t.Fatal(err)
 	}
-	if people, lines, err := store.PlainRemaining(ctx, pool); err != nil || people != 0 || lines != 0 {
-		t.Fatalf("after the resumed run: %d participants, %d lines plain (%v)", people, lines, err)
+	if left, err := store.PlainRemaining(ctx, pool); err != nil || left != (store.Plain{}) {
+		t.Fatalf("after the resumed run: %+v plain (%v)", left, err)
 	}
-	if last := progress[len(progress)-1]; last.Table != "timeline" || last.Converted != n || last.Remaining != 0 {
+	converted := map[string]int{}
+	for _, p := range progress {
+		converted[p.Table] = p.Converted
+		if p.Remaining != 0 && p.Converted%3 != 0 {
+			t.Errorf("a batch ended short with rows remaining: %+v", p)
+		}
+	}
+	if converted["participants"] != n-3 || converted["timeline"] != n || converted["pathways"] != n {
 		t.Errorf("progress %+v", progress)
 	}
 	check("converted")
-	raw := rawText(t, pool, "participants") + rawText(t, pool, "timeline")
+	for i := 0; i < n; i++ {
+		row, err := store.GetPathway(ctx, pool, fmt.Sprintf("C-OLD-%d", i))
+		if err != nil || row.Outcome == nil || len(row.Outcome.FollowUps) != 2 || row.Outcome.FollowUps[1].Day != 90 || row.Outcome.Kind != "work" {
+			t.Fatalf("outcome %d after the backfill: %+v %v", i, row.Outcome, err)
+		}
+	}
+	raw := rawText(t, pool, "participants") + rawText(t, pool, "timeline") + rawText(t, pool, "pathways")
 	for i := 0; i < n; i++ {
 		if holds(raw, given(i)) || holds(raw, testNumber(200+i)) {
 			t.Fatalf("participant %d still in plain text", i)
@@ -229,12 +250,12 @@ func TestBackfillEncryption(t *testing.T) {
 
 	// A second run is a no-op: nothing is rewritten (sealing is randomised,
 	// so any rewrite would change the bytes).
-	before := rawText(t, pool, "participants") + rawText(t, pool, "timeline")
+	before := rawText(t, pool, "participants") + rawText(t, pool, "timeline") + rawText(t, pool, "pathways")
 	progress = nil
 	if err := store.BackfillEncryption(ctx, pool, keys, 3, func(p store.BackfillProgress) { progress = append(progress, p) }); err != nil {
 		t.Fatal(err)
 	}
-	if after := rawText(t, pool, "participants") + rawText(t, pool, "timeline"); after != before {
+	if after := rawText(t, pool, "participants") + rawText(t, pool, "timeline") + rawText(t, pool, "pathways"); after != before {
 		t.Error("the second run rewrote rows")
 	}
 	for _, p := range progress {
@@ -273,7 +294,7 @@ func TestUpsertConvertsLegacyRow(t *testing.T) {
 	if err != nil || p.GivenName != "Newname" || p.PersonalNumber != testNumber(301) {
 		t.Fatalf("read %+v %v", p, err)
 	}
-	if people, _, _ := store.PlainRemaining(ctx, pool); people != 0 {
-		t.Errorf("%d participants still plain", people)
+	if left, _ := store.PlainRemaining(ctx, pool); left.Participants != 0 {
+		t.Errorf("%d participants still plain", left.Participants)
 	}
 }

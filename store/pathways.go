@@ -86,7 +86,7 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 		s := p.Status
 		var outcome []byte
 		if s.Outcome != nil {
-			b, err := json.Marshal(s.Outcome)
+			b, err := json.Marshal(withoutNotes(*s.Outcome))
 			if err != nil {
 				return err
 			}
@@ -147,4 +147,15 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// withoutNotes drops the follow-up notes (staff free text) from an outcome
+// for the plain pathways row; the follow_up timeline line keeps each note,
+// encrypted.
+func withoutNotes(o pathway.Outcome) pathway.Outcome {
+	o.FollowUps = append([]pathway.FollowUp(nil), o.FollowUps...)
+	for i := range o.FollowUps {
+		o.FollowUps[i].Note = ""
+	}
+	return o
 }

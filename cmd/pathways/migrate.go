@@ -71,10 +71,11 @@ func backfill(ctx context.Context, out io.Writer, pool *pgxpool.Pool, keys *keyr
 	if err != nil {
 		return err
 	}
-	people, lines, err := store.PlainRemaining(ctx, pool)
+	left, err := store.PlainRemaining(ctx, pool)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "personal data in plain columns: %d participant(s), %d timeline line(s)\n", people, lines)
+	fmt.Fprintf(out, "personal data in plain columns: %d participant(s), %d timeline line(s), %d outcome(s) with follow-up notes\n",
+		left.Participants, left.Timeline, left.OutcomeNotes)
 	return nil
 }

@@ -298,3 +298,61 @@ func TestUpsertConvertsLegacyRow(t *testing.T) {
 		t.Errorf("%d participants still plain", left.Participants)
 	}
 }
+
+// Rows sealed under an old key still open after a new key becomes current,
+// the blind index (its key does not rotate) still finds the person, and a
+// rewrite seals under the new key.
+func TestParticipantsAfterKeyRotation(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	ctx := context.Background()
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	f1 := keyring.Generate("k1")
+	k1, err := f1.Ring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pnr := testNumber(401)
+	pid, err := startCase(t, pool, k1, "C-ROT-1", store.Participant{PersonalNumber: pnr, GivenName: "Rota", FamilyName: "Tion", District: "Angered", BirthDate: birth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, err := f1.Rotate("k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := f2.Ring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyOf := func(col string) string {
+		t.Helper()
+		var sealed []byte
+		if err := pool.QueryRow(ctx, `SELECT `+col+` FROM participants WHERE id = $1`, pid).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		id, err := keyring.SealedKeyID(sealed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	if keyOf("given_name_enc") != "k1" {
+		t.Fatal("not written under k1")
+	}
+	p, err := store.FindParticipant(ctx, pool, k2, pnr)
+	if err != nil || p.ID != pid || p.GivenName != "Rota" || p.PersonalNumber != pnr {
+		t.Fatalf("after rotation: %+v %v", p, err)
+	}
+	name := "Rotad"
+	if _, err := store.RectifyParticipant(ctx, pool, k2, pid, store.Rectification{GivenName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if keyOf("given_name_enc") != "k2" || keyOf("personal_number_enc") != "k2" {
+		t.Error("a rewrite did not seal under the current key")
+	}
+	if _, err := store.GetParticipant(ctx, pool, k1, pid); err == nil {
+		t.Error("a ring without k2 opened values sealed under k2")
+	}
+}

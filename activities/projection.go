@@ -8,18 +8,20 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/store"
 )
 
 // Registry writes the read model: pathway rows, timeline and tasks.
 type Registry struct {
 	Pool *pgxpool.Pool
+	Keys *keyring.Ring // seals the timeline's free text
 }
 
 // Project applies one change of a pathway. It is idempotent by sequence
 // number, so a retry after a lost response writes nothing twice.
 func (r *Registry) Project(ctx context.Context, p store.Projection) error {
-	return store.ApplyProjection(ctx, r.Pool, p)
+	return store.ApplyProjection(ctx, r.Pool, r.Keys, p)
 }
 
 // CheckCentre fails without retry when the centre does not exist, so a

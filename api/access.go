@@ -116,7 +116,7 @@ func (s *Server) forwardDuplicate(r *http.Request, ref cases.Referral) (int, *Pr
 	if err != nil {
 		return 0, nil, false
 	}
-	caseID, err := store.ActivePathwayFor(r.Context(), s.Pool, num.Canonical)
+	caseID, err := store.ActivePathwayFor(r.Context(), s.Pool, s.Keys, num.Canonical)
 	if err != nil {
 		return 0, nil, false
 	}

@@ -267,7 +267,7 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 		tlErr = s.auditTimeline(r, row, "console")
 	}
 	if tlErr == nil {
-		tl, tlErr = store.Timeline(r.Context(), s.Pool, caseID)
+		tl, tlErr = store.Timeline(r.Context(), s.Pool, s.Keys, caseID)
 	}
 	if tlErr != nil {
 		s.Log.Error("timeline", zap.Error(tlErr))

@@ -247,7 +247,7 @@ func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "audit timeline read", err)
 		return
 	}
-	tl, err := store.Timeline(r.Context(), s.Pool, caseID)
+	tl, err := store.Timeline(r.Context(), s.Pool, s.Keys, caseID)
 	if err != nil {
 		s.internal(w, r, "read timeline", err)
 		return
@@ -281,7 +281,7 @@ func (s *Server) readParticipant(r *http.Request, row store.PathwayRow, purpose 
 		Detail: map[string]any{"via": purpose}}); err != nil {
 		return ParticipantView{}, err
 	}
-	pa, err := store.GetParticipantByCase(r.Context(), s.Pool, row.CaseID)
+	pa, err := store.GetParticipantByCase(r.Context(), s.Pool, s.Keys, row.CaseID)
 	if err != nil {
 		return ParticipantView{}, err
 	}

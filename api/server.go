@@ -17,6 +17,7 @@ import (
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/keyring"
 )
 
 // Server holds what handlers need.
@@ -26,6 +27,8 @@ type Server struct {
 	Temporal client.Client
 	Cases    *cases.Service
 	Log      *zap.Logger
+	// Keys open the participant's identifiers and the timeline's free text.
+	Keys *keyring.Ring
 	// Outside answers matching (needs and vacancies); nil lists none.
 	Outside Outside
 	// Auth signs staff in; nil builds one from Config on first Handler call.

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/store"
@@ -31,6 +32,7 @@ type Service struct {
 	Programmes    *programmes.Catalog
 	SecondsPerDay float64
 	Now           func() time.Time
+	Keys          *keyring.Ring // encrypts the participant's identifiers
 }
 
 // Referral is a request to start a pathway for a person.
@@ -172,7 +174,7 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 	// The row and the workflow start together: the transaction commits only
 	// once the workflow exists, and a failed start leaves no row.
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, store.Participant{
+		pid, err := store.UpsertParticipant(ctx, tx, s.Keys, store.Participant{
 			PersonalNumber: num.Canonical, GivenName: strings.TrimSpace(r.GivenName), FamilyName: strings.TrimSpace(r.FamilyName),
 			Email: r.Email, Phone: r.Phone, District: r.District, BirthDate: num.BirthDate, ProtectedIdentity: r.ProtectedIdentity,
 		})

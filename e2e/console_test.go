@@ -40,7 +40,7 @@ func chromium(t *testing.T) string {
 
 func console(t *testing.T) string {
 	ts := testsystem.New(t, testsystem.Options{})
-	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: ts.Cases(0),
+	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: ts.Cases(0), Keys: ts.Keys,
 		Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

@@ -313,7 +313,7 @@ func (s *system) until(ctx context.Context, cond func() (bool, error)) error {
 // diagnose says where a stuck pathway stands, for the failure message.
 func (s *system) diagnose(ctx context.Context, id string) string {
 	row, _ := store.GetPathway(ctx, s.pool, id)
-	tl, _ := store.Timeline(ctx, s.pool, id)
+	tl, _ := store.Timeline(ctx, s.pool, s.cases.Keys, id)
 	var ev []string
 	for _, e := range tl {
 		ev = append(ev, e.Summary)

@@ -66,7 +66,7 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 	if row.ClosureReason != pathway.CloseWork || row.Outcome == nil || row.Outcome.Sustained == nil || !*row.Outcome.Sustained {
 		t.Errorf("closed row %+v outcome %+v", row, row.Outcome)
 	}
-	tl, err := store.Timeline(ctx, s.pool, id)
+	tl, err := store.Timeline(ctx, s.pool, s.cases.Keys, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestShippedProgrammesEndToEnd(t *testing.T) {
 			if row.Status != "closed" || row.Outcome == nil || row.ClosureReason != row.Outcome.Kind {
 				t.Fatalf("%s ended %+v outcome %+v", c.programme, row, row.Outcome)
 			}
-			tl, err := store.Timeline(ctx, s.pool, id)
+			tl, err := store.Timeline(ctx, s.pool, s.cases.Keys, id)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -166,7 +166,7 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 }
 
 func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string) (string, string) {
-	if _, err := store.ActivePathwayFor(ctx, svc.Pool, r.pnr); err == nil {
+	if _, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
 		return "already", ""
 	}
 	started, err := svc.Start(ctx, r.ref)

@@ -30,7 +30,7 @@ func service(tb testing.TB) *cases.Service {
 		tb.Fatal(err)
 	}
 	// No worker: the import only starts workflows, on the test's own queue.
-	return &cases.Service{Pool: pool, Temporal: testenv.TemporalClient(tb), TaskQueue: testenv.TaskQueue(tb), Programmes: progs}
+	return &cases.Service{Pool: pool, Temporal: testenv.TemporalClient(tb), TaskQueue: testenv.TaskQueue(tb), Programmes: progs, Keys: testenv.Keyring(tb)}
 }
 
 // pnr returns the i-th of many distinct valid personal numbers, ages 26–60.

@@ -46,7 +46,7 @@ func showCmd(setup Setup) *cobra.Command {
 				}
 			}
 			cancel()
-			if out.Timeline, err = store.Timeline(ctx, e.pool, args[0]); err != nil {
+			if out.Timeline, err = store.Timeline(ctx, e.pool, e.keys, args[0]); err != nil {
 				return err
 			}
 			tasks, err := store.ListTasks(ctx, e.pool, store.TaskFilter{CaseID: args[0], Limit: 100})

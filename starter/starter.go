@@ -16,6 +16,7 @@ import (
 
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/steps/catalog"
 	"github.com/pathways-se/pathways/store"
@@ -43,6 +44,7 @@ type env struct {
 	pool  *pgxpool.Pool
 	tc    client.Client
 	cases *cases.Service
+	keys  *keyring.Ring
 }
 
 // connect opens PostgreSQL, and Temporal when withTemporal is set.
@@ -59,7 +61,12 @@ func connect(cmd *cobra.Command, setup Setup, withTemporal bool) (*env, func(), 
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &env{cfg: cfg, log: log, pool: pool}
+	keys, err := keyring.FromConfig(cfg)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	e := &env{cfg: cfg, log: log, pool: pool, keys: keys}
 	closers := []func(){pool.Close}
 	if withTemporal {
 		e.tc, err = worker.Dial(ctx, cfg, log)
@@ -74,7 +81,7 @@ func connect(cmd *cobra.Command, setup Setup, withTemporal bool) (*env, func(), 
 			pool.Close()
 			return nil, nil, fmt.Errorf("programme definitions: %w", err)
 		}
-		e.cases = &cases.Service{Pool: pool, Temporal: e.tc, TaskQueue: cfg.Temporal.TaskQueue, Programmes: progs, SecondsPerDay: cfg.Demo.SecondsPerDay}
+		e.cases = &cases.Service{Pool: pool, Temporal: e.tc, TaskQueue: cfg.Temporal.TaskQueue, Programmes: progs, SecondsPerDay: cfg.Demo.SecondsPerDay, Keys: keys}
 	}
 	return e, func() {
 		for i := len(closers) - 1; i >= 0; i-- {

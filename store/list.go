@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/pathway"
 )
 
@@ -203,9 +204,10 @@ type TimelineEntry struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
-// Timeline returns a pathway's events, oldest first.
-func Timeline(ctx context.Context, pool *pgxpool.Pool, caseID string) ([]TimelineEntry, error) {
-	rows, err := pool.Query(ctx, `SELECT seq, at, kind, summary, actor, data FROM timeline WHERE case_id = $1 ORDER BY seq`, caseID)
+// Timeline returns a pathway's events, oldest first, decrypted.
+func Timeline(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring, caseID string) ([]TimelineEntry, error) {
+	rows, err := pool.Query(ctx, `SELECT seq, at, kind, actor, summary_enc, data_enc, COALESCE(summary, ''), data
+		FROM timeline WHERE case_id = $1 ORDER BY seq`, caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -213,11 +215,14 @@ func Timeline(ctx context.Context, pool *pgxpool.Pool, caseID string) ([]Timelin
 	out := []TimelineEntry{}
 	for rows.Next() {
 		var e TimelineEntry
-		var data []byte
-		if err := rows.Scan(&e.Seq, &e.At, &e.Kind, &e.Summary, &e.Actor, &data); err != nil {
+		var summaryEnc, dataEnc, data []byte
+		if err := rows.Scan(&e.Seq, &e.At, &e.Kind, &e.Actor, &summaryEnc, &dataEnc, &e.Summary, &data); err != nil {
 			return nil, err
 		}
 		e.Data = data
+		if err := openEvent(keys, summaryEnc, dataEnc, &e.Summary, &e.Data); err != nil {
+			return nil, fmt.Errorf("timeline %s/%d: %w", caseID, e.Seq, err)
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()

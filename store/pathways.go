@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/pathway"
 )
 
@@ -73,12 +74,19 @@ type TimelineEvent struct {
 // ApplyProjection writes a change in one transaction. It is idempotent: the
 // timeline keys on (case, seq), tasks on their key, and the row only moves
 // forward.
-func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) error {
+func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring, p Projection) error {
+	var summary, data []byte
+	if e := p.Event; e != nil {
+		var err error
+		if summary, data, err = sealEvent(keys, e.Summary, e.Data); err != nil {
+			return err
+		}
+	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		s := p.Status
 		var outcome []byte
 		if s.Outcome != nil {
-			b, err := json.Marshal(s.Outcome)
+			b, err := json.Marshal(withoutNotes(*s.Outcome))
 			if err != nil {
 				return err
 			}
@@ -107,9 +115,9 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) erro
 			return fmt.Errorf("project pathway: %w", err)
 		}
 		if e := p.Event; e != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, summary, actor, data)
+			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, actor, summary_enc, data_enc)
 				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO NOTHING`,
-				p.CaseID, p.Seq, p.At, e.Kind, e.Summary, e.Actor, nullJSON(e.Data)); err != nil {
+				p.CaseID, p.Seq, p.At, e.Kind, e.Actor, summary, data); err != nil {
 				return fmt.Errorf("project timeline: %w", err)
 			}
 		}
@@ -141,9 +149,13 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-func nullJSON(b json.RawMessage) any {
-	if len(b) == 0 {
-		return nil
+// withoutNotes drops the follow-up notes (staff free text) from an outcome
+// for the plain pathways row; the follow_up timeline line keeps each note,
+// encrypted.
+func withoutNotes(o pathway.Outcome) pathway.Outcome {
+	o.FollowUps = append([]pathway.FollowUp(nil), o.FollowUps...)
+	for i := range o.FollowUps {
+		o.FollowUps[i].Note = ""
 	}
-	return []byte(b)
+	return o
 }

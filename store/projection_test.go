@@ -22,7 +22,7 @@ func TestProjectionOrderAndRecurringTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
+		pid, err := store.UpsertParticipant(ctx, tx, testenv.Keyring(t), store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
 			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
 		if err != nil {
 			return err
@@ -38,7 +38,7 @@ func TestProjectionOrderAndRecurringTask(t *testing.T) {
 		t.Helper()
 		p := store.Projection{CaseID: "C-1", Seq: seq, At: time.Now(), Status: pathway.Status{Phase: phase, CentreID: "gbg-angered"},
 			Event: &store.TimelineEvent{Kind: phase, Summary: phase}, OpenTasks: open, CloseTasks: closeKeys}
-		if err := store.ApplyProjection(ctx, pool, p); err != nil {
+		if err := store.ApplyProjection(ctx, pool, testenv.Keyring(t), p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,7 +57,7 @@ func TestProjectionOrderAndRecurringTask(t *testing.T) {
 	if err != nil || row.Phase != pathway.PhaseMapping {
 		t.Fatalf("row rolled back: %+v %v", row, err)
 	}
-	if tl, _ := store.Timeline(ctx, pool, "C-1"); len(tl) != 3 {
+	if tl, _ := store.Timeline(ctx, pool, testenv.Keyring(t), "C-1"); len(tl) != 3 {
 		t.Errorf("timeline has %d entries, want 3", len(tl))
 	}
 	if s := taskStatus(); s != "done" {

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pathways-se/pathways/keyring"
 )
 
 // Staff roles.
@@ -179,11 +181,13 @@ func Consents(ctx context.Context, pool *pgxpool.Pool, participantID uuid.UUID) 
 }
 
 // ActivePathwayFor returns the case ID of the person's active pathway, if any,
-// keyed by canonical personal number. The CLI import uses it to stay idempotent.
-func ActivePathwayFor(ctx context.Context, db Querier, personalNumber string) (string, error) {
+// keyed by canonical personal number (its blind index, or the plain column
+// of a row not yet converted). The CLI import uses it to stay idempotent.
+func ActivePathwayFor(ctx context.Context, db Querier, keys *keyring.Ring, personalNumber string) (string, error) {
 	var caseID string
 	err := db.QueryRow(ctx, `SELECT pw.case_id FROM pathways pw JOIN participants pa ON pa.id = pw.participant_id
-		WHERE pa.personal_number = $1 AND pw.status = 'active'`, personalNumber).Scan(&caseID)
+		WHERE (pa.personal_number_idx = $1 OR (pa.personal_number_enc IS NULL AND pa.personal_number = $2))
+		AND pw.status = 'active'`, PersonalNumberIndex(keys, personalNumber), personalNumber).Scan(&caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
 	}

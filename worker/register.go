@@ -9,16 +9,17 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/workflows"
 )
 
 // RegisterPathway registers the Pathway workflow and its own activities.
-func RegisterPathway(r sdkworker.Registry, reg *steps.Registry, pool *pgxpool.Pool, deps steps.Deps) {
+func RegisterPathway(r sdkworker.Registry, reg *steps.Registry, pool *pgxpool.Pool, keys *keyring.Ring, deps steps.Deps) {
 	wf := &workflows.Pathways{Steps: reg}
 	r.RegisterWorkflowWithOptions(wf.Pathway, workflow.RegisterOptions{Name: pathway.WorkflowName})
-	r.RegisterActivity(&activities.Registry{Pool: pool})
+	r.RegisterActivity(&activities.Registry{Pool: pool, Keys: keys})
 	r.RegisterActivity(&activities.Outside{Deps: deps})
 }
 

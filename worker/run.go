@@ -13,6 +13,7 @@ import (
 	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/logging"
 	"github.com/pathways-se/pathways/mailout"
 	"github.com/pathways-se/pathways/programmes"
@@ -44,15 +45,19 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	defer c.Close()
 
+	keys, err := keyring.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
 	clients := integrations.NewClients(cfg)
 	deps := steps.Deps{
 		Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
-		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool},
+		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool, Keys: keys},
 	}
 	w := sdkworker.New(c, cfg.Temporal.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: 30 * time.Second, // in-flight activities get this long on SIGTERM
 	})
-	RegisterPathway(w, reg, pool, deps)
+	RegisterPathway(w, reg, pool, keys, deps)
 	RegisterSteps(w, reg, deps)
 	for _, extra := range extensions {
 		extra(w, Env{Config: cfg, Pool: pool, Client: c, Clients: clients, Log: log})

@@ -23,6 +23,7 @@ import (
 
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/devenv"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -274,6 +275,13 @@ func (d *devRun) prepareDatabase(ctx context.Context, url string) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	d.say("migrations: %d applied", len(applied))
+	keys, err := keyring.FromConfig(d.cfg)
+	if err != nil {
+		return err
+	}
+	if err := backfill(ctx, d.out, pool, keys, 500); err != nil {
+		return fmt.Errorf("encrypt existing rows: %w", err)
+	}
 	if d.cfg.Dev.Seed {
 		if err := store.SeedDemo(ctx, pool); err != nil {
 			return fmt.Errorf("seed: %w", err)

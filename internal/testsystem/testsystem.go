@@ -22,6 +22,7 @@ import (
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/simulators"
 	"github.com/pathways-se/pathways/steps"
@@ -42,6 +43,7 @@ type System struct {
 	Deps       steps.Deps
 	Steps      *steps.Registry
 	Programmes *programmes.Catalog
+	Keys       *keyring.Ring // the test run's keys (testenv.Keyring)
 }
 
 // Options choose what runs besides the database and the simulators.
@@ -70,7 +72,7 @@ func New(tb testing.TB, o Options) *System {
 		tb.Fatal(err)
 	}
 	s := &System{Config: cfg, Pool: pool, Temporal: testenv.TemporalClient(tb), TaskQueue: testenv.TaskQueue(tb),
-		Sim: simulators.New(1, zap.NewNop()), Steps: catalog.Registry()}
+		Sim: simulators.New(1, zap.NewNop()), Steps: catalog.Registry(), Keys: testenv.Keyring(tb)}
 	cfg.Temporal.TaskQueue = s.TaskQueue
 	srv := httptest.NewServer(s.Sim.Handler())
 	tb.Cleanup(srv.Close)
@@ -93,7 +95,7 @@ func New(tb testing.TB, o Options) *System {
 	cfg.SMTP.Addr = ln.Addr().String()
 	s.Clients = integrations.NewClients(cfg)
 	s.Deps = steps.Deps{Education: s.Clients.Education, Employers: s.Clients.Employers, Employment: s.Clients.Employment,
-		SocialServices: s.Clients.SocialServices, People: &activities.People{Pool: pool}}
+		SocialServices: s.Clients.SocialServices, People: &activities.People{Pool: pool, Keys: s.Keys}}
 
 	_, here, _, _ := runtime.Caller(0)
 	s.Programmes, err = programmes.Load(filepath.Join(filepath.Dir(here), "..", "..", "programmes", "definitions"), s.Steps)
@@ -102,7 +104,7 @@ func New(tb testing.TB, o Options) *System {
 	}
 	if !o.NoWorker {
 		w := sdkworker.New(s.Temporal, s.TaskQueue, sdkworker.Options{})
-		worker.RegisterPathway(w, s.Steps, pool, s.Deps)
+		worker.RegisterPathway(w, s.Steps, pool, s.Keys, s.Deps)
 		worker.RegisterSteps(w, s.Steps, s.Deps)
 		if o.Register != nil {
 			o.Register(w, s)
@@ -117,5 +119,5 @@ func New(tb testing.TB, o Options) *System {
 
 // Cases is the case service on this system, with a demo clock.
 func (s *System) Cases(secondsPerDay float64) *cases.Service {
-	return &cases.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.TaskQueue, Programmes: s.Programmes, SecondsPerDay: secondsPerDay}
+	return &cases.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.TaskQueue, Programmes: s.Programmes, SecondsPerDay: secondsPerDay, Keys: s.Keys}
 }

@@ -81,6 +81,10 @@ type extractBody struct {
 // body, never in a URL that proxies log): JSON, or with ?format=html the
 // printable page.
 func (s *Server) apiExtract(w http.ResponseWriter, r *http.Request) {
+	if !principal(r).HasRole(extract.Roles...) {
+		forbidden(w, extract.ErrForbidden.Error())
+		return
+	}
 	var b extractBody
 	if !decodeJSON(w, r, &b) {
 		return
@@ -103,6 +107,10 @@ func (s *Server) apiExtract(w http.ResponseWriter, r *http.Request) {
 
 // apiRectify answers PATCH /participants/{id} with the fields that changed.
 func (s *Server) apiRectify(w http.ResponseWriter, r *http.Request) {
+	if !principal(r).HasRole(extract.Roles...) {
+		forbidden(w, extract.ErrForbidden.Error())
+		return
+	}
 	id, err := uuid.Parse(chi.URLParam(r, "id"))
 	if err != nil {
 		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such participant"})
@@ -136,6 +144,10 @@ func (s *Server) renderExtractForm(w http.ResponseWriter, r *http.Request, statu
 
 // pageExtract shows the printable extract with the correction form.
 func (s *Server) pageExtract(w http.ResponseWriter, r *http.Request) {
+	if !principal(r).HasRole(extract.Roles...) {
+		s.renderExtractForm(w, r, http.StatusForbidden, "")
+		return
+	}
 	x, err := s.extracts().Build(r.Context(), s.requester(r, "console"), strings.TrimSpace(r.PostFormValue("personal_number")))
 	var fe *extract.FieldError
 	switch {
@@ -154,6 +166,10 @@ func (s *Server) pageExtract(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageRectify(w http.ResponseWriter, r *http.Request) {
+	if !principal(r).HasRole(extract.Roles...) {
+		s.renderExtractForm(w, r, http.StatusForbidden, "")
+		return
+	}
 	id, err := uuid.Parse(r.PostFormValue("participant_id"))
 	if err != nil {
 		s.renderExtractForm(w, r, http.StatusNotFound, "no such participant")

@@ -119,6 +119,12 @@ POST /api/v1/escalations                             | broker, officer, counsell
 POST /api/v1/escalations                             | signed out                             | sign in    | sign in      | sign in           | sign in
 GET  /api/v1/escalations/stats                       | staff                                  | allowed
 GET  /api/v1/escalations/stats                       | signed out                             | sign in
+POST /api/v1/register-extracts                       | team lead, admin                       | allowed
+POST /api/v1/register-extracts                       | coach, broker, officer, counsellor, manager | refused
+POST /api/v1/register-extracts                       | signed out                             | sign in
+PATCH /api/v1/participants/{id}                      | team lead, admin                       | not found
+PATCH /api/v1/participants/{id}                      | coach, broker, officer, counsellor, manager | refused
+PATCH /api/v1/participants/{id}                      | signed out                             | sign in
 POST /api/v1/staff/{staff}/sign-out-everywhere       | admin                                  | allowed
 POST /api/v1/staff/{staff}/sign-out-everywhere       | centre staff, manager                  | refused
 POST /api/v1/staff/{staff}/sign-out-everywhere       | signed out                             | sign in
@@ -157,6 +163,15 @@ POST /escalations                                    | coach, team lead         
 POST /escalations                                    | manager, admin                         | allowed    | allowed      | allowed           | not found
 POST /escalations                                    | broker, officer, counsellor            | refused    | refused      | refused           | refused
 POST /escalations                                    | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /register-extract                               | team lead, admin                       | allowed
+GET  /register-extract                               | coach, broker, officer, counsellor, manager | refused
+GET  /register-extract                               | signed out                             | sign in
+POST /register-extract                               | team lead, admin                       | allowed
+POST /register-extract                               | coach, broker, officer, counsellor, manager | refused
+POST /register-extract                               | signed out                             | sign in
+POST /register-extract/rectify                       | team lead, admin                       | allowed
+POST /register-extract/rectify                       | coach, broker, officer, counsellor, manager | refused
+POST /register-extract/rectify                       | signed out                             | sign in
 `
 
 // The dev accounts that play each role; "own centre" is the account's centre.
@@ -307,7 +322,7 @@ func placeOf(route string) string {
 func matrixRequest(route, caseID, centre, csrf string) (method, path string, body io.Reader, contentType string) {
 	method, pattern, _ := strings.Cut(route, " ")
 	path = strings.NewReplacer("{case}", caseID, "{step}", "no-such-step", "{action}", "pause",
-		"{staff}", "matrix.gbg-angered", "*", "style.css").Replace(pattern)
+		"{staff}", "matrix.gbg-angered", "{id}", "00000000-0000-4000-8000-000000000000", "*", "style.css").Replace(pattern)
 	js := func(v any) (io.Reader, string) {
 		b, _ := json.Marshal(v)
 		return bytes.NewReader(b), "application/json"
@@ -344,6 +359,14 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		body, contentType = form(url.Values{"outcome": {"completed"}})
 	case "POST /escalations":
 		body, contentType = form(url.Values{"case_ids": {caseID}, "reason": {""}})
+	case "POST /api/v1/register-extracts":
+		body, contentType = js(map[string]any{"personal_number": "not a number"})
+	case "PATCH /api/v1/participants/{id}":
+		body, contentType = js(map[string]any{"given_name": "Matrix"})
+	case "POST /register-extract":
+		body, contentType = form(url.Values{"personal_number": {"not a number"}})
+	case "POST /register-extract/rectify":
+		body, contentType = form(url.Values{"participant_id": {"00000000-0000-4000-8000-000000000000"}, "given_name": {"Matrix"}})
 	case "POST /logout":
 		body, contentType = form(url.Values{})
 	case "POST /login":

@@ -200,7 +200,7 @@ func (s *Server) pageStartSubmit(w http.ResponseWriter, r *http.Request) {
 		Email: strings.TrimSpace(f("email")), Phone: strings.TrimSpace(f("phone")), District: strings.TrimSpace(f("district")),
 		CentreID: f("centre_id"), Programme: f("programme"), Source: f("source"), Consent: f("consent") == "true",
 		ProtectedIdentity: f("protected_identity") == "true", Assignee: strings.TrimSpace(f("assignee"))}
-	started, status, prob := s.startPathway(r, StartRequest{Referral: ref})
+	started, status, prob := s.startPathway(r, StartRequest{Referral: ref}, "console")
 	if prob != nil {
 		errs := map[string]string{}
 		for _, fp := range prob.Fields {

@@ -23,24 +23,41 @@ type Participant struct {
 	ProtectedIdentity bool      `json:"protected_identity"`
 }
 
-// UpsertParticipant inserts the person or refreshes their contact details,
-// keyed by personal number, and returns their ID.
+// UpsertParticipant inserts the person, keyed by personal number, and
+// returns their ID. See RegisterParticipant.
 func UpsertParticipant(ctx context.Context, tx pgx.Tx, p Participant) (uuid.UUID, error) {
+	ref, err := RegisterParticipant(ctx, tx, p)
+	return ref.ID, err
+}
+
+// ParticipantRef is who a referral named.
+type ParticipantRef struct {
+	ID uuid.UUID
+	// Existing: the person was already registered; their details were kept.
+	Existing bool
+	// Differs: the referral's name, contact details or district differ from
+	// those registered (a correction is a separate, audited action).
+	Differs bool
+}
+
+// RegisterParticipant inserts the person, keyed by personal number. A person
+// already registered keeps their name and contact details whoever refers
+// them again; only a protected identity is added, never removed.
+func RegisterParticipant(ctx context.Context, tx pgx.Tx, p Participant) (ParticipantRef, error) {
 	if p.ID == uuid.Nil {
 		p.ID = uuid.New()
 	}
-	var id uuid.UUID
+	var ref ParticipantRef
 	err := tx.QueryRow(ctx, `INSERT INTO participants
 		(id, personal_number, given_name, family_name, email, phone, district, birth_date, protected_identity)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
 		ON CONFLICT (personal_number) DO UPDATE SET
-			given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
-			email = EXCLUDED.email, phone = EXCLUDED.phone, district = EXCLUDED.district,
-			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity,
-			updated_at = now()
-		RETURNING id`,
-		p.ID, p.PersonalNumber, p.GivenName, p.FamilyName, p.Email, p.Phone, p.District, p.BirthDate, p.ProtectedIdentity).Scan(&id)
-	return id, err
+			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity
+		RETURNING id, id <> $1,
+			(given_name, family_name, email, phone, district) IS DISTINCT FROM ($3::text, $4::text, $5::text, $6::text, $7::text)`,
+		p.ID, p.PersonalNumber, p.GivenName, p.FamilyName, p.Email, p.Phone, p.District, p.BirthDate, p.ProtectedIdentity).
+		Scan(&ref.ID, &ref.Existing, &ref.Differs)
+	return ref, err
 }
 
 // GetParticipantByCase returns the person behind a case.

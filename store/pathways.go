@@ -30,6 +30,8 @@ type NewPathway struct {
 	ReferralSource   string
 	ReferredAt       time.Time
 	Assignee         string
+	// StartPending is the workflow start this row waits for (see PendingStarts).
+	StartPending json.RawMessage
 }
 
 // InsertPathway writes the row; the partial unique index turns a second
@@ -37,10 +39,10 @@ type NewPathway struct {
 func InsertPathway(ctx context.Context, tx pgx.Tx, p NewPathway) error {
 	_, err := tx.Exec(ctx, `INSERT INTO pathways
 		(case_id, participant_id, centre_id, workflow_id, programme, programme_version, track, activity_duty,
-		 phase, referral_source, referred_at, assignee)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+		 phase, referral_source, referred_at, assignee, start_pending)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 		p.CaseID, p.ParticipantID, p.CentreID, pathway.WorkflowID(p.CaseID), p.Programme, p.ProgrammeVersion,
-		p.Track, p.ActivityDuty, pathway.PhaseReferral, p.ReferralSource, p.ReferredAt, p.Assignee)
+		p.Track, p.ActivityDuty, pathway.PhaseReferral, p.ReferralSource, p.ReferredAt, p.Assignee, nullJSON(p.StartPending))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "pathways_one_active" {
 		return ErrActivePathway

@@ -298,6 +298,9 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 // startWorkflow starts the case's workflow; a workflow that already exists,
 // running or ended, counts as started, so every retry is a no-op.
 func (s *Service) startWorkflow(ctx context.Context, caseID, taskQueue string, in pathway.Start) error {
+	// Not long: a start Temporal cannot take now is the reconciler's.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       pathway.WorkflowID(caseID),
 		TaskQueue:                taskQueue,

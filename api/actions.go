@@ -293,6 +293,7 @@ func (s *Server) apiActionStatus(w http.ResponseWriter, r *http.Request) {
 	res := ActionResult{CaseID: caseID, Action: name, ActionID: actionID}
 	var appErr *temporal.ApplicationError
 	var notFound *serviceerror.NotFound
+	var deadline *serviceerror.DeadlineExceeded
 	switch {
 	case err == nil:
 		res.State, res.Status = "completed", &st
@@ -302,12 +303,12 @@ func (s *Server) apiActionStatus(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found",
 			Message: "no such action was recorded for this pathway; sending it again with the same Idempotency-Key is safe"})
 		return
-	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline):
 		w.Header().Set("Location", actionPath(caseID, actionID))
 		writeJSON(w, http.StatusAccepted, ActionResult{CaseID: caseID, Action: name, ActionID: actionID, State: "pending", Message: pendingMessage})
 		return
 	default:
-		s.Log.Error("action status", zap.String("action", name), zap.Error(err))
+		s.Log.Error("action status", zap.String("action", name), zap.String("error_type", fmt.Sprintf("%T", err)), zap.Error(err))
 		writeProblem(w, http.StatusBadGateway, Problem{Code: "temporal_error", Message: "the workflow service failed; ask again"})
 		return
 	}

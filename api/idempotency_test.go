@@ -15,6 +15,7 @@ import (
 
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/pathways-se/pathways/api"
 	"github.com/pathways-se/pathways/cases"
@@ -93,7 +94,7 @@ func toPlanning(t *testing.T, c *client) string {
 // enrolment, and the status link tells what became of it.
 func TestUpdateRetryIsDeduplicated(t *testing.T) {
 	st := newStoppable(t)
-	s := &api.Server{Config: st.ts.Config, Pool: st.ts.Pool, Temporal: st.ts.Temporal, Log: zap.NewNop(), UpdateTimeout: 3 * time.Second,
+	s := &api.Server{Config: st.ts.Config, Pool: st.ts.Pool, Temporal: st.ts.Temporal, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), UpdateTimeout: 3 * time.Second,
 		Cases: st.ts.Cases(0), Outside: api.OutsideClients{Employers: st.ts.Clients.Employers, Employment: st.ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

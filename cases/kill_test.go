@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -132,6 +133,30 @@ func (s *servers) startTemporal() {
 	s.tmpProc = p
 }
 
+// waitReady waits until both servers take work again: a query, and a start
+// of a probe workflow (not a pathway, so the checks below ignore it).
+func (s *servers) waitReady(n int) {
+	s.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		_, err := s.pool.Exec(ctx, "SELECT 1")
+		if err == nil {
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err = s.temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{ID: fmt.Sprintf("probe-%d", n), TaskQueue: "probe",
+				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}, "probe")
+			cancel()
+		}
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("servers not ready again: %v", err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
 // killPostgres kill -9s the postmaster and its backends (one process group).
 func (s *servers) killPostgres() {
 	s.t.Helper()
@@ -217,7 +242,7 @@ func TestStartSurvivesDatabaseKill(t *testing.T) {
 		case "after-workflow":
 			svc.Hooks.AfterWorkflow = kill
 		}
-		sctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		started, err := svc.Start(sctx, ref)
 		cancel()
 		t.Logf("%s killed %s: case %q pending=%v err=%v", p.server, p.name, started.CaseID, started.Pending, err)
@@ -229,6 +254,7 @@ func TestStartSurvivesDatabaseKill(t *testing.T) {
 		} else {
 			s.startTemporal()
 		}
+		s.waitReady(i)
 	}
 	// The reconciler, as the worker runs it, with no grace for the test.
 	svc := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs}

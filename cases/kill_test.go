@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/programmes"
+	"github.com/pathways-se/pathways/starter"
 	"github.com/pathways-se/pathways/steps/catalog"
 	"github.com/pathways-se/pathways/store"
 )
@@ -194,9 +196,9 @@ func (s *servers) killTemporal() {
 // TestStartSurvivesDatabaseKill kills PostgreSQL, and separately the
 // Temporal dev server, at each point of a start (before the row, after the
 // row before the workflow, after the workflow), starts it again, lets the
-// reconciler run and re-runs every referral. Afterwards every row has
-// exactly one workflow, every workflow has a row, and each person has one
-// case.
+// reconciler run and re-runs every referral; then it kills each mid-import
+// and re-runs the file. Afterwards every row has exactly one workflow, every
+// workflow has a row, and each person has one case.
 func TestStartSurvivesDatabaseKill(t *testing.T) {
 	s := startServers(t)
 	progs, err := programmes.Load("../programmes/definitions", catalog.Registry())
@@ -298,6 +300,48 @@ func TestStartSurvivesDatabaseKill(t *testing.T) {
 	}
 	reconcile()
 	s.assertAgree(ctx, len(points))
+
+	// Mid-import, as in the field: 40 rows, 8 at a time; each server is
+	// killed as the 10th row's case is written, with other rows in flight.
+	total := len(points)
+	for round, srv := range []string{"postgres", "temporal"} {
+		var csv strings.Builder
+		csv.WriteString("personal_number,given_name,family_name,district,source,consent\n")
+		for i := 0; i < 40; i++ {
+			fmt.Fprintf(&csv, "%s,Test,Person,Angered,social_services,yes\n", referral(100+round*100+i).PersonalNumber)
+		}
+		var rows atomic.Int32
+		imp := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs}
+		imp.Hooks.AfterRow = func(context.Context, string) error {
+			if rows.Add(1) == 10 {
+				if srv == "postgres" {
+					s.killPostgres()
+				} else {
+					s.killTemporal()
+				}
+			}
+			return nil
+		}
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		sum, err := starter.Import(ictx, imp, strings.NewReader(csv.String()), starter.ImportOptions{Concurrency: 8, StaffID: "test"})
+		cancel()
+		t.Logf("import with %s killed: started %d, failed %d (%v)", srv, sum.Started, len(sum.Failed), err)
+		if srv == "postgres" {
+			s.startPostgres()
+		} else {
+			s.startTemporal()
+		}
+		s.waitReady(100 + round)
+		reconcile()
+		// Re-running the file starts only what never got a row.
+		sum, err = starter.Import(ctx, svc, strings.NewReader(csv.String()), starter.ImportOptions{Concurrency: 8, StaffID: "test"})
+		if err != nil || len(sum.Failed) > 0 || sum.Started+sum.AlreadyStarted != 40 {
+			t.Fatalf("re-run after the %s kill: %v %+v", srv, err, sum)
+		}
+		reconcile()
+		total += 40
+		s.assertAgree(ctx, total)
+	}
 }
 
 // assertAgree checks the registry against Temporal: each row's workflow

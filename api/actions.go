@@ -333,9 +333,14 @@ func (s *Server) update(ctx context.Context, workflowID, updateID, name string, 
 	defer cancel()
 	stop := context.AfterFunc(s.stoppingContext(), cancel)
 	defer stop()
-	// Fast path: no worker has polled lately, so nobody would answer.
+	// Fast path: no worker has polled lately, so nobody would answer; or
+	// Temporal itself does not answer, so nothing can be sent.
+	var unreachable *serviceerror.Unavailable
 	if err := s.workerPolling(ctx); errors.Is(err, errNoPollers) {
 		return unavailable()
+	} else if errors.As(err, &unreachable) {
+		return http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable",
+			Message: "the workflow service does not answer, so the action was not sent and nothing changed; try again shortly"}
 	}
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageAccepted,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,9 +189,17 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 			return nil, "", http.StatusUnprocessableEntity, &Problem{Code: "refused", Field: "to_centre", Message: fmt.Sprintf("no centre %q", t.ToCentre)}
 		}
 	}
+	pid, _ := uuid.Parse(row.ParticipantID)
+	// Temporal deduplicates an Update ID within one run of the workflow; the
+	// audit log remembers across runs (and after the pathway ended) that
+	// this very action was applied, so a late retry never applies it twice.
+	if results, err := store.ActionResults(r.Context(), s.Pool, caseID, actionID); err == nil && slices.Contains(results, "ok") {
+		s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid,
+			Detail: map[string]any{"action": a.Name, "action_id": actionID, "result": "ok", "repeat": true}})
+		return s.liveStatus(r.Context(), caseID), actionID, http.StatusOK, nil
+	}
 	var st pathway.Status
 	status, prob = s.update(r.Context(), pathway.WorkflowID(caseID), caseID+":"+actionID, a.Update, arg, &st)
-	pid, _ := uuid.Parse(row.ParticipantID)
 	// The row is written even if the client has gone: the action may stand.
 	s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid, Detail: outcomeDetail(map[string]any{"action": a.Name, "action_id": actionID}, status, prob)})
 	if prob != nil {
@@ -300,9 +309,22 @@ func (s *Server) apiActionStatus(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &appErr):
 		res.State, res.Message = "refused", appErr.Message()
 	case errors.As(err, &notFound):
-		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found",
-			Message: "no such action was recorded for this pathway; sending it again with the same Idempotency-Key is safe"})
-		return
+		// The current run does not know it: the audit log says whether it ever reached the pathway.
+		results, aerr := store.ActionResults(r.Context(), s.Pool, caseID, actionID)
+		switch {
+		case aerr != nil:
+			s.internal(w, r, "read action outcome", aerr)
+			return
+		case slices.Contains(results, "ok"):
+			res.State, res.Status = "completed", s.liveStatus(r.Context(), caseID)
+		case slices.Contains(results, "pending"):
+			res.State, res.Message = "unknown", "The pathway no longer knows this action: it may have been applied before the pathway moved on to a new run, "+
+				"or it never reached it. Check the pathway's timeline before sending it again."
+		default:
+			writeProblem(w, http.StatusNotFound, Problem{Code: "not_found",
+				Message: "no such action was recorded for this pathway; sending it again with the same Idempotency-Key is safe"})
+			return
+		}
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline):
 		w.Header().Set("Location", actionPath(caseID, actionID))
 		writeJSON(w, http.StatusAccepted, ActionResult{CaseID: caseID, Action: name, ActionID: actionID, State: "pending", Message: pendingMessage})

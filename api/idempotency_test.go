@@ -182,6 +182,20 @@ func TestUpdateRetryIsDeduplicated(t *testing.T) {
 	if !regexp.MustCompile(`^pending (pending )*ok ok $`).MatchString(results) {
 		t.Errorf("plan audit results %q, want pending…, then ok twice", results)
 	}
+
+	// Once the workflow has ended it knows no Update IDs: a retried close
+	// still answers with the first one's result, not "the workflow is not running".
+	closeKey := func() reply { r, _ := coach.postKey(base+"/close", map[string]any{"reason": "moved"}, "close-1"); return r }
+	coach.must(closeKey(), http.StatusOK)
+	waitFor(t, "the workflow to end", func() bool {
+		d, err := e.api.Temporal.DescribeWorkflowExecution(context.Background(), "pathway-"+caseID, "")
+		return err == nil && d.WorkflowExecutionInfo.CloseTime != nil
+	})
+	coach.must(closeKey(), http.StatusOK)
+	other, _ := coach.postKey(base+"/close", map[string]any{"reason": "moved"}, "close-2")
+	if other.Status != http.StatusConflict {
+		t.Errorf("a new close after the end: %d %s, want 409", other.Status, other.Body)
+	}
 }
 
 // Shutting the API down while a staff action waits for its Update answers

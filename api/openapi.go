@@ -129,7 +129,7 @@ var schemas = map[string]any{
 	"CompleteTask": obj(map[string]any{"task_key": str}, "task_key"),
 	"ConfirmStep":  obj(map[string]any{"outcome": map[string]any{"type": "string", "enum": []string{"completed", "dropped_out", "failed"}}, "reason": str}, "outcome"),
 	"ActionResult": obj(map[string]any{"case_id": str, "action": str, "action_id": str,
-		"state": map[string]any{"type": "string", "enum": []string{"completed", "pending", "refused"}}, "message": str, "status": ref("Status"), "result": anyOb}),
+		"state": map[string]any{"type": "string", "enum": []string{"completed", "pending", "refused", "unknown"}}, "message": str, "status": ref("Status"), "result": anyOb}),
 	"Employer":     obj(map[string]any{"id": str, "name": str, "org_number": str, "municipality_code": str, "contact_role": str, "open_needs": num}),
 	"EmployerList": obj(map[string]any{"items": arr("Employer")}),
 	"Need": obj(map[string]any{"id": str, "employer_id": str, "employer_name": str, "centre_id": str, "ssyk": str, "title": str, "positions": num,

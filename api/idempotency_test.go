@@ -185,7 +185,10 @@ func TestUpdateRetryIsDeduplicated(t *testing.T) {
 
 	// Once the workflow has ended it knows no Update IDs: a retried close
 	// still answers with the first one's result, not "the workflow is not running".
-	closeKey := func() reply { r, _ := coach.postKey(base+"/close", map[string]any{"reason": "moved"}, "close-1"); return r }
+	closeKey := func() reply {
+		r, _ := coach.postKey(base+"/close", map[string]any{"reason": "moved"}, "close-1")
+		return r
+	}
 	coach.must(closeKey(), http.StatusOK)
 	waitFor(t, "the workflow to end", func() bool {
 		d, err := e.api.Temporal.DescribeWorkflowExecution(context.Background(), "pathway-"+caseID, "")

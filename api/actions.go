@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -20,6 +22,12 @@ import (
 	"github.com/pathways-se/pathways/steps/manual"
 	"github.com/pathways-se/pathways/store"
 )
+
+func init() {
+	routes = append(routes, func(s *Server, r chi.Router) {
+		r.Get("/pathways/{case}/actions/{id}", s.apiActionStatus)
+	})
+}
 
 // Action is a staff action on a pathway: the URL segment, the Update it
 // sends, and a fresh message to decode the body into.
@@ -75,12 +83,55 @@ func (o *outcomeBody) message() (pathway.Outcome, *Problem) {
 }
 
 // ActionResult is the answer to a staff action: the pathway's new status.
+// State is completed, or pending when the pathway has not answered within the
+// wait: then Location (and the action_id) lead to the outcome.
 type ActionResult struct {
-	CaseID string          `json:"case_id"`
-	Action string          `json:"action"`
-	Status *pathway.Status `json:"status,omitempty"`
-	Result any             `json:"result,omitempty"`
+	CaseID   string          `json:"case_id"`
+	Action   string          `json:"action"`
+	ActionID string          `json:"action_id,omitempty"`
+	State    string          `json:"state,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Status   *pathway.Status `json:"status,omitempty"`
+	Result   any             `json:"result,omitempty"`
 }
+
+// IdempotencyHeader carries the client's key for one staff action; the
+// console sends it as the hidden form field idempotency_key, fresh for each
+// rendered form. Namespaced by case and action, it is the Temporal Update ID,
+// so a repeated request returns the first one's result instead of acting twice.
+const IdempotencyHeader = "Idempotency-Key"
+
+// idempotencyKey reads the request's key; without one the action gets a
+// fresh key (no protection against a retry, but a status link all the same).
+func idempotencyKey(r *http.Request) (string, *Problem) {
+	k := r.Header.Get(IdempotencyHeader)
+	if k == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		k = r.PostFormValue("idempotency_key")
+	}
+	if k == "" {
+		return uuid.NewString(), nil
+	}
+	ok := len(k) <= 100
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.~", c)) {
+			ok = false
+		}
+	}
+	if !ok {
+		return "", &Problem{Code: "bad_request", Field: IdempotencyHeader,
+			Message: "Idempotency-Key must be 1 to 100 letters, digits, '-', '_', '.' or '~' (a UUID will do)"}
+	}
+	return k, nil
+}
+
+// actionPath is where a pending action's outcome can be read.
+func actionPath(caseID, actionID string) string {
+	return "/api/v1/pathways/" + caseID + "/actions/" + actionID
+}
+
+// pendingMessage says what a 202 means; it never claims the action failed.
+const pendingMessage = "The action was received, but the pathway has not confirmed it yet. Its outcome is at the status link; " +
+	"sending it again with the same Idempotency-Key is safe and never applies it twice."
 
 func (s *Server) apiAction(w http.ResponseWriter, r *http.Request) {
 	caseID, name := chi.URLParam(r, "case"), chi.URLParam(r, "action")
@@ -93,51 +144,88 @@ func (s *Server) apiAction(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, msg) {
 		return
 	}
-	st, status, prob := s.runAction(r, caseID, a, msg)
+	st, actionID, status, prob := s.runAction(r, caseID, a, msg)
 	if prob != nil {
 		writeProblem(w, status, *prob)
 		return
 	}
-	writeJSON(w, http.StatusOK, ActionResult{CaseID: caseID, Action: name, Status: st})
+	if status == http.StatusAccepted {
+		w.Header().Set("Location", actionPath(caseID, actionID))
+		writeJSON(w, status, ActionResult{CaseID: caseID, Action: name, ActionID: actionID, State: "pending", Message: pendingMessage})
+		return
+	}
+	writeJSON(w, http.StatusOK, ActionResult{CaseID: caseID, Action: name, ActionID: actionID, State: "completed", Status: st})
 }
 
-// runAction checks access and role, then sends the Update and waits for it,
-// bounded: it is shared by the API and the console.
-func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*pathway.Status, int, *Problem) {
+// runAction checks access and role, then sends the Update under the
+// request's idempotency key and waits for it, bounded: it is shared by the
+// API and the console. 202 means sent but not yet answered. The audit row
+// records the true outcome: ok, refused, or pending.
+func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*pathway.Status, string, int, *Problem) {
 	p := principal(r)
 	if !p.Can(a.Name) {
-		return nil, http.StatusForbidden, &Problem{Code: "forbidden", Message: fmt.Sprintf("your role may not %s", a.Name)}
+		return nil, "", http.StatusForbidden, &Problem{Code: "forbidden", Message: fmt.Sprintf("your role may not %s", a.Name)}
 	}
 	row, status, prob := s.check(r, caseID)
 	if prob != nil {
-		return nil, status, prob
+		return nil, "", status, prob
 	}
+	key, prob := idempotencyKey(r)
+	if prob != nil {
+		return nil, "", http.StatusBadRequest, prob
+	}
+	actionID := a.Name + ":" + key
 	*a.actor(msg) = pathway.Actor{StaffID: p.ID}
 	arg := msg
 	if o, ok := msg.(*outcomeBody); ok {
 		m, prob := o.message()
 		if prob != nil {
-			return nil, http.StatusUnprocessableEntity, prob
+			return nil, "", http.StatusUnprocessableEntity, prob
 		}
 		arg = m
 	}
 	if t, ok := msg.(*pathway.Transfer); ok && t.ToCentre != "" {
 		if _, err := store.GetCentre(r.Context(), s.Pool, t.ToCentre); errors.Is(err, store.ErrNotFound) {
-			return nil, http.StatusUnprocessableEntity, &Problem{Code: "refused", Field: "to_centre", Message: fmt.Sprintf("no centre %q", t.ToCentre)}
+			return nil, "", http.StatusUnprocessableEntity, &Problem{Code: "refused", Field: "to_centre", Message: fmt.Sprintf("no centre %q", t.ToCentre)}
 		}
 	}
-	var st pathway.Status
-	status, prob = s.update(r.Context(), pathway.WorkflowID(caseID), a.Update, arg, &st)
 	pid, _ := uuid.Parse(row.ParticipantID)
-	detail := map[string]any{"action": a.Name, "result": "ok"}
-	if prob != nil {
-		detail["result"], detail["code"] = "refused", prob.Code
+	// Temporal deduplicates an Update ID within one run of the workflow; the
+	// audit log remembers across runs (and after the pathway ended) that
+	// this very action was applied, so a late retry never applies it twice.
+	if results, err := store.ActionResults(r.Context(), s.Pool, caseID, actionID); err == nil && slices.Contains(results, "ok") {
+		s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid,
+			Detail: map[string]any{"action": a.Name, "action_id": actionID, "result": "ok", "repeat": true}})
+		return s.liveStatus(r.Context(), caseID), actionID, http.StatusOK, nil
 	}
-	s.audit(r, store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid, Detail: detail})
+	var st pathway.Status
+	status, prob = s.update(r.Context(), pathway.WorkflowID(caseID), caseID+":"+actionID, a.Update, arg, &st)
+	// The row is written even if the client has gone: the action may stand.
+	s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid, Detail: outcomeDetail(map[string]any{"action": a.Name, "action_id": actionID}, status, prob)})
 	if prob != nil {
-		return nil, status, prob
+		return nil, actionID, status, prob
 	}
-	return &st, http.StatusOK, nil
+	if status == http.StatusAccepted {
+		return nil, actionID, status, nil
+	}
+	return &st, actionID, http.StatusOK, nil
+}
+
+// outcomeDetail adds the action's true outcome to its audit detail: ok,
+// refused (the workflow said no), pending (sent, not yet answered), or
+// not_sent (nothing reached the workflow).
+func outcomeDetail(d map[string]any, status int, prob *Problem) map[string]any {
+	switch {
+	case prob == nil && status == http.StatusAccepted:
+		d["result"] = "pending"
+	case prob == nil:
+		d["result"] = "ok"
+	case status == http.StatusUnprocessableEntity || status == http.StatusConflict:
+		d["result"], d["code"] = "refused", prob.Code
+	default:
+		d["result"], d["code"] = "not_sent", prob.Code
+	}
+	return d
 }
 
 // check is access() without writing the response.
@@ -161,7 +249,11 @@ func (s *Server) apiConfirmStep(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, status, *prob)
 		return
 	}
-	writeJSON(w, http.StatusOK, ActionResult{CaseID: caseID, Action: auth.ActConfirmStep, Result: map[string]string{"step": step, "outcome": res}})
+	if status == http.StatusAccepted {
+		writeJSON(w, status, ActionResult{CaseID: caseID, Action: auth.ActConfirmStep, State: "pending", Message: pendingMessage})
+		return
+	}
+	writeJSON(w, http.StatusOK, ActionResult{CaseID: caseID, Action: auth.ActConfirmStep, State: "completed", Result: map[string]string{"step": step, "outcome": res}})
 }
 
 func (s *Server) confirmStep(r *http.Request, caseID, step string, c manual.Confirm) (string, int, *Problem) {
@@ -173,19 +265,76 @@ func (s *Server) confirmStep(r *http.Request, caseID, step string, c manual.Conf
 	if prob != nil {
 		return "", status, prob
 	}
+	key, prob := idempotencyKey(r)
+	if prob != nil {
+		return "", http.StatusBadRequest, prob
+	}
 	c.Actor = pathway.Actor{StaffID: p.ID}
 	var out string
-	status, prob = s.update(r.Context(), pathway.StepWorkflowID(caseID, step), manual.UpdateConfirm, c, &out)
+	status, prob = s.update(r.Context(), pathway.StepWorkflowID(caseID, step), caseID+":"+step+":confirm:"+key, manual.UpdateConfirm, c, &out)
 	pid, _ := uuid.Parse(row.ParticipantID)
-	detail := map[string]any{"step": step, "outcome": c.Outcome, "result": "ok"}
-	if prob != nil {
-		detail["result"], detail["code"] = "refused", prob.Code
-	}
-	s.audit(r, store.AuditEntry{Action: store.AuditConfirmStep, CaseID: caseID, ParticipantID: &pid, Detail: detail})
+	s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditConfirmStep, CaseID: caseID, ParticipantID: &pid,
+		Detail: outcomeDetail(map[string]any{"step": step, "outcome": c.Outcome}, status, prob)})
 	if prob != nil && prob.Code == "not_found" {
 		prob.Message = fmt.Sprintf("step %q is not running as a manual step", step)
 	}
 	return out, status, prob
+}
+
+// apiActionStatus answers what became of an action sent earlier, by polling
+// its Update: completed (with the pathway's status), refused, pending, or
+// unknown (never recorded: sending it again with the same key is safe).
+func (s *Server) apiActionStatus(w http.ResponseWriter, r *http.Request) {
+	caseID, actionID := chi.URLParam(r, "case"), chi.URLParam(r, "id")
+	if _, ok := s.access(w, r, caseID); !ok {
+		return
+	}
+	name, _, _ := strings.Cut(actionID, ":")
+	if _, ok := Actions[name]; !ok {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such action"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var st pathway.Status
+	err := s.Temporal.GetWorkflowUpdateHandle(client.GetWorkflowUpdateHandleOptions{
+		WorkflowID: pathway.WorkflowID(caseID), UpdateID: caseID + ":" + actionID}).Get(ctx, &st)
+	res := ActionResult{CaseID: caseID, Action: name, ActionID: actionID}
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	var deadline *serviceerror.DeadlineExceeded
+	switch {
+	case err == nil:
+		res.State, res.Status = "completed", &st
+	case errors.As(err, &appErr):
+		res.State, res.Message = "refused", appErr.Message()
+	case errors.As(err, &notFound):
+		// The current run does not know it: the audit log says whether it ever reached the pathway.
+		results, aerr := store.ActionResults(r.Context(), s.Pool, caseID, actionID)
+		switch {
+		case aerr != nil:
+			s.internal(w, r, "read action outcome", aerr)
+			return
+		case slices.Contains(results, "ok"):
+			res.State, res.Status = "completed", s.liveStatus(r.Context(), caseID)
+		case slices.Contains(results, "pending"):
+			res.State, res.Message = "unknown", "The pathway no longer knows this action: it may have been applied before the pathway moved on to a new run, "+
+				"or it never reached it. Check the pathway's timeline before sending it again."
+		default:
+			writeProblem(w, http.StatusNotFound, Problem{Code: "not_found",
+				Message: "no such action was recorded for this pathway; sending it again with the same Idempotency-Key is safe"})
+			return
+		}
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline):
+		w.Header().Set("Location", actionPath(caseID, actionID))
+		writeJSON(w, http.StatusAccepted, ActionResult{CaseID: caseID, Action: name, ActionID: actionID, State: "pending", Message: pendingMessage})
+		return
+	default:
+		s.Log.Error("action status", zap.String("action", name), zap.String("error_type", fmt.Sprintf("%T", err)), zap.Error(err))
+		writeProblem(w, http.StatusBadGateway, Problem{Code: "temporal_error", Message: "the workflow service failed; ask again"})
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) updateTimeout() time.Duration {
@@ -195,18 +344,28 @@ func (s *Server) updateTimeout() time.Duration {
 	return 20 * time.Second
 }
 
-// update sends an Update and waits for its result, never longer than the
-// update timeout: a validator's refusal is 422 with its message, a missing
-// worker is 503 worker_unavailable.
-func (s *Server) update(ctx context.Context, workflowID, name string, arg, result any) (int, *Problem) {
+// update sends an Update under updateID and waits for its result, never
+// longer than the update timeout nor past the start of a shutdown: a
+// validator's refusal is 422 with its message; no worker polling at all is
+// 503 worker_unavailable (nothing was sent); a wait that ends first is 202,
+// since the Update may be applied later and a retry with the same ID is
+// deduplicated by Temporal.
+func (s *Server) update(ctx context.Context, workflowID, updateID, name string, arg, result any) (int, *Problem) {
 	ctx, cancel := context.WithTimeout(ctx, s.updateTimeout())
 	defer cancel()
-	// Fast path: no worker has polled lately, so nobody would answer.
+	stop := context.AfterFunc(s.stoppingContext(), cancel)
+	defer stop()
+	// Fast path: no worker has polled lately, so nobody would answer; or
+	// Temporal itself does not answer, so nothing can be sent.
+	var unreachable *serviceerror.Unavailable
 	if err := s.workerPolling(ctx); errors.Is(err, errNoPollers) {
 		return unavailable()
+	} else if errors.As(err, &unreachable) {
+		return http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable",
+			Message: "the workflow service does not answer, so the action was not sent and nothing changed; try again shortly"}
 	}
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	if err == nil {
 		err = h.Get(ctx, result)
@@ -223,16 +382,16 @@ func (s *Server) update(ctx context.Context, workflowID, name string, arg, resul
 		return http.StatusUnprocessableEntity, &Problem{Code: "refused", Message: appErr.Message()}
 	case errors.As(err, &notFound):
 		return http.StatusConflict, &Problem{Code: "not_found", Message: "the workflow is not running (the pathway or step has ended)"}
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), errors.As(err, &canceled), ctx.Err() != nil:
-		return unavailable()
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), ctx.Err() != nil:
+		return http.StatusAccepted, nil
 	}
 	s.Log.Error("update", zap.String("update", name), zap.Error(err))
-	return http.StatusBadGateway, &Problem{Code: "temporal_error", Message: "the workflow service failed; try again"}
+	return http.StatusBadGateway, &Problem{Code: "temporal_error", Message: "the workflow service failed; sending it again with the same Idempotency-Key is safe"}
 }
 
 func unavailable() (int, *Problem) {
 	return http.StatusServiceUnavailable, &Problem{Code: "worker_unavailable",
-		Message: "no pathway worker answered in time; the action was not recorded; try again shortly"}
+		Message: "no pathway worker is running, so the action was not sent and nothing changed; try again shortly"}
 }
 
 // problemRecorder captures a Problem written by a helper.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/auth"
@@ -38,7 +39,9 @@ var consolePages = map[string]*template.Template{}
 
 func init() {
 	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes"} {
-		consolePages[name] = template.Must(template.New(name).ParseFS(consoleTemplates, "templates/layout.html", "templates/"+name+".html"))
+		// idem is a fresh idempotency key per rendered form: a resubmitted
+		// form repeats it, so the action is applied once.
+		consolePages[name] = template.Must(template.New(name).Funcs(template.FuncMap{"idem": uuid.NewString}).ParseFS(consoleTemplates, "templates/layout.html", "templates/"+name+".html"))
 	}
 	pages = append(pages, mountConsole)
 }
@@ -200,7 +203,7 @@ func (s *Server) pageStartSubmit(w http.ResponseWriter, r *http.Request) {
 		Email: strings.TrimSpace(f("email")), Phone: strings.TrimSpace(f("phone")), District: strings.TrimSpace(f("district")),
 		CentreID: f("centre_id"), Programme: f("programme"), Source: f("source"), Consent: f("consent") == "true",
 		ProtectedIdentity: f("protected_identity") == "true", Assignee: strings.TrimSpace(f("assignee"))}
-	started, status, prob := s.startPathway(r, StartRequest{Referral: ref})
+	started, status, prob := s.startPathway(r, StartRequest{Referral: ref}, "console")
 	if prob != nil {
 		errs := map[string]string{}
 		for _, fp := range prob.Fields {
@@ -364,7 +367,12 @@ func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
 		s.showPathway(w, r, caseID, http.StatusUnprocessableEntity, map[string]string{name: err.Error()}, "")
 		return
 	}
-	_, status, prob := s.runAction(r, caseID, a, msg)
+	_, _, status, prob := s.runAction(r, caseID, a, msg)
+	if status == http.StatusAccepted {
+		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Received: "+name+". The pathway has not confirmed it yet; "+
+			"reload this page in a moment. Submitting the same form again is safe."), http.StatusSeeOther)
+		return
+	}
 	if prob != nil {
 		if status == http.StatusForbidden || status == http.StatusNotFound {
 			s.pageError(w, r, status, prob.Message)
@@ -386,6 +394,11 @@ func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
 	c := manual.Confirm{Outcome: r.PostFormValue("outcome"), Reason: r.PostFormValue("reason")}
 	_, status, prob := s.confirmStep(r, caseID, step, c)
+	if status == http.StatusAccepted {
+		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Received: step "+step+". The pathway has not confirmed it yet; "+
+			"reload this page in a moment."), http.StatusSeeOther)
+		return
+	}
 	if prob != nil && (status == http.StatusForbidden || status == http.StatusNotFound) {
 		s.pageError(w, r, status, prob.Message)
 		return

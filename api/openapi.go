@@ -38,6 +38,7 @@ var apiOps = []apiOp{
 	{method: "post", path: "/pathways/{case}/transfer", summary: "Transfer to another centre (Update transfer)", body: "Transfer", response: "ActionResult", errors: actionErrors},
 	{method: "post", path: "/pathways/{case}/close", summary: "Close with a coded reason (Update close)", body: "Close", response: "ActionResult", errors: actionErrors},
 	{method: "post", path: "/pathways/{case}/complete-task", summary: "Mark a human task done (Update complete-task)", body: "CompleteTask", response: "ActionResult", errors: actionErrors},
+	{method: "get", path: "/pathways/{case}/actions/{id}", summary: "What became of an action answered 202: completed (with the status), refused, or still pending (202 again); 404 when it was never recorded (send it again with the same Idempotency-Key)", response: "ActionResult", errors: []int{403, 404}},
 	{method: "post", path: "/pathways/{case}/steps/{step}/confirm", summary: "Confirm a running manual step (Update confirm-step on the step's workflow)", body: "ConfirmStep", response: "ActionResult", errors: actionErrors},
 	{method: "get", path: "/tasks", summary: "Task inbox: mine, my role's, or all visible", params: []string{"scope", "centre", "role", "assignee", "status", "limit", "offset"}, response: "TaskPage", errors: []int{400, 403}},
 	{method: "get", path: "/employers", summary: "Employers and their count of open recruitment needs", response: "EmployerList"},
@@ -60,7 +61,7 @@ var errorText = map[int]string{
 	404: "No such pathway, or one the caller may not know of (code not_found)",
 	409: "Duplicate active pathway, or the workflow has ended",
 	422: "Refused: field errors, or the workflow validator's message (code invalid or refused)",
-	503: "No pathway worker answered in time (code worker_unavailable); nothing was recorded",
+	503: "No pathway worker is polling (code worker_unavailable): the action was not sent and nothing changed",
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -108,7 +109,7 @@ var schemas = map[string]any{
 		"centre_id": str, "programme": str, "source": map[string]any{"type": "string", "enum": []string{"social_services", "employment_service"}},
 		"referred_at": ts, "consent": boo, "protected_identity": boo, "assignee": str, "consent_scope": strs},
 		"personal_number", "given_name", "family_name", "district", "source", "consent"),
-	"Started":  obj(map[string]any{"case_id": str, "workflow_id": str, "centre_id": str, "programme": str, "track": str}),
+	"Started":  obj(map[string]any{"case_id": str, "workflow_id": str, "centre_id": str, "programme": str, "track": str, "pending": boo}),
 	"Timeline": obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"seq": num, "at": ts, "kind": str, "summary": str, "actor": str, "data": anyOb})}}),
 	"Participant": obj(map[string]any{"id": str, "personal_number": str, "given_name": str, "family_name": str, "email": str, "phone": str, "district": str,
 		"birth_date": ts, "protected_identity": boo, "consents": map[string]any{"type": "array", "items": obj(map[string]any{"scope": strs, "registered_at": ts, "registered_by": str})}}),
@@ -128,7 +129,8 @@ var schemas = map[string]any{
 	"Close":        obj(map[string]any{"reason": map[string]any{"type": "string", "enum": []string{"work", "subsidised_work", "studies", "moved", "sick", "parental_leave", "declined", "other"}}, "note": str}, "reason"),
 	"CompleteTask": obj(map[string]any{"task_key": str}, "task_key"),
 	"ConfirmStep":  obj(map[string]any{"outcome": map[string]any{"type": "string", "enum": []string{"completed", "dropped_out", "failed"}}, "reason": str}, "outcome"),
-	"ActionResult": obj(map[string]any{"case_id": str, "action": str, "status": ref("Status"), "result": anyOb}),
+	"ActionResult": obj(map[string]any{"case_id": str, "action": str, "action_id": str,
+		"state": map[string]any{"type": "string", "enum": []string{"completed", "pending", "refused", "unknown"}}, "message": str, "status": ref("Status"), "result": anyOb}),
 	"Employer":     obj(map[string]any{"id": str, "name": str, "org_number": str, "municipality_code": str, "contact_role": str, "open_needs": num}),
 	"EmployerList": obj(map[string]any{"items": arr("Employer")}),
 	"Need": obj(map[string]any{"id": str, "employer_id": str, "employer_name": str, "centre_id": str, "ssyk": str, "title": str, "positions": num,
@@ -166,6 +168,12 @@ func OpenAPI() map[string]any {
 		for _, q := range op.params {
 			params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 		}
+		action := op.method == "post" && op.response == "ActionResult"
+		if action {
+			params = append(params, map[string]any{"name": IdempotencyHeader, "in": "header", "required": false, "schema": str,
+				"description": "A key of your choosing for this one action (a UUID; the console sends one per form). Sending the same request again " +
+					"with the same key returns the first one's result and never applies it twice. Without it, a retry may act twice."})
+		}
 		if params != nil {
 			o["parameters"] = params
 		}
@@ -178,6 +186,12 @@ func OpenAPI() map[string]any {
 		}
 		resp := map[string]any{ok: map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}},
 			"401": errResp(401)}
+		if action {
+			resp["202"] = map[string]any{"description": "Sent, but the pathway has not answered within the wait: the action is not lost. " +
+				"Location (and action_id) lead to GET /pathways/{case}/actions/{id} for its outcome; state is pending.",
+				"headers": map[string]any{"Location": map[string]any{"schema": str}},
+				"content": map[string]any{"application/json": map[string]any{"schema": ref("ActionResult")}}}
+		}
 		codes := append([]int{}, op.errors...)
 		sort.Ints(codes)
 		for _, c := range codes {
@@ -194,7 +208,7 @@ func OpenAPI() map[string]any {
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "Pathways API", "version": "1",
-			"description": "Labour-market programme pathways. Sign in at /login (session cookie). Staff actions are Temporal Updates: a validator's refusal is 422 with its message; 503 worker_unavailable when no worker answers. Errors are {\"error\":{\"code\",\"message\",\"field\",\"fields\"}}."},
+			"description": "Labour-market programme pathways. Sign in at /login (session cookie). Staff actions are Temporal Updates: send an Idempotency-Key header with each so a retry is never applied twice; a validator's refusal is 422 with its message; 202 with a Location to the action's status when the pathway has not answered in time; 503 worker_unavailable when no worker polls (nothing was sent). Errors are {\"error\":{\"code\",\"message\",\"field\",\"fields\"}}."},
 		"components": map[string]any{
 			"schemas":         schemas,
 			"securitySchemes": map[string]any{"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "pathways_session"}},

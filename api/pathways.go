@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
@@ -327,7 +328,7 @@ type StartRequest struct {
 }
 
 // DefaultConsentScope is what a referral's consent covers unless told otherwise.
-var DefaultConsentScope = []string{"programme", "employment_service", "education"}
+var DefaultConsentScope = cases.DefaultConsentScope
 
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
@@ -350,7 +351,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 
 // startPathway is shared by the API and the console. It applies the access
 // rules before the case service validates and starts.
-func (s *Server) startPathway(r *http.Request, req StartRequest) (cases.Started, int, *Problem) {
+func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (cases.Started, int, *Problem) {
 	p := principal(r)
 	if !p.Can(auth.ActStart) {
 		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role does not start pathways"}
@@ -373,6 +374,8 @@ func (s *Server) startPathway(r *http.Request, req StartRequest) (cases.Started,
 		}
 		return cases.Started{}, http.StatusServiceUnavailable, prob
 	}
+	// The case service records the consent and the audit row with the case.
+	ref.ConsentScope, ref.StaffID, ref.Via, ref.RequestID = req.ConsentScope, p.ID, via, middleware.GetReqID(r.Context())
 	started, err := s.Cases.Start(r.Context(), ref)
 	var invalid *cases.InvalidError
 	switch {
@@ -391,22 +394,16 @@ func (s *Server) startPathway(r *http.Request, req StartRequest) (cases.Started,
 		}
 		return started, http.StatusConflict, &Problem{Code: cases.ErrDuplicate.Code, Field: "personal_number", Message: cases.ErrDuplicate.Message,
 			Fields: []FieldProblem{{Field: "personal_number", Code: cases.ErrDuplicate.Code, Message: cases.ErrDuplicate.Message}}}
+	case errors.Is(err, cases.ErrUnconfirmed):
+		s.Log.Error("start pathway", zap.Error(err))
+		return started, http.StatusServiceUnavailable, &Problem{Code: "start_unconfirmed", Message: cases.ErrUnconfirmed.Error()}
+	case err != nil && started.CaseID != "":
+		// The case is registered; the worker's reconciler starts its workflow.
+		s.Log.Warn("start pathway: workflow start left to the reconciler", zap.String("case_id", started.CaseID), zap.Error(err))
+		started.Pending = true
 	case err != nil:
 		s.Log.Error("start pathway", zap.Error(err))
 		return started, http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the pathway could not be started; nothing was written; try again"}
-	}
-	row, err := store.GetPathway(r.Context(), s.Pool, started.CaseID)
-	if err == nil {
-		pid, _ := uuid.Parse(row.ParticipantID)
-		scope := req.ConsentScope
-		if len(scope) == 0 {
-			scope = DefaultConsentScope
-		}
-		if err := store.RecordConsent(r.Context(), s.Pool, pid, scope, p.ID); err != nil {
-			s.Log.Error("record consent", zap.Error(err))
-		}
-		s.audit(r, store.AuditEntry{Action: store.AuditStartPathway, CaseID: started.CaseID, ParticipantID: &pid,
-			Detail: map[string]any{"centre_id": started.CentreID, "programme": started.Programme}})
 	}
 	return started, http.StatusCreated, nil
 }
@@ -416,7 +413,7 @@ func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	started, status, prob := s.startPathway(r, req)
+	started, status, prob := s.startPathway(r, req, "api")
 	if prob != nil {
 		writeProblem(w, status, *prob)
 		return

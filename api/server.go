@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -35,13 +36,35 @@ type Server struct {
 	Auth *auth.Manager
 	// UpdateTimeout bounds a staff action waiting for the worker (default 20 s).
 	UpdateTimeout time.Duration
+
+	stopOnce sync.Once
+	stopCtx  context.Context
+	stop     context.CancelFunc
+	inflight sync.WaitGroup // requests being served, so Run returns only after them
+}
+
+// stoppingContext ends when the server starts shutting down: a staff action
+// still waiting for its Update then answers 202 at once instead of holding
+// the shutdown past its grace.
+func (s *Server) stoppingContext() context.Context {
+	s.stopOnce.Do(func() { s.stopCtx, s.stop = context.WithCancel(context.Background()) })
+	return s.stopCtx
+}
+
+// track counts in-flight requests.
+func (s *Server) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler builds the router.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	m := newMetrics(s)
-	r.Use(middleware.RequestID, s.requestLog, m.middleware, middleware.Recoverer)
+	r.Use(s.track, middleware.RequestID, s.requestLog, m.middleware, middleware.Recoverer)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	// Counts only, no personal data; restrict it at the network edge like /readyz.
@@ -94,7 +117,10 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 	})
 }
 
-// Run serves until ctx ends, then drains in-flight requests.
+// Run serves until ctx ends, then drains in-flight requests. Waiting staff
+// actions answer 202 as the shutdown begins and write their audit rows; Run
+// returns only once every handler has finished, so the caller may close the
+// pool and the Temporal client after it.
 func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Addr:              s.Config.HTTP.Addr,
@@ -110,9 +136,21 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.stoppingContext()
+	s.stop()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Config.HTTP.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := srv.Shutdown(sctx)
+	// Shutdown gives up waiting at its grace but handlers keep running: wait
+	// for them (a stuck one is bounded by the Update wait) before returning.
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.updateTimeout() + 5*time.Second):
+		s.Log.Warn("http shutdown: handlers still running after the update wait")
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil

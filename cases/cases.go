@@ -1,11 +1,18 @@
 // Package cases starts pathways: it validates a referral, writes the
-// participant and the case to the registry, and starts the workflow, so the
-// API, the console and the starter CLI all start pathways the same way.
+// participant, the case, the consent and the audit row to the registry in one
+// transaction, then starts the workflow, so the API, the console, the starter
+// CLI and the CSV import all start pathways the same way.
+//
+// The row comes first and carries the start request until the workflow is
+// known to run; Reconcile starts whatever a crash left pending. The workflow
+// ID is pathway-<case> and a repeated start is a no-op, so the registry and
+// Temporal never disagree for longer than the reconciler's grace period.
 package cases
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,6 +40,23 @@ type Service struct {
 	SecondsPerDay float64
 	Now           func() time.Time
 	Keys          *keyring.Ring // encrypts the participant's identifiers
+	// Hooks run at each point of a start; tests use them to kill a server there.
+	Hooks Hooks
+}
+
+// Hooks are called, when set, at the points of a start where a crash matters.
+// An error stops the start there, as a crash would.
+type Hooks struct {
+	BeforeRow     func(ctx context.Context, caseID string) error // validated, nothing written
+	AfterRow      func(ctx context.Context, caseID string) error // row committed, workflow not started
+	AfterWorkflow func(ctx context.Context, caseID string) error // workflow started, row not yet confirmed
+}
+
+func hook(ctx context.Context, h func(context.Context, string) error, caseID string) error {
+	if h == nil {
+		return nil
+	}
+	return h(ctx, caseID)
 }
 
 // Referral is a request to start a pathway for a person.
@@ -50,7 +74,17 @@ type Referral struct {
 	Consent           bool      `json:"consent"`
 	ProtectedIdentity bool      `json:"protected_identity,omitempty"`
 	Assignee          string    `json:"assignee,omitempty"`
+	// ConsentScope is what the registered consent covers (default DefaultConsentScope).
+	ConsentScope []string `json:"consent_scope,omitempty"`
+
+	// Who starts it and through which door, for the consent and audit rows.
+	StaffID   string `json:"-"`
+	Via       string `json:"-"` // api, console, cli or import
+	RequestID string `json:"-"`
 }
+
+// DefaultConsentScope is what a referral's consent covers unless told otherwise.
+var DefaultConsentScope = []string{"programme", "employment_service", "education"}
 
 // FieldError is a refusal tied to one input field. Its message never
 // repeats the value, which may be personal data.
@@ -72,6 +106,21 @@ type Started struct {
 	CentreID   string `json:"centre_id"`
 	Programme  string `json:"programme"`
 	Track      string `json:"track"`
+	// Pending: the case is registered but its workflow did not answer yet;
+	// the worker's reconciler starts it.
+	Pending bool `json:"pending,omitempty"`
+}
+
+// ErrUnconfirmed means the registry did not confirm the write (the database
+// went away during the commit): the case may or may not exist. Starting the
+// same person again is safe: it is never started twice.
+var ErrUnconfirmed = errors.New("the registry did not confirm the start; the case may exist: look the person up, or start again (a person is never started twice)")
+
+// startRequest is what a pending row holds: enough to start its workflow
+// exactly as the first attempt would have. It holds case IDs, no personal data.
+type startRequest struct {
+	TaskQueue string        `json:"task_queue"`
+	Input     pathway.Start `json:"input"`
 }
 
 const maxField = 200
@@ -171,10 +220,18 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 		Track: track, ActivityDuty: age < 20, ReferralSource: r.Source, ReferredAt: r.ReferredAt,
 		Programme: prog, SecondsPerDay: s.SecondsPerDay,
 	}
-	// The row and the workflow start together: the transaction commits only
-	// once the workflow exists, and a failed start leaves no row.
+	req, err := json.Marshal(startRequest{TaskQueue: s.TaskQueue, Input: in})
+	if err != nil {
+		return Started{}, err
+	}
+	if err := hook(ctx, s.Hooks.BeforeRow, caseID); err != nil {
+		return Started{}, fmt.Errorf("start pathway: %w", err)
+	}
+	// Everything the registry learns from a start is one transaction: the
+	// person, the case with its pending start, the consent and the audit row.
+	committing := false
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, s.Keys, store.Participant{
+		who, err := store.RegisterParticipant(ctx, tx, s.Keys, store.Participant{
 			PersonalNumber: num.Canonical, GivenName: strings.TrimSpace(r.GivenName), FamilyName: strings.TrimSpace(r.FamilyName),
 			Email: r.Email, Phone: r.Phone, District: r.District, BirthDate: num.BirthDate, ProtectedIdentity: r.ProtectedIdentity,
 		})
@@ -182,30 +239,81 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 			return err
 		}
 		if err := store.InsertPathway(ctx, tx, store.NewPathway{
-			CaseID: caseID, ParticipantID: pid, CentreID: centre.ID, Programme: prog.Name, ProgrammeVersion: prog.Version,
+			CaseID: caseID, ParticipantID: who.ID, CentreID: centre.ID, Programme: prog.Name, ProgrammeVersion: prog.Version,
 			Track: track, ActivityDuty: in.ActivityDuty, ReferralSource: r.Source, ReferredAt: r.ReferredAt, Assignee: r.Assignee,
+			StartPending: req,
 		}); err != nil {
 			return err
 		}
-		_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                       pathway.WorkflowID(caseID),
-			TaskQueue:                s.TaskQueue,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		}, pathway.WorkflowName, in)
-		return err
+		scope := r.ConsentScope
+		if len(scope) == 0 {
+			scope = DefaultConsentScope
+		}
+		staff := r.StaffID
+		if staff == "" {
+			staff = "system"
+		}
+		if err := store.RecordConsent(ctx, tx, who.ID, scope, staff); err != nil {
+			return err
+		}
+		action, detail := store.AuditStartPathway, map[string]any{"centre_id": centre.ID, "programme": prog.Name, "via": r.Via}
+		if r.Via == "import" {
+			action = store.AuditImport
+		}
+		if who.Existing {
+			detail["existing_participant"] = true
+			if who.Differs {
+				detail["details_differ"] = true // kept the registered ones; the values are not logged
+			}
+		}
+		if err := store.WriteAudit(ctx, tx, store.AuditEntry{StaffID: staff, Action: action, CaseID: caseID, ParticipantID: &who.ID,
+			Detail: detail, RequestID: r.RequestID}); err != nil {
+			return err
+		}
+		committing = true
+		return nil
 	})
-	if errors.Is(err, store.ErrActivePathway) {
+	switch {
+	case errors.Is(err, store.ErrActivePathway):
 		return Started{}, ErrDuplicate
-	}
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &already) {
-		return Started{}, ErrDuplicate
-	}
-	if err != nil {
+	case err != nil && committing:
+		return Started{}, fmt.Errorf("start pathway: %w: %v", ErrUnconfirmed, err)
+	case err != nil:
 		return Started{}, fmt.Errorf("start pathway: %w", err)
 	}
-	return Started{CaseID: caseID, WorkflowID: pathway.WorkflowID(caseID), CentreID: centre.ID, Programme: prog.Name, Track: track}, nil
+	started := Started{CaseID: caseID, WorkflowID: pathway.WorkflowID(caseID), CentreID: centre.ID, Programme: prog.Name, Track: track}
+	// From here the case exists: whatever fails, the reconciler finishes it.
+	if err := hook(ctx, s.Hooks.AfterRow, caseID); err != nil {
+		return started, fmt.Errorf("start pathway: %w", err)
+	}
+	if err := s.startWorkflow(ctx, caseID, s.TaskQueue, in); err != nil {
+		started.Pending = true
+		return started, nil
+	}
+	if err := hook(ctx, s.Hooks.AfterWorkflow, caseID); err != nil {
+		return started, fmt.Errorf("start pathway: %w", err)
+	}
+	_ = store.ConfirmStart(ctx, s.Pool, caseID) // if lost, the reconciler confirms it
+	return started, nil
+}
+
+// startWorkflow starts the case's workflow; a workflow that already exists,
+// running or ended, counts as started, so every retry is a no-op.
+func (s *Service) startWorkflow(ctx context.Context, caseID, taskQueue string, in pathway.Start) error {
+	// Not long: a start Temporal cannot take now is the reconciler's.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       pathway.WorkflowID(caseID),
+		TaskQueue:                taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, pathway.WorkflowName, in)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) {
+		return nil
+	}
+	return err
 }
 
 func (s *Service) centre(ctx context.Context, r Referral, age int) (store.Centre, error) {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -169,7 +168,9 @@ func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string
 	if _, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
 		return "already", ""
 	}
-	started, err := svc.Start(ctx, r.ref)
+	ref := r.ref
+	ref.StaffID, ref.Via = staff, "import"
+	_, err := svc.Start(ctx, ref)
 	if errors.Is(err, cases.ErrDuplicate) {
 		return "already", ""
 	}
@@ -179,12 +180,6 @@ func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string
 	}
 	if err != nil {
 		return "failed", "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
-	}
-	if row, err := store.GetPathway(ctx, svc.Pool, started.CaseID); err == nil {
-		pid, _ := uuid.Parse(row.ParticipantID)
-		_ = store.RecordConsent(ctx, svc.Pool, pid, []string{"programme", "employment_service", "education"}, staff)
-		_ = store.WriteAudit(ctx, svc.Pool, store.AuditEntry{StaffID: staff, Action: store.AuditImport, CaseID: started.CaseID, ParticipantID: &pid,
-			Detail: map[string]any{"centre_id": started.CentreID}})
 	}
 	return "started", ""
 }

@@ -24,6 +24,7 @@ func startCmd(setup Setup) *cobra.Command {
 				return err
 			}
 			defer done()
+			r.Via = "cli"
 			started, err := e.cases.Start(cmd.Context(), r)
 			var invalid *cases.InvalidError
 			if errors.As(err, &invalid) {
@@ -40,6 +41,9 @@ func startCmd(setup Setup) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "started case %s (workflow %s) at %s, %s track, programme %s\n",
 				started.CaseID, started.WorkflowID, started.CentreID, started.Track, started.Programme)
+			if started.Pending {
+				fmt.Fprintln(cmd.OutOrStdout(), "the case is registered; Temporal did not answer, so the worker starts its workflow shortly")
+			}
 			return nil
 		},
 	}
@@ -56,6 +60,7 @@ func startCmd(setup Setup) *cobra.Command {
 	f.BoolVar(&r.Consent, "consent", false, "the participant's consent is registered")
 	f.BoolVar(&r.ProtectedIdentity, "protected-identity", false, "the participant has a protected identity")
 	f.StringVar(&r.Assignee, "assignee", "", "staff ID of the responsible job coach")
+	f.StringVar(&r.StaffID, "staff", "cli", "staff ID the consent and audit rows record")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }

@@ -41,7 +41,7 @@ type AuditEntry struct {
 }
 
 // WriteAudit appends one row. Detail must never hold a personal number.
-func WriteAudit(ctx context.Context, pool *pgxpool.Pool, e AuditEntry) error {
+func WriteAudit(ctx context.Context, db Execer, e AuditEntry) error {
 	var detail []byte
 	if len(e.Detail) > 0 {
 		b, err := json.Marshal(e.Detail)
@@ -50,7 +50,7 @@ func WriteAudit(ctx context.Context, pool *pgxpool.Pool, e AuditEntry) error {
 		}
 		detail = b
 	}
-	_, err := pool.Exec(ctx, `INSERT INTO audit_log (staff_id, action, case_id, participant_id, detail, request_id)
+	_, err := db.Exec(ctx, `INSERT INTO audit_log (staff_id, action, case_id, participant_id, detail, request_id)
 		VALUES ($1,$2,$3,$4,$5,$6)`, e.StaffID, e.Action, e.CaseID, e.ParticipantID, detail, e.RequestID)
 	return err
 }

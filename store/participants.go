@@ -70,35 +70,78 @@ func sealIdentifiers(keys *keyring.Ring, p Participant) (sealedIdentifiers, erro
 	return s, nil
 }
 
-// UpsertParticipant inserts the person or refreshes their contact details,
-// keyed by the blind index of their personal number, and returns their ID.
-// Identifiers are written encrypted only.
+// UpsertParticipant inserts the person, keyed by the blind index of their
+// personal number, and returns their ID. See RegisterParticipant.
 func UpsertParticipant(ctx context.Context, tx pgx.Tx, keys *keyring.Ring, p Participant) (uuid.UUID, error) {
+	ref, err := RegisterParticipant(ctx, tx, keys, p)
+	return ref.ID, err
+}
+
+// ParticipantRef is who a referral named.
+type ParticipantRef struct {
+	ID uuid.UUID
+	// Existing: the person was already registered; their details were kept.
+	Existing bool
+	// Differs: the referral's name, contact details or district differ from
+	// those registered (a correction is a separate, audited action).
+	Differs bool
+}
+
+// RegisterParticipant inserts the person, keyed by the blind index of their
+// personal number; identifiers are written encrypted only. A person already
+// registered keeps their name and contact details whoever refers them
+// again; only a protected identity is added, never removed.
+func RegisterParticipant(ctx context.Context, tx pgx.Tx, keys *keyring.Ring, p Participant) (ParticipantRef, error) {
 	if p.ID == uuid.Nil {
 		p.ID = uuid.New()
 	}
 	s, err := sealIdentifiers(keys, p)
 	if err != nil {
-		return uuid.Nil, err
+		return ParticipantRef{}, err
 	}
 	// A row written before encryption and not yet converted is the same
-	// person: convert it now, so the upsert below finds it by its index.
-	if err := convertParticipant(ctx, tx, `personal_number = $1 AND personal_number_enc IS NULL`, p.PersonalNumber, s); err != nil {
-		return uuid.Nil, err
+	// person: convert it now, so the insert below finds it by its index.
+	if err := convertLegacyParticipant(ctx, tx, keys, p.PersonalNumber); err != nil {
+		return ParticipantRef{}, err
 	}
-	var id uuid.UUID
+	var ref ParticipantRef
 	err = tx.QueryRow(ctx, `INSERT INTO participants
 		(id, personal_number_idx, personal_number_enc, given_name_enc, family_name_enc, email_enc, phone_enc,
 		 district, birth_date, protected_identity)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
 		ON CONFLICT (personal_number_idx) WHERE personal_number_idx IS NOT NULL DO UPDATE SET
-			given_name_enc = EXCLUDED.given_name_enc, family_name_enc = EXCLUDED.family_name_enc,
-			email_enc = EXCLUDED.email_enc, phone_enc = EXCLUDED.phone_enc, district = EXCLUDED.district,
-			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity,
-			updated_at = now()
-		RETURNING id`,
-		p.ID, s.index, s.number, s.given, s.family, s.email, s.phone, p.District, p.BirthDate, p.ProtectedIdentity).Scan(&id)
-	return id, err
+			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity
+		RETURNING id, id <> $1`,
+		p.ID, s.index, s.number, s.given, s.family, s.email, s.phone, p.District, p.BirthDate, p.ProtectedIdentity).Scan(&ref.ID, &ref.Existing)
+	if err != nil || !ref.Existing {
+		return ref, err
+	}
+	// Ciphertexts differ each time: compare what they hold.
+	cur, err := scanParticipant(tx.QueryRow(ctx, `SELECT `+participantCols+` FROM participants pa WHERE pa.id = $1`, ref.ID), keys)
+	if err != nil {
+		return ref, err
+	}
+	ref.Differs = cur.GivenName != p.GivenName || cur.FamilyName != p.FamilyName || cur.Email != p.Email ||
+		cur.Phone != p.Phone || cur.District != p.District
+	return ref, nil
+}
+
+// convertLegacyParticipant encrypts, with its own details, a row of this
+// personal number written before encryption and not yet converted.
+func convertLegacyParticipant(ctx context.Context, tx pgx.Tx, keys *keyring.Ring, personalNumber string) error {
+	old, err := scanParticipant(tx.QueryRow(ctx, `SELECT `+participantCols+` FROM participants pa
+		WHERE pa.personal_number = $1 AND pa.personal_number_enc IS NULL FOR UPDATE`, personalNumber), keys)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sealed, err := sealIdentifiers(keys, old)
+	if err != nil {
+		return err
+	}
+	return convertParticipant(ctx, tx, `id = $1`, old.ID, sealed)
 }
 
 // convertParticipant writes the sealed identifiers into the row(s) cond

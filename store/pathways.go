@@ -31,6 +31,8 @@ type NewPathway struct {
 	ReferralSource   string
 	ReferredAt       time.Time
 	Assignee         string
+	// StartPending is the workflow start this row waits for (see PendingStarts).
+	StartPending json.RawMessage
 }
 
 // InsertPathway writes the row; the partial unique index turns a second
@@ -38,10 +40,10 @@ type NewPathway struct {
 func InsertPathway(ctx context.Context, tx pgx.Tx, p NewPathway) error {
 	_, err := tx.Exec(ctx, `INSERT INTO pathways
 		(case_id, participant_id, centre_id, workflow_id, programme, programme_version, track, activity_duty,
-		 phase, referral_source, referred_at, assignee)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+		 phase, referral_source, referred_at, assignee, start_pending)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 		p.CaseID, p.ParticipantID, p.CentreID, pathway.WorkflowID(p.CaseID), p.Programme, p.ProgrammeVersion,
-		p.Track, p.ActivityDuty, pathway.PhaseReferral, p.ReferralSource, p.ReferredAt, p.Assignee)
+		p.Track, p.ActivityDuty, pathway.PhaseReferral, p.ReferralSource, p.ReferredAt, p.Assignee, nullJSON(p.StartPending))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "pathways_one_active" {
 		return ErrActivePathway
@@ -121,20 +123,32 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 				return fmt.Errorf("project timeline: %w", err)
 			}
 		}
-		// A key comes back when the same stall recurs after calming: reopen it.
+		// Tasks follow their own sequence: a change applies only when it is
+		// newer than the last one that touched the task, so a late, older
+		// open never reopens a task a newer projection closed. A key that
+		// comes back newer (the same stall recurring after calming) reopens.
 		for _, t := range p.OpenTasks {
-			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, role, due_at, created_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (task_key) DO UPDATE
-				SET status = 'open', title = EXCLUDED.title, role = EXCLUDED.role, due_at = EXCLUDED.due_at,
-					created_at = EXCLUDED.created_at, closed_at = NULL
-				WHERE tasks.status <> 'open'`,
-				t.Key, p.CaseID, t.Kind, t.Title, t.Role, nullTime(t.Due), p.At); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, role, due_at, created_at, seq)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (task_key) DO UPDATE
+				SET status = CASE WHEN tasks.seq < EXCLUDED.seq THEN 'open' ELSE tasks.status END,
+					closed_at = CASE WHEN tasks.seq < EXCLUDED.seq THEN NULL ELSE tasks.closed_at END,
+					seq = GREATEST(tasks.seq, EXCLUDED.seq),
+					kind = EXCLUDED.kind, title = EXCLUDED.title, role = EXCLUDED.role, due_at = EXCLUDED.due_at,
+					created_at = CASE WHEN tasks.status = 'open' AND tasks.kind <> '' THEN tasks.created_at ELSE EXCLUDED.created_at END
+				WHERE tasks.case_id = EXCLUDED.case_id AND (tasks.seq < EXCLUDED.seq OR tasks.kind = '')`,
+				t.Key, p.CaseID, t.Kind, t.Title, t.Role, nullTime(t.Due), p.At, p.Seq); err != nil {
 				return fmt.Errorf("project task: %w", err)
 			}
 		}
-		if len(p.CloseTasks) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE tasks SET status = 'done', closed_at = $3
-				WHERE case_id = $1 AND task_key = ANY($2) AND status = 'open'`, p.CaseID, p.CloseTasks, p.At); err != nil {
+		// A close that arrives before its open leaves a closed placeholder
+		// (kind ''), which the late open fills in without reopening.
+		for _, key := range p.CloseTasks {
+			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, status, created_at, closed_at, seq)
+				VALUES ($1,$2,'','','done',$3,$3,$4) ON CONFLICT (task_key) DO UPDATE
+				SET status = CASE WHEN tasks.status = 'open' THEN 'done' ELSE tasks.status END,
+					closed_at = COALESCE(tasks.closed_at, EXCLUDED.closed_at), seq = EXCLUDED.seq
+				WHERE tasks.case_id = EXCLUDED.case_id AND tasks.seq <= EXCLUDED.seq`,
+				key, p.CaseID, p.At, p.Seq); err != nil {
 				return fmt.Errorf("project task close: %w", err)
 			}
 		}
@@ -158,4 +172,12 @@ func withoutNotes(o pathway.Outcome) pathway.Outcome {
 		o.FollowUps[i].Note = ""
 	}
 	return o
+}
+
+// nullJSON writes an empty document as NULL.
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return []byte(b)
 }

@@ -68,3 +68,66 @@ func TestProjectionOrderAndRecurringTask(t *testing.T) {
 		t.Errorf("recurring task %s, want open again", s)
 	}
 }
+
+// A late, older projection never reopens a task that a newer one closed,
+// even when the close arrives before the task was ever opened, and never
+// moves the pathway row back.
+func TestProjectionOutOfOrder(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	ctx := context.Background()
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		pid, err := store.UpsertParticipant(ctx, tx, testenv.Keyring(t), store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
+			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return err
+		}
+		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-2", ParticipantID: pid, CentreID: "gbg-angered",
+			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := pathway.Task{Key: "C-2:first_contact", Kind: "first_contact", Title: "Make first contact", Role: "job_coach"}
+	stall := pathway.Task{Key: "C-2:escalation:no_progress:1", Kind: "escalation", Title: "Stalled", Role: "team_lead"}
+	apply := func(seq int64, phase string, open []pathway.Task, closeKeys ...string) {
+		t.Helper()
+		p := store.Projection{CaseID: "C-2", Seq: seq, At: time.Now(), Status: pathway.Status{Phase: phase, CentreID: "gbg-angered"},
+			Event: &store.TimelineEvent{Kind: phase, Summary: phase}, OpenTasks: open, CloseTasks: closeKeys}
+		if err := store.ApplyProjection(ctx, pool, testenv.Keyring(t), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	task := func(key string) (status, title string) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT status, title FROM tasks WHERE task_key = $1`, key).Scan(&status, &title); err != nil {
+			t.Fatal(err)
+		}
+		return status, title
+	}
+	// N+1 closes the first-contact task before N, which opened it, arrives.
+	apply(2, pathway.PhaseMapping, nil, first.Key)
+	apply(1, pathway.PhaseReferral, []pathway.Task{first})
+	apply(1, pathway.PhaseReferral, []pathway.Task{first}) // and its retry
+	if s, title := task(first.Key); s != "done" || title != first.Title {
+		t.Errorf("first contact task %s %q, want done with its title", s, title)
+	}
+	// An open task closed by N+1, then its opening N retried late.
+	apply(3, pathway.PhaseMapping, []pathway.Task{stall})
+	apply(5, pathway.PhaseClosed, nil, stall.Key)
+	apply(3, pathway.PhaseMapping, []pathway.Task{stall})
+	apply(4, pathway.PhaseMapping, nil)
+	if s, _ := task(stall.Key); s != "done" {
+		t.Errorf("stall task %s after a late open, want done", s)
+	}
+	row, err := store.GetPathway(ctx, pool, "C-2")
+	if err != nil || row.Phase != pathway.PhaseClosed || row.Status != "closed" {
+		t.Fatalf("row regressed: %+v %v", row, err)
+	}
+	var open int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks WHERE case_id = 'C-2' AND status = 'open'`).Scan(&open); err != nil || open != 0 {
+		t.Fatalf("%d open tasks on a closed case (%v)", open, err)
+	}
+}

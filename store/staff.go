@@ -148,8 +148,8 @@ func CaseloadSQL(v Viewer) (string, []any) {
 }
 
 // RecordConsent stores the participant's registered consent.
-func RecordConsent(ctx context.Context, pool *pgxpool.Pool, participantID uuid.UUID, scope []string, by string) error {
-	_, err := pool.Exec(ctx, `INSERT INTO consents (participant_id, scope, registered_by) VALUES ($1,$2,$3)`, participantID, scope, by)
+func RecordConsent(ctx context.Context, db Execer, participantID uuid.UUID, scope []string, by string) error {
+	_, err := db.Exec(ctx, `INSERT INTO consents (participant_id, scope, registered_by) VALUES ($1,$2,$3)`, participantID, scope, by)
 	return err
 }
 

@@ -76,10 +76,13 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			Retry: mailout.Backoff{Initial: cfg.SMTP.RetryInitial, Max: cfg.SMTP.RetryMax}}
 		d.Run(ctx)
 	}()
+	reconcileDone := make(chan struct{})
+	go func() { defer close(reconcileDone); reconcileStarts(ctx, cfg, pool, c, log) }()
 	<-ctx.Done()
 	log.Info("worker stopping: finishing in-flight tasks")
 	w.Stop()
 	<-mailDone
+	<-reconcileDone
 	log.Info("worker stopped")
 	return nil
 }

@@ -40,7 +40,7 @@ type env struct {
 func newEnv(t *testing.T, withWorker bool) *env {
 	t.Helper()
 	ts := testsystem.New(t, testsystem.Options{NoWorker: !withWorker})
-	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), UpdateTimeout: 5 * time.Second,
+	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), UpdateTimeout: 5 * time.Second, Keys: testenv.Keyring(t),
 		Cases: ts.Cases(0), Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

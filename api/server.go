@@ -17,6 +17,7 @@ import (
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/keyring"
 )
 
 // Server holds what handlers need.
@@ -30,6 +31,8 @@ type Server struct {
 	Outside Outside
 	// Auth signs staff in; nil builds one from Config on first Handler call.
 	Auth *auth.Manager
+	// Keys decrypt payloads for the Temporal Web UI's codec server (codec.go).
+	Keys *keyring.Ring
 	// UpdateTimeout bounds a staff action waiting for the worker (default 20 s).
 	UpdateTimeout time.Duration
 }
@@ -56,6 +59,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	r.Get("/api/openapi.json", s.openapi)
 	mountPublic(s, r)
+	mountCodec(s, r) // its own session check: the UI's CORS preflight comes without cookies
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.requireAPISession)
 		for _, mount := range routes {

@@ -8,6 +8,7 @@ import (
 	"github.com/pathways-se/pathways/api"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/programmes"
 	"github.com/pathways-se/pathways/steps/catalog"
 	"github.com/pathways-se/pathways/store"
@@ -39,13 +40,17 @@ func apiCmd() *cobra.Command {
 					return err
 				}
 			}
-			tc, err := worker.Dial(ctx, cfg, log)
+			keys, err := keyring.FromConfig(cfg)
+			if err != nil {
+				return err
+			}
+			tc, err := worker.DialKeys(ctx, cfg, log, keys)
 			if err != nil {
 				return err
 			}
 			defer tc.Close()
 			clients := integrations.NewClients(cfg)
-			srv := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: log,
+			srv := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: log, Keys: keys,
 				Outside: api.OutsideClients{Employers: clients.Employers, Employment: clients.Employment},
 				Cases:   &cases.Service{Pool: pool, Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue, Programmes: progs, SecondsPerDay: cfg.Demo.SecondsPerDay}}
 			return srv.Run(ctx)

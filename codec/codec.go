@@ -13,9 +13,11 @@
 package codec
 
 import (
+	"context"
 	"fmt"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -157,4 +159,14 @@ func (f *failureConverter) WithSerializationContext(sc converter.SerializationCo
 func Apply(opts *client.Options, r *keyring.Ring) {
 	opts.DataConverter = DataConverter(r)
 	opts.FailureConverter = FailureConverter(opts.DataConverter)
+}
+
+// DecodeInPlace decodes every encrypted payload inside msg (a history, an
+// event), failure attributes included. Histories committed as replay
+// fixtures are stored decoded: later test runs have other keys.
+func (c *Codec) DecodeInPlace(ctx context.Context, msg proto.Message) error {
+	return proxy.VisitPayloads(ctx, msg, proxy.VisitPayloadsOptions{SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			return c.Decode(ps)
+		}})
 }

@@ -2,13 +2,16 @@ package codec_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/keyring"
@@ -126,5 +129,33 @@ func TestFailureMessagesEncrypted(t *testing.T) {
 	back := fc.FailureToError(f)
 	if !strings.Contains(back.Error(), "Alva") {
 		t.Fatalf("failure did not decode: %v", back)
+	}
+}
+
+// A recorded history is written decoded, failures included, so it replays
+// in later runs whose keys differ.
+func TestDecodeInPlace(t *testing.T) {
+	r1, _ := rings(t)
+	dc := codec.DataConverter(r1)
+	in, _ := dc.ToPayloads(secret)
+	f := codec.FailureConverter(dc).ErrorToFailure(temporal.NewApplicationError("no person "+secret, "test"))
+	h := &historypb.History{Events: []*historypb.HistoryEvent{
+		{Attributes: &historypb.HistoryEvent_WorkflowExecutionStartedEventAttributes{WorkflowExecutionStartedEventAttributes: &historypb.WorkflowExecutionStartedEventAttributes{Input: in}}},
+		{Attributes: &historypb.HistoryEvent_WorkflowExecutionFailedEventAttributes{WorkflowExecutionFailedEventAttributes: &historypb.WorkflowExecutionFailedEventAttributes{Failure: f}}},
+	}}
+	before, _ := proto.Marshal(h)
+	if bytes.Contains(before, []byte("Alva")) {
+		t.Fatal("the history was plain before decoding")
+	}
+	if err := codec.New(r1).DecodeInPlace(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := proto.Marshal(h)
+	if n := bytes.Count(after, []byte("Alva")); n != 2 {
+		t.Fatalf("decoded history holds the secret %d times, want 2 (input and failure)", n)
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayloads(h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &s); err != nil || s != secret {
+		t.Fatalf("decoded input %q %v", s, err)
 	}
 }

@@ -171,15 +171,15 @@ func (d *devRun) run(ctx context.Context) error {
 		return err
 	}
 
-	// The keys, created on first run, before any child could race to create them.
-	keys, err := keyring.FromConfig(cfg)
-	if err != nil {
-		return err
-	}
-
 	// 2. The Temporal dev server, file-backed so pathways survive a restart;
 	// its Web UI decodes payloads through the API's codec server.
 	tlogf, err := d.logFile(logDir, "temporal.log")
+	if err != nil {
+		return err
+	}
+	// The keys, created on first run before any child could race to. After
+	// the log folder, so the data folder stays searchable for postgres.
+	keys, err := keyring.FromConfig(cfg)
 	if err != nil {
 		return err
 	}

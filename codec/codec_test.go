@@ -130,6 +130,13 @@ func TestFailureMessagesEncrypted(t *testing.T) {
 	if !strings.Contains(back.Error(), "Alva") {
 		t.Fatalf("failure did not decode: %v", back)
 	}
+	// In a workflow's context the encrypted attributes carry its label, so
+	// the codec server can show a failure to the case's staff.
+	wf := fc.(converter.FailureConverterWithSerializationContext).WithSerializationContext(
+		converter.WorkflowSerializationContext{Namespace: "default", WorkflowID: "pathway-2026-AAAA"})
+	if got := codec.WorkflowID(wf.ErrorToFailure(errors.New("x")).GetEncodedAttributes()); got != "pathway-2026-AAAA" {
+		t.Fatalf("failure in a workflow's context labelled %q", got)
+	}
 }
 
 // A recorded history is written decoded, failures included, so it replays

@@ -109,7 +109,7 @@ func (s *Server) codecHandler(op string) http.HandlerFunc {
 			return
 		}
 		var in commonpb.Payloads
-		if err := protojson.Unmarshal(body, &in); err != nil {
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &in); err != nil {
 			badRequest(w, "payloads", `send {"payloads":[...]} as Temporal's codec protocol does`)
 			return
 		}

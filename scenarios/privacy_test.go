@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -256,6 +257,25 @@ func TestPrivacyScan(t *testing.T) {
 		}
 		t.Logf("%d workflow runs scanned", n)
 	})
+	// Every history on the dev server, of every test that ran before this
+	// one (make test shares one server across packages): no identity number
+	// in the format staff type it.
+	t.Run("all-histories", func(t *testing.T) {
+		n, bytesScanned := 0, 0
+		for _, h := range r.allHistories(t) {
+			n++
+			bytesScanned += len(h.data)
+			if loc := personalNumberPattern.Find(h.data); loc != nil {
+				t.Errorf("history of %s holds an identity number in plain text: %s", h.workflowID, loc)
+			}
+			for _, m := range markers {
+				if bytes.Contains(h.data, []byte(m)) {
+					t.Errorf("history of %s holds %q in plain text", h.workflowID, m)
+				}
+			}
+		}
+		t.Logf("%d workflow runs, %d bytes scanned", n, bytesScanned)
+	})
 	t.Run("logs", func(t *testing.T) {
 		logs := r.logs.String()
 		if !strings.Contains(logs, caseA) {
@@ -273,7 +293,8 @@ func TestPrivacyScan(t *testing.T) {
 	})
 }
 
-// TestPrivacyScanCatchesPlainPayloads shows the scan is not blind: with the
+// TestPrivacyScanCatchesPlainPayloads (its name marks its task queue as
+// plain, see plainQueue) shows the scan is not blind: with the
 // codec switched off, the same pathway leaves the mapping in plain text in
 // the history, and the history scan finds it.
 func TestPrivacyScanCatchesPlainPayloads(t *testing.T) {
@@ -292,6 +313,11 @@ func TestPrivacyScanCatchesPlainPayloads(t *testing.T) {
 	for _, m := range p.texts {
 		if !found[m] {
 			t.Errorf("without the codec the scan did not find %q in the history", m)
+		}
+	}
+	for _, form := range []string{p.PNR, p.PNR[2:], strings.Replace(p.PNR[2:], "-", "+", 1)} {
+		if !personalNumberPattern.MatchString(`"` + form + `"`) {
+			t.Errorf("the server-wide scan would miss the identity number form %s", form)
 		}
 	}
 }
@@ -356,6 +382,50 @@ func (r *privacyRig) histories(t *testing.T, caseIDs []string) []history {
 		}
 	}
 	return out
+}
+
+// personalNumberPattern is an identity or co-ordination number with its
+// separator (YYYYMMDD-NNNN, YYMMDD-NNNN, YYMMDD+NNNN). Only the raw
+// protobuf is searched: in ciphertext such a run of digits and a dash does
+// not occur by chance.
+var personalNumberPattern = regexp.MustCompile(`(?:^|[^0-9])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?:[^0-9]|$)`)
+
+// plainQueue marks the task queues of the test that switches the codec off
+// on purpose; the server-wide scan leaves them out.
+const plainQueue = "PlainPayloads"
+
+// allHistories reads every workflow run in the namespace as stored (raw
+// protobuf only), except those of the deliberately plain test.
+func (r *privacyRig) allHistories(t *testing.T) []history {
+	t.Helper()
+	ctx := context.Background()
+	var out []history
+	var token []byte
+	for {
+		resp, err := r.raw.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", NextPageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range resp.Executions {
+			if strings.Contains(e.GetTaskQueue(), plainQueue) {
+				continue
+			}
+			h := history{workflowID: e.GetExecution().GetWorkflowId()}
+			it := r.raw.GetWorkflowHistory(ctx, h.workflowID, e.GetExecution().GetRunId(), false, 0)
+			for it.HasNext() {
+				ev, err := it.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := proto.Marshal(ev)
+				h.data = append(h.data, b...)
+			}
+			out = append(out, h)
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			return out
+		}
+	}
 }
 
 // scanDatabase reads every column of every table but the encrypted ones,

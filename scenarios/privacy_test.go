@@ -47,6 +47,8 @@ var encryptedColumns = map[string]bool{
 	"participants.family_name_enc":     true,
 	"participants.email_enc":           true,
 	"participants.phone_enc":           true,
+	"timeline.summary_enc":             true,
+	"timeline.data_enc":                true,
 }
 
 // privacyRig is a deployment whose worker, client and API log into one
@@ -320,6 +322,12 @@ func TestPrivacyScanCatchesPlainPayloads(t *testing.T) {
 			t.Errorf("the server-wide scan would miss the identity number form %s", form)
 		}
 	}
+	// ... and would not take IDs for one.
+	for _, id := range []string{"20886762-9715-4c1e-8a55-0123456789ab", "f870093-9603-", "2026-7KQ2M9X4"} {
+		if personalNumberPattern.MatchString(`"` + id + `"`) {
+			t.Errorf("the server-wide scan takes %s for an identity number", id)
+		}
+	}
 }
 
 type history struct {
@@ -385,10 +393,10 @@ func (r *privacyRig) histories(t *testing.T, caseIDs []string) []history {
 }
 
 // personalNumberPattern is an identity or co-ordination number with its
-// separator (YYYYMMDD-NNNN, YYMMDD-NNNN, YYMMDD+NNNN). Only the raw
-// protobuf is searched: in ciphertext such a run of digits and a dash does
-// not occur by chance.
-var personalNumberPattern = regexp.MustCompile(`(?:^|[^0-9])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?:[^0-9]|$)`)
+// separator (YYYYMMDD-NNNN, YYMMDD-NNNN, YYMMDD+NNNN) standing alone, not
+// inside a UUID or other ID. Only the raw protobuf is searched: in
+// ciphertext such a run of digits and a separator does not occur by chance.
+var personalNumberPattern = regexp.MustCompile(`(?:^|[^0-9A-Za-z-])(?:19|20)?[0-9]{6}[-+][0-9]{4}(?:[^0-9A-Za-z-]|$)`)
 
 // plainQueue marks the task queues of the test that switches the codec off
 // on purpose; the server-wide scan leaves them out.

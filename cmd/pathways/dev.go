@@ -361,7 +361,7 @@ func (d *devRun) printReady(base, dbURL string) {
 	fmt.Fprintf(w, "    console          %s   (sign in as manager@pathways.test / %s)\n", base, store.DevPassword)
 	fmt.Fprintf(w, "    API docs         %s/api/openapi.json\n", base)
 	fmt.Fprintf(w, "    health, metrics  %s/readyz   %s/metrics\n", base, base)
-	fmt.Fprintf(w, "    Temporal Web UI  %s   (codec server %s: sign in to the console, tick \"include cross-origin credentials\")\n", d.temporalUI(), d.codecEndpoint())
+	fmt.Fprintf(w, "    Temporal Web UI  %s   (codec server %s: sign in to the console, in its Codec Server settings use this endpoint with \"include cross-origin credentials\")\n", d.temporalUI(), d.codecEndpoint())
 	fmt.Fprintf(w, "    simulators       %s/admin/requests   (mail: %s/admin/mail)\n", simBase, simBase)
 	fmt.Fprintf(w, "    PostgreSQL       %s\n", redactedURL(dbURL))
 	fmt.Fprintf(w, "    Temporal         %s (namespace %s)\n", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Dev.TemporalPort)), cfg.Temporal.Namespace)

@@ -50,6 +50,8 @@ var apiOps = []apiOp{
 	{method: "get", path: "/escalations/stats", summary: "Stalled cases over time by centre, from the daily sweeps", response: "anyObject", errors: []int{403}},
 	{method: "post", path: "/staff/{staff}/sign-out-everywhere", summary: "End every session of a staff member (administrators)", body: "Empty", response: "anyObject", errors: []int{403, 404}},
 	{method: "get", path: "/audit", summary: "Audit log review (team leads, unit managers, administrators)", params: []string{"case", "staff", "limit"}, response: "AuditList", errors: []int{403, 404}},
+	{method: "post", path: "/codec/decode", summary: "Temporal Web UI codec server: decrypt payloads of cases the caller may open (audited; CORS for temporal.ui_url)", body: "Payloads", response: "Payloads", errors: []int{400, 403}},
+	{method: "post", path: "/codec/encode", summary: "Temporal Web UI codec server: encrypt payloads", body: "Payloads", response: "Payloads", errors: []int{400}},
 }
 
 var actionErrors = []int{400, 403, 404, 409, 422, 503}
@@ -147,6 +149,7 @@ var schemas = map[string]any{
 	"EscalationList":  obj(map[string]any{"items": map[string]any{"type": "array", "items": anyOb}}),
 	"EscalateRequest": obj(map[string]any{"case_ids": map[string]any{"type": "array", "items": str}, "centre_ids": map[string]any{"type": "array", "items": str}, "phase": str, "track": str, "assignee": str, "limit": num, "reason": str, "min_role": str}, "reason"),
 	"anyObject":       anyOb,
+	"Payloads":        obj(map[string]any{"payloads": map[string]any{"type": "array", "items": obj(map[string]any{"metadata": anyOb, "data": str})}}, "payloads"),
 	"AuditList": obj(map[string]any{"items": map[string]any{"type": "array", "items": obj(map[string]any{"id": num, "at": ts, "staff_id": str, "action": str,
 		"case_id": str, "participant_id": str, "detail": anyOb, "request_id": str})}}),
 }

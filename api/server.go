@@ -28,7 +28,8 @@ type Server struct {
 	Temporal client.Client
 	Cases    *cases.Service
 	Log      *zap.Logger
-	// Keys open the participant's identifiers and the timeline's free text.
+	// Keys open the participant's identifiers and the timeline's free text,
+	// and decrypt payloads for the Temporal Web UI's codec server (codec.go).
 	Keys *keyring.Ring
 	// Outside answers matching (needs and vacancies); nil lists none.
 	Outside Outside
@@ -82,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	r.Get("/api/openapi.json", s.openapi)
 	mountPublic(s, r)
+	mountCodec(s, r) // its own session check: the UI's CORS preflight comes without cookies
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.requireAPISession)
 		for _, mount := range routes {

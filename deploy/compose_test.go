@@ -222,6 +222,13 @@ func TestTemporalSchemaByAdminTools(t *testing.T) {
 	if !strings.Contains(text(c.Services["temporal-namespace"].Command), "namespace create --namespace default") {
 		t.Error("temporal-namespace does not create the default namespace")
 	}
+	if ns := text(c.Services["temporal-namespace"].Command); !strings.Contains(ns, "namespace update --namespace default --retention 30d") ||
+		!strings.Contains(ns, "namespace create --namespace default --retention 30d") {
+		t.Errorf("temporal-namespace does not set the 30-day retention on a new and an existing namespace: %s", ns)
+	}
+	if ui := c.Services["temporal-ui"].Environment; !strings.HasSuffix(ui["TEMPORAL_CODEC_ENDPOINT"], "/api/v1/codec") || ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] != "true" {
+		t.Errorf("the Web UI does not use the API's codec server with credentials: %v", ui)
+	}
 	init, err := os.ReadFile("postgres/init.sh")
 	if err != nil {
 		t.Fatal(err)

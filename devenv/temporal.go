@@ -70,6 +70,8 @@ type Temporal struct {
 	DBFile     string
 	Log        io.Writer
 	Namespaces []string
+	// UICodecEndpoint is the codec server the Web UI decodes payloads with.
+	UICodecEndpoint string
 }
 
 // Address is the frontend's host:port.
@@ -84,6 +86,9 @@ func (t *Temporal) Start(ctx context.Context) (*Process, error) {
 	}
 	if t.UIPort > 0 {
 		args = append(args, "--ui-port", strconv.Itoa(t.UIPort))
+		if t.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", t.UICodecEndpoint)
+		}
 	} else {
 		args = append(args, "--headless")
 	}

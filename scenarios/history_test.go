@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pathways-se/pathways/codec"
+	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps/manual"
 	"github.com/pathways-se/pathways/store"
@@ -155,7 +157,12 @@ func TestLongestPathwayHistoryStaysSmall(t *testing.T) {
 }
 
 func writeHistory(tb testing.TB, name string, r run) {
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: r.Events})
+	// Committed decoded: the payloads are encrypted under this run's keys.
+	h := &historypb.History{Events: r.Events}
+	if err := codec.New(testenv.Keyring(tb)).DecodeInPlace(context.Background(), h); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
 	if err != nil {
 		tb.Fatal(err)
 	}

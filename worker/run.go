@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/keyring"
@@ -39,16 +40,17 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	defer pool.Close()
 
-	c, err := Dial(ctx, cfg, log)
+	// One key ring per process: the payload codec and the store share it.
+	keys, err := keyring.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	c, err := DialKeys(ctx, cfg, log, keys)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	keys, err := keyring.FromConfig(cfg)
-	if err != nil {
-		return err
-	}
 	clients := integrations.NewClients(cfg)
 	deps := steps.Deps{
 		Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
@@ -87,10 +89,22 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	return nil
 }
 
-// Dial connects to Temporal with the SDK logging through zap, retrying for
-// a while since the server may still be starting.
+// Dial connects to Temporal with the SDK logging through zap and every
+// payload encrypted under the configured keys (keyring.FromConfig), retrying
+// for a while since the server may still be starting. Every client of the
+// deployment (worker, API, CLI) dials here.
 func Dial(ctx context.Context, cfg *config.Config, log *zap.Logger) (client.Client, error) {
+	ring, err := keyring.FromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return DialKeys(ctx, cfg, log, ring)
+}
+
+// DialKeys is Dial with a key ring the caller has loaded already.
+func DialKeys(ctx context.Context, cfg *config.Config, log *zap.Logger, ring *keyring.Ring) (client.Client, error) {
 	opts := client.Options{HostPort: cfg.Temporal.Address, Namespace: cfg.Temporal.Namespace, Logger: logging.NewTemporal(log)}
+	codec.Apply(&opts, ring)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)

@@ -40,15 +40,15 @@ func apiCmd() *cobra.Command {
 					return err
 				}
 			}
-			tc, err := worker.Dial(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
 			keys, err := keyring.FromConfig(cfg)
 			if err != nil {
 				return err
 			}
+			tc, err := worker.DialKeys(ctx, cfg, log, keys)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
 			clients := integrations.NewClients(cfg)
 			srv := &api.Server{Config: cfg, Pool: pool, Temporal: tc, Log: log, Keys: keys,
 				Outside: api.OutsideClients{Employers: clients.Employers, Employment: clients.Employment},

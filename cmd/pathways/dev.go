@@ -12,15 +12,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	namespacepb "go.temporal.io/api/namespace/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/devenv"
 	"github.com/pathways-se/pathways/keyring"
@@ -166,15 +171,22 @@ func (d *devRun) run(ctx context.Context) error {
 		return err
 	}
 
-	// 2. The Temporal dev server, file-backed so pathways survive a restart.
+	// 2. The Temporal dev server, file-backed so pathways survive a restart;
+	// its Web UI decodes payloads through the API's codec server.
 	tlogf, err := d.logFile(logDir, "temporal.log")
+	if err != nil {
+		return err
+	}
+	// The keys, created on first run before any child could race to. After
+	// the log folder, so the data folder stays searchable for postgres.
+	keys, err := keyring.FromConfig(cfg)
 	if err != nil {
 		return err
 	}
 	srv := &devenv.Temporal{
 		Binary: bin, Port: cfg.Dev.TemporalPort, UIPort: cfg.Dev.TemporalUIPort,
 		DBFile: filepath.Join(dataDir, "temporal", "temporal.db"), Log: tlogf,
-		Namespaces: namespaces(cfg.Temporal.Namespace),
+		Namespaces: namespaces(cfg.Temporal.Namespace), UICodecEndpoint: d.codecEndpoint(),
 	}
 	d.say("starting Temporal dev server %s on %s (log: %s)", cfg.Dev.TemporalVersion, srv.Address(), tlogf.Name())
 	tp, err := srv.Start(ctx)
@@ -182,8 +194,11 @@ func (d *devRun) run(ctx context.Context) error {
 		return fmt.Errorf("temporal: %w (see %s)", err, tlogf.Name())
 	}
 	d.track(tp)
-	if err := waitTemporal(ctx, srv.Address(), cfg.Temporal.Namespace, 60*time.Second); err != nil {
+	if err := waitTemporal(ctx, srv.Address(), cfg.Temporal.Namespace, keys, 60*time.Second); err != nil {
 		return fmt.Errorf("temporal: %w (see %s)", err, tlogf.Name())
+	}
+	if err := setRetention(ctx, srv.Address(), cfg.Temporal.Namespace, NamespaceRetention); err != nil {
+		return fmt.Errorf("temporal: %w", err)
 	}
 	d.say("Temporal is up (%s)", since(d.start))
 
@@ -359,7 +374,7 @@ func (d *devRun) printReady(base, dbURL string) {
 	fmt.Fprintf(w, "    console          %s   (sign in as manager@pathways.test / %s)\n", base, store.DevPassword)
 	fmt.Fprintf(w, "    API docs         %s/api/openapi.json\n", base)
 	fmt.Fprintf(w, "    health, metrics  %s/readyz   %s/metrics\n", base, base)
-	fmt.Fprintf(w, "    Temporal Web UI  %s\n", d.temporalUI())
+	fmt.Fprintf(w, "    Temporal Web UI  %s   (codec server %s: sign in to the console, in its Codec Server settings use this endpoint with \"include cross-origin credentials\")\n", d.temporalUI(), d.codecEndpoint())
 	fmt.Fprintf(w, "    simulators       %s/admin/requests   (mail: %s/admin/mail)\n", simBase, simBase)
 	fmt.Fprintf(w, "    PostgreSQL       %s\n", redactedURL(dbURL))
 	fmt.Fprintf(w, "    Temporal         %s (namespace %s)\n", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Dev.TemporalPort)), cfg.Temporal.Namespace)
@@ -367,13 +382,15 @@ func (d *devRun) printReady(base, dbURL string) {
 }
 
 // waitTemporal dials with the SDK and checks health until both succeed.
-func waitTemporal(ctx context.Context, addr, namespace string, timeout time.Duration) error {
+func waitTemporal(ctx context.Context, addr, namespace string, keys *keyring.Ring, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	quiet := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	opts := client.Options{HostPort: addr, Namespace: namespace, Logger: quiet}
+	codec.Apply(&opts, keys)
 	var last error
 	for {
-		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: namespace, Logger: quiet})
+		c, err := client.DialContext(ctx, opts)
 		if err == nil {
 			hctx, hcancel := context.WithTimeout(ctx, 3*time.Second)
 			_, err = c.CheckHealth(hctx, nil)
@@ -390,6 +407,45 @@ func waitTemporal(ctx context.Context, addr, namespace string, timeout time.Dura
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// NamespaceRetention is how long Temporal keeps a closed pathway's history
+// (dev server and compose alike): long enough for support and incident
+// review, short since the history holds personal data (encrypted) and the
+// case file proper lives in PostgreSQL under the retention policy there.
+const NamespaceRetention = 30 * 24 * time.Hour
+
+// setRetention sets the namespace's retention of closed workflows; the dev
+// server creates namespaces with one day.
+func setRetention(ctx context.Context, addr, namespace string, d time.Duration) error {
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: addr, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err = nc.Update(ctx, &workflowservice.UpdateNamespaceRequest{Namespace: namespace,
+		Config: &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(d)}})
+	if err != nil {
+		return fmt.Errorf("set the retention of namespace %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// codecEndpoint is the API's codec server as the browser reaches it: the
+// public URL, or the listen address when only that was changed. The host
+// stays localhost, like the Web UI's, so the console's session cookie
+// (SameSite=Lax) goes along with the UI's requests.
+func (d *devRun) codecEndpoint() string {
+	base := d.cfg.HTTP.PublicURL
+	if base == "" || base == "http://localhost:8080" {
+		base = httpBase(d.cfg.HTTP.Addr)
+		if _, port, err := net.SplitHostPort(d.cfg.HTTP.Addr); err == nil {
+			base = "http://localhost:" + port
+		}
+	}
+	return strings.TrimRight(base, "/") + "/api/v1/codec"
 }
 
 // namespaces asks the dev server to create a non-default namespace.

@@ -63,3 +63,18 @@ func TestChildEnvCarriesFlagsAndServers(t *testing.T) {
 		}
 	}
 }
+
+// The dev server's UI reaches the codec server on localhost, like itself,
+// so the console's session cookie is same-site.
+func TestCodecEndpoint(t *testing.T) {
+	for _, c := range []struct{ addr, public, want string }{
+		{":8080", "http://localhost:8080", "http://localhost:8080/api/v1/codec"},
+		{"127.0.0.1:18100", "http://localhost:8080", "http://localhost:18100/api/v1/codec"},
+		{":8080", "https://pathways.example.se/", "https://pathways.example.se/api/v1/codec"},
+	} {
+		d := &devRun{cfg: &config.Config{HTTP: config.HTTPConfig{Addr: c.addr, PublicURL: c.public}}}
+		if got := d.codecEndpoint(); got != c.want {
+			t.Errorf("addr %s, public %s: %s, want %s", c.addr, c.public, got, c.want)
+		}
+	}
+}

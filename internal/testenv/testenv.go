@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
+	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/devenv"
 	"github.com/pathways-se/pathways/store"
@@ -92,14 +93,32 @@ func TemporalAddress(tb testing.TB) string {
 	return temporal
 }
 
-// TemporalClient dials the dev server; the client closes with the test.
+// TemporalClient dials the dev server with payloads encrypted under the test
+// keys, as every client of a deployment does; it closes with the test.
 func TemporalClient(tb testing.TB) client.Client {
 	tb.Helper()
+	var opts client.Options
+	codec.Apply(&opts, Keyring(tb))
+	return DialTemporal(tb, opts)
+}
+
+// DialTemporal dials the dev server with opts, filling in the address, the
+// namespace "default" and, when nil, a logger that discards. Without a data
+// converter in opts the client sees payloads as Temporal stores them.
+func DialTemporal(tb testing.TB, opts client.Options) client.Client {
+	tb.Helper()
 	addr := TemporalAddress(tb)
+	opts.HostPort = addr
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	}
 	var c client.Client
 	var err error
 	for i := 0; i < 50; i++ {
-		c, err = client.Dial(client.Options{HostPort: addr, Namespace: "default", Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		c, err = client.Dial(opts)
 		if err == nil {
 			break
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
@@ -63,5 +64,45 @@ func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
 	}
 	if first := h2.reg.projections[0].Seq; first != carried.Seq+1 {
 		t.Errorf("sequence restarted: first projection of the new run has seq %d, want %d", first, carried.Seq+1)
+	}
+}
+
+// A close that arrives while the run waits to hand over (here for a
+// transfer whose centre check is retrying) still completes: the run closes
+// the case instead of continuing as new, and both Updates answer.
+func TestCloseDuringContinueAsNew(t *testing.T) {
+	h := newHarness(t)
+	h.env.SetTestTimeout(15 * time.Second)
+	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff}) })
+	// The centre check retries with back-off for about five minutes (the
+	// suite's attempt limit); everything below happens within them.
+	after := func(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, 2*day+d) }
+	after(0, func() {
+		h.reg.setCentresDown(true)
+		h.update("transfer", pathway.UpdateTransfer, pathway.Transfer{Actor: staff, ToCentre: "gbg-oster", Reason: "moved to Öster"})
+	})
+	after(10*time.Second, func() { h.env.SetCurrentHistoryLength(5000) })
+	after(20*time.Second, func() {
+		// Wakes the main loop, which finds the history long and waits to hand over.
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "test"})
+	})
+	after(30*time.Second, func() { h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved}) })
+	after(45*time.Second, func() { h.reg.setCentresDown(false) })
+	h.run(programme())
+
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); errors.As(err, &can) {
+		t.Fatal("the run continued as new although staff closed the case")
+	}
+	h.ok("contact", "transfer", "close")
+	s := h.result()
+	if s.Phase != pathway.PhaseClosed || s.ClosureReason != pathway.CloseMoved {
+		t.Errorf("result phase %s reason %s", s.Phase, s.ClosureReason)
+	}
+	if got := h.out.events(); !contains(got, "closure:moved") {
+		t.Errorf("social services heard %v, want the closure", got)
+	}
+	if d := h.elapsedDays(); d > 2.1 {
+		t.Errorf("closed on day %.2f, want right after the close on day 2", d)
 	}
 }

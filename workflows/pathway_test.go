@@ -51,7 +51,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, env: env, reg: &fakeRegistry{centres: map[string]bool{"gbg-angered": true, "gbg-oster": true}},
 		out: &fakeOutside{}, edu: newFakeEducation(), start: env.Now(), errs: map[string]error{}}
 	reg := catalog.Registry()
-	wf := &workflows.Pathways{Steps: reg}
+	wf := &workflows.Pathways{Steps: worker.StepCatalog(reg)}
 	env.RegisterWorkflowWithOptions(wf.Pathway, workflow.RegisterOptions{Name: pathway.WorkflowName})
 	env.RegisterActivity(h.reg)
 	env.RegisterActivity(h.out)

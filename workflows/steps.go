@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps"
 )
 
 // runSteps runs the plan's next step as a child workflow with a stable ID
@@ -34,7 +33,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		WaitForCancellation: true, // the parent waits for the wind-down
 		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 	})
-	fut := workflow.ExecuteChildWorkflow(stepCtx, steps.WorkflowName(step.Type), steps.Input{
+	fut := workflow.ExecuteChildWorkflow(stepCtx, pathway.StepWorkflowName(step.Type), pathway.StepInput{
 		CaseID: w.in.CaseID, StepID: step.ID, Type: step.Type, Params: step.Params, DurationDays: step.DurationDays,
 		MunicipalityCode: w.in.MunicipalityCode, NeedID: w.st.NeedID, TargetSSYK: w.st.TargetSSYK,
 		SecondsPerDay: w.in.SecondsPerDay,
@@ -58,7 +57,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	if cancelled {
 		cancel()
 	}
-	var res steps.Result
+	var res pathway.StepResult
 	err := fut.Get(ctx, &res)
 	cancel()
 
@@ -68,7 +67,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	case err != nil && temporal.IsCanceledError(err):
 		step.Status, step.Reason = pathway.StepCancelled, w.cancelReason()
 	case err != nil:
-		step.Status, step.Reason = pathway.StepFailed, steps.ErrorMessage(err)
+		step.Status, step.Reason = pathway.StepFailed, errorMessage(err)
 	default:
 		step.Status, step.Reason = res.Outcome, res.Reason
 	}

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,65 @@ func TestCloseDuringContinueAsNew(t *testing.T) {
 	}
 	if d := h.elapsedDays(); d > 2.1 {
 		t.Errorf("closed on day %.2f, want right after the close on day 2", d)
+	}
+}
+
+// Notices to an outside system that is down do not hold the hand-over for a
+// day: the run continues as new with the notices in its state, and the next
+// run sends them under the same keys.
+func TestNoticesInFlightDoNotHoldTheHandOver(t *testing.T) {
+	h := newHarness(t)
+	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff}) })
+	h.at(2, func() { h.update("mapping", pathway.UpdateMapping, mapping()) })
+	h.at(3, func() {
+		h.out.setDown(true)
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Logistik AB"})
+	})
+	// The suite gives up a failing activity after about five minutes (its
+	// attempt limit); the hand-over comes ten seconds in.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SetCurrentHistoryLength(5000)
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "test"})
+	}, 3*day+10*time.Second)
+	h.run(programme())
+	h.ok("contact", "mapping", "outcome")
+
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	if d := h.env.Now().Sub(h.start) - 3*day; d > time.Minute {
+		t.Errorf("handed over %v after the outcome: the notices held it back", d)
+	}
+	var next pathway.Start
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	var carried struct {
+		Notices []struct {
+			Notice pathway.Notice `json:"notice"`
+		} `json:"notices"`
+	}
+	if err := json.Unmarshal(next.Carry, &carried); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, n := range carried.Notices {
+		keys = append(keys, n.Notice.Key)
+	}
+	social, employment := "2026-TEST0001:notice:social:outcome:1", "2026-TEST0001:notice:employment:outcome:1"
+	if len(keys) != 2 || keys[0] != social || keys[1] != employment {
+		t.Fatalf("carried notices %v, want [%s %s]", keys, social, employment)
+	}
+
+	// The next run delivers them, then the closure, each under its own key.
+	h2 := newHarness(t)
+	h2.at(1, func() { h2.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved}) })
+	h2.env.ExecuteWorkflow(pathway.WorkflowName, next)
+	h2.ok("close")
+	h2.result()
+	want := []string{social, "2026-TEST0001:notice:social:closure", employment}
+	if got := h2.out.keys(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("delivered keys %v, want %v", got, want)
 	}
 }

@@ -78,17 +78,45 @@ func (f *fakeRegistry) last() pathway.Projection {
 type fakeOutside struct {
 	mu      sync.Mutex
 	notices []pathway.Notice
+	reports []pathway.Notice
+	down    bool // both systems answer 503
 }
 
 func (f *fakeOutside) NotifySocialServices(ctx context.Context, n pathway.Notice) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("503 Service Unavailable")
+	}
 	f.notices = append(f.notices, n)
 	return nil
 }
 
 func (f *fakeOutside) ReportOutcome(ctx context.Context, n pathway.Notice) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return false, errors.New("503 Service Unavailable")
+	}
+	f.reports = append(f.reports, n)
 	return true, nil
+}
+
+func (f *fakeOutside) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// keys are the idempotency keys of the delivered notices and reports.
+func (f *fakeOutside) keys() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, n := range append(append([]pathway.Notice{}, f.notices...), f.reports...) {
+		out = append(out, n.Key)
+	}
+	return out
 }
 
 func (f *fakeOutside) events() []string {

@@ -19,12 +19,16 @@ type fakeRegistry struct {
 	mu          sync.Mutex
 	projections []pathway.Projection
 	centres     map[string]bool
-	centresDown bool // CheckCentre fails retryably, as when PostgreSQL is away
+	centresDown bool   // CheckCentre fails retryably, as when PostgreSQL is away
+	failKind    string // projections of this event kind fail retryably
 }
 
 func (f *fakeRegistry) Project(ctx context.Context, p pathway.Projection) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failKind != "" && p.Event != nil && p.Event.Kind == f.failKind {
+		return errors.New("connection refused")
+	}
 	f.projections = append(f.projections, p)
 	return nil
 }
@@ -46,6 +50,12 @@ func (f *fakeRegistry) setCentresDown(down bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.centresDown = down
+}
+
+func (f *fakeRegistry) failProjections(kind string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failKind = kind
 }
 
 func (f *fakeRegistry) kinds() []string {

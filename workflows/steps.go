@@ -22,6 +22,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		return w.project(ctx, true, event("steps_done", "All planned steps are done", "system"))
 	}
 	now := workflow.Now(ctx)
+	hadOutcome := w.st.Outcome != nil
 	step := &w.st.Steps[i]
 	step.Status = pathway.StepRunning
 	step.StartedAt = now
@@ -46,7 +47,12 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 			return err
 		}
 	}
-	hadOutcome := w.st.Outcome != nil
+	if !hadOutcome && w.st.Outcome != nil &&
+		workflow.GetVersion(ctx, "outcome-during-step-start", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Before version 1, an outcome recorded while the step_started
+		// projection was in flight left the step running.
+		hadOutcome = true
+	}
 	if err := workflow.Await(ctx, func() bool {
 		return fut.IsReady() || w.st.Close != nil || (!hadOutcome && w.st.Outcome != nil)
 	}); err != nil {

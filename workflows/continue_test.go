@@ -87,7 +87,9 @@ func TestCloseDuringContinueAsNew(t *testing.T) {
 		// Wakes the main loop, which finds the history long and waits to hand over.
 		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "test"})
 	})
-	after(30*time.Second, func() { h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved}) })
+	after(30*time.Second, func() {
+		h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved})
+	})
 	after(45*time.Second, func() { h.reg.setCentresDown(false) })
 	h.run(programme())
 
@@ -158,7 +160,9 @@ func TestNoticesInFlightDoNotHoldTheHandOver(t *testing.T) {
 
 	// The next run delivers them, then the closure, each under its own key.
 	h2 := newHarness(t)
-	h2.at(1, func() { h2.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved}) })
+	h2.at(1, func() {
+		h2.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved})
+	})
 	h2.env.ExecuteWorkflow(pathway.WorkflowName, next)
 	h2.ok("close")
 	h2.result()

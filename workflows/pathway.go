@@ -61,7 +61,7 @@ type pathwayWorkflow struct {
 	closed      []string                      // task keys to close with the next change
 	signals     []func(workflow.Context) bool // drains the signal channels before continue-as-new
 	inbox       []workflow.ReceiveChannel     // signal channels, empty before a hand-over
-	busy        int                           // signal handlers and notices in flight
+	busy        int                           // signal handlers, pre-carried-notices outcome notices, failed-notice projections
 	sending     bool                          // the notice sender runs
 }
 

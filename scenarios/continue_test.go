@@ -108,6 +108,18 @@ func TestIdempotencyKeysStableAcrossRuns(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Grow the history until the run hands over with the notice still
+	// failing: the next run must send it again, under the same key.
+	for runs, signals := len(histories(t, s, wfID)), 0; len(histories(t, s, wfID)) == runs; signals++ {
+		if signals > 30 {
+			t.Fatal("the pathway did not continue as new while the notice was failing")
+		}
+		if err := s.tc.SignalWorkflow(ctx, wfID, "", pathway.SignalEscalate, pathway.Escalation{
+			Rule: fmt.Sprintf("check_in_%d", signals), Level: 1, Role: "job_coach", Reason: "check-in"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err := s.sim.SetFaults(simulators.Faults{}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +161,9 @@ func TestIdempotencyKeysStableAcrossRuns(t *testing.T) {
 	first, second := runsOf[social("outcome:1")], runsOf[social("outcome:2")]
 	if len(runs) < 3 || len(first) == 0 || len(second) == 0 || first[0] == second[0] {
 		t.Errorf("want the two outcomes' notices first sent in different runs")
+	}
+	if len(first) < 2 {
+		t.Errorf("the first outcome's notice was not carried into a later run")
 	}
 
 	// Social services saw exactly three keys, each creating one notice.

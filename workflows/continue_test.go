@@ -171,3 +171,52 @@ func TestNoticesInFlightDoNotHoldTheHandOver(t *testing.T) {
 		t.Errorf("delivered keys %v, want %v", got, want)
 	}
 }
+
+// Signals and Updates that arrive while the run waits to hand over are
+// applied before it does, and their effects are carried to the next run.
+func TestMessagesDuringHandOverAreCarried(t *testing.T) {
+	h := newHarness(t)
+	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff}) })
+	after := func(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, 2*day+d) }
+	after(0, func() {
+		h.reg.setCentresDown(true)
+		h.update("transfer", pathway.UpdateTransfer, pathway.Transfer{Actor: staff, ToCentre: "gbg-oster", Reason: "moved to Öster"})
+	})
+	after(10*time.Second, func() { h.env.SetCurrentHistoryLength(5000) })
+	after(20*time.Second, func() {
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "test"})
+	})
+	after(30*time.Second, func() {
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "mapping_overdue", Level: 1, Role: "job_coach", Reason: "test"})
+		h.update("pause", pathway.UpdatePause, pathway.Pause{Actor: staff, Reason: pathway.PauseSick})
+	})
+	after(45*time.Second, func() { h.reg.setCentresDown(false) })
+	h.run(programme())
+	h.ok("contact", "transfer", "pause")
+
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	var next pathway.Start
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	var carried struct {
+		Seq      int64  `json:"seq"`
+		CentreID string `json:"centre_id"`
+		Paused   bool   `json:"paused"`
+	}
+	if err := json.Unmarshal(next.Carry, &carried); err != nil {
+		t.Fatal(err)
+	}
+	if carried.CentreID != "gbg-oster" || !carried.Paused {
+		t.Errorf("carried centre %s, paused %v: want the transfer and the pause", carried.CentreID, carried.Paused)
+	}
+	if kinds := h.reg.kinds(); countKind(kinds, "escalated") != 2 || !contains(kinds, "paused") || !contains(kinds, "transfer") {
+		t.Errorf("timeline %v: want both escalations, the pause and the transfer before the hand-over", kinds)
+	}
+	if last := h.reg.last().Seq; carried.Seq != last {
+		t.Errorf("carried seq %d, last projection %d", carried.Seq, last)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps"
 )
 
@@ -15,16 +16,8 @@ type Outside struct {
 	Deps steps.Deps
 }
 
-// Notice is what the workflow knows of an outcome or closure.
-type Notice struct {
-	CaseID  string    `json:"case_id"`
-	Event   string    `json:"event"` // outcome, closure
-	Reason  string    `json:"reason"`
-	Outcome string    `json:"outcome,omitempty"`
-	SSYK    string    `json:"ssyk,omitempty"`
-	Start   time.Time `json:"start,omitempty"`
-	At      time.Time `json:"at"`
-}
+// Notice is the workflow's notice, declared in its contract.
+type Notice = pathway.Notice
 
 // NotifySocialServices tells social services of an outcome or closure, which
 // ends or reduces income support.
@@ -33,7 +26,7 @@ func (o *Outside) NotifySocialServices(ctx context.Context, n Notice) error {
 	if err != nil {
 		return err
 	}
-	return steps.Classify(o.Deps.SocialServices.Notify(ctx, steps.IdempotencyKey(ctx), integrations.SocialNotice{
+	return steps.Classify(o.Deps.SocialServices.Notify(ctx, noticeKey(n, "social"), integrations.SocialNotice{
 		CaseID: n.CaseID, Person: person, Event: n.Event, Reason: n.Reason, Outcome: n.Outcome, At: n.At,
 	}))
 }
@@ -52,10 +45,20 @@ func (o *Outside) ReportOutcome(ctx context.Context, n Notice) (bool, error) {
 	if !covers(reg.Consent, "outcome") {
 		return false, nil
 	}
-	err = o.Deps.Employment.ReportOutcome(ctx, steps.IdempotencyKey(ctx), integrations.OutcomeReport{
+	err = o.Deps.Employment.ReportOutcome(ctx, noticeKey(n, "employment"), integrations.OutcomeReport{
 		CaseID: n.CaseID, Person: person, Kind: n.Outcome, StartDate: n.Start, SSYK: n.SSYK,
 	})
 	return err == nil, steps.Classify(err)
+}
+
+// noticeKey is the notice's business key. A notice scheduled by older code
+// carries none: it gets one from the case, the event and the event's time,
+// which its retries share and no other notice has.
+func noticeKey(n Notice, system string) string {
+	if n.Key != "" {
+		return n.Key
+	}
+	return n.CaseID + ":notice:" + system + ":" + n.Event + ":" + n.At.UTC().Format(time.RFC3339Nano)
 }
 
 func covers(consent []string, what string) bool {

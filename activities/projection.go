@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pathways-se/pathways/keyring"
+	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -20,7 +21,7 @@ type Registry struct {
 
 // Project applies one change of a pathway. It is idempotent by sequence
 // number, so a retry after a lost response writes nothing twice.
-func (r *Registry) Project(ctx context.Context, p store.Projection) error {
+func (r *Registry) Project(ctx context.Context, p pathway.Projection) error {
 	return store.ApplyProjection(ctx, r.Pool, r.Keys, p)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/steps/catalog"
+	pworker "github.com/pathways-se/pathways/worker"
 	"github.com/pathways-se/pathways/workflows"
 )
 
@@ -35,7 +36,7 @@ func TestCommittedHistoriesReplayThroughTheCodec(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := catalog.Registry()
-	wf := &workflows.Pathways{Steps: reg}
+	wf := &workflows.Pathways{Steps: pworker.StepCatalog(reg)}
 	replayer.RegisterWorkflowWithOptions(wf.Pathway, workflow.RegisterOptions{Name: pathway.WorkflowName})
 	for _, st := range reg.All() {
 		replayer.RegisterWorkflowWithOptions(st.Workflow(), workflow.RegisterOptions{Name: steps.WorkflowName(st.Name())})

@@ -51,27 +51,12 @@ func InsertPathway(ctx context.Context, tx pgx.Tx, p NewPathway) error {
 	return err
 }
 
-// Projection is one change of a pathway, sent by the workflow. Seq grows with
-// every change, so a retried or late activity never rolls the row back.
-type Projection struct {
-	CaseID     string            `json:"case_id"`
-	Seq        int64             `json:"seq"`
-	At         time.Time         `json:"at"`
-	Status     pathway.Status    `json:"status"`
-	Progress   bool              `json:"progress"` // counts as progress for stall rules
-	Event      *TimelineEvent    `json:"event,omitempty"`
-	OpenTasks  []pathway.Task    `json:"open_tasks,omitempty"`
-	CloseTasks []string          `json:"close_tasks,omitempty"`
-	Extra      map[string]string `json:"extra,omitempty"`
-}
-
-// TimelineEvent is one line of a pathway's timeline.
-type TimelineEvent struct {
-	Kind    string          `json:"kind"`
-	Summary string          `json:"summary"`
-	Actor   string          `json:"actor,omitempty"`
-	Data    json.RawMessage `json:"data,omitempty"`
-}
+// Projection and TimelineEvent are the workflow's contract types: the
+// workflow builds them without importing the store.
+type (
+	Projection    = pathway.Projection
+	TimelineEvent = pathway.TimelineEvent
+)
 
 // ApplyProjection writes a change in one transaction. It is idempotent: the
 // timeline keys on (case, seq), tasks on their key, and the row only moves

@@ -17,11 +17,19 @@ import (
 
 // RegisterPathway registers the Pathway workflow and its own activities.
 func RegisterPathway(r sdkworker.Registry, reg *steps.Registry, pool *pgxpool.Pool, keys *keyring.Ring, deps steps.Deps) {
-	wf := &workflows.Pathways{Steps: reg}
+	wf := &workflows.Pathways{Steps: StepCatalog(reg)}
 	r.RegisterWorkflowWithOptions(wf.Pathway, workflow.RegisterOptions{Name: pathway.WorkflowName})
 	r.RegisterActivity(&activities.Registry{Pool: pool, Keys: keys})
 	r.RegisterActivity(&activities.Outside{Deps: deps})
 }
+
+// StepCatalog shows the step registry to the Pathway workflow through the
+// workflow's own interface, so the workflows package imports no step type.
+func StepCatalog(reg *steps.Registry) workflows.StepCatalog { return stepCatalog{reg} }
+
+type stepCatalog struct{ *steps.Registry }
+
+func (c stepCatalog) IsEducation(name string) bool { return steps.IsEducation(c.Registry, name) }
 
 // RegisterSteps registers every step type's child workflow and activities,
 // each under the type's own name so two types never collide.

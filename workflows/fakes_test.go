@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -9,37 +10,59 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/integrations"
-	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/pathway"
 )
 
 // fakeRegistry stands in for the PostgreSQL projection and records it.
 type fakeRegistry struct {
 	mu          sync.Mutex
-	projections []store.Projection
+	projections []pathway.Projection
 	centres     map[string]bool
+	centresDown bool   // CheckCentre fails retryably, as when PostgreSQL is away
+	failKind    string // projections of this event kind fail retryably
 }
 
-func (f *fakeRegistry) Project(ctx context.Context, p store.Projection) error {
+func (f *fakeRegistry) Project(ctx context.Context, p pathway.Projection) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failKind != "" && p.Event != nil && p.Event.Kind == f.failKind {
+		return errors.New("connection refused")
+	}
 	f.projections = append(f.projections, p)
 	return nil
 }
 
 func (f *fakeRegistry) CheckCentre(ctx context.Context, id string) error {
+	f.mu.Lock()
+	down := f.centresDown
+	f.mu.Unlock()
+	if down {
+		return errors.New("connection refused")
+	}
 	if !f.centres[id] {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("no centre with ID %q", id), "unknown_centre", nil)
 	}
 	return nil
 }
 
+func (f *fakeRegistry) setCentresDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.centresDown = down
+}
+
+func (f *fakeRegistry) failProjections(kind string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failKind = kind
+}
+
 func (f *fakeRegistry) kinds() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
-	ps := append([]store.Projection{}, f.projections...)
+	ps := append([]pathway.Projection{}, f.projections...)
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Seq < ps[j].Seq }) // the timeline's order
 	for _, p := range ps {
 		if p.Event != nil {
@@ -49,7 +72,7 @@ func (f *fakeRegistry) kinds() []string {
 	return out
 }
 
-func (f *fakeRegistry) last() store.Projection {
+func (f *fakeRegistry) last() pathway.Projection {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	last := f.projections[0]
@@ -64,18 +87,46 @@ func (f *fakeRegistry) last() store.Projection {
 // fakeOutside records notices to social services and the employment service.
 type fakeOutside struct {
 	mu      sync.Mutex
-	notices []activities.Notice
+	notices []pathway.Notice
+	reports []pathway.Notice
+	down    bool // both systems answer 503
 }
 
-func (f *fakeOutside) NotifySocialServices(ctx context.Context, n activities.Notice) error {
+func (f *fakeOutside) NotifySocialServices(ctx context.Context, n pathway.Notice) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("503 Service Unavailable")
+	}
 	f.notices = append(f.notices, n)
 	return nil
 }
 
-func (f *fakeOutside) ReportOutcome(ctx context.Context, n activities.Notice) (bool, error) {
+func (f *fakeOutside) ReportOutcome(ctx context.Context, n pathway.Notice) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return false, errors.New("503 Service Unavailable")
+	}
+	f.reports = append(f.reports, n)
 	return true, nil
+}
+
+func (f *fakeOutside) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// keys are the idempotency keys of the delivered notices and reports.
+func (f *fakeOutside) keys() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, n := range append(append([]pathway.Notice{}, f.notices...), f.reports...) {
+		out = append(out, n.Key)
+	}
+	return out
 }
 
 func (f *fakeOutside) events() []string {

@@ -8,9 +8,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps"
 )
 
 // registerHandlers installs the Updates (staff actions, validated before
@@ -51,6 +49,7 @@ func (w *pathwayWorkflow) registerHandlers(ctx workflow.Context) error {
 // continue-as-new drain it, so no signal is lost between runs.
 func listen[T any](ctx workflow.Context, w *pathwayWorkflow, name string, handle func(workflow.Context, T)) {
 	ch := workflow.GetSignalChannel(ctx, name)
+	w.inbox = append(w.inbox, ch)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			// Wait on Len rather than Receive, so a message stays buffered
@@ -199,7 +198,7 @@ func (w *pathwayWorkflow) validatePlan(ctx workflow.Context, in pathway.Plan) er
 			return fmt.Errorf("steps[%d]: %w", i, err)
 		}
 	}
-	if w.in.ActivityDuty && w.st.completedCount() == 0 && w.reg != nil && !steps.IsEducation(w.reg, specs[0].Type) {
+	if w.in.ActivityDuty && w.st.completedCount() == 0 && w.reg != nil && !w.reg.IsEducation(specs[0].Type) {
 		return fmt.Errorf("the participant is under 20 (activity duty): the plan must start with an education step, not %q", specs[0].Type)
 	}
 	return nil
@@ -277,6 +276,7 @@ func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) 
 	w.st.Outcome = &o
 	w.st.FollowUpsDone, w.st.FollowUpOpen = 0, false
 	w.st.Phase = pathway.PhaseFollowUp
+	w.st.Outcomes++
 	w.clockGen++
 	for _, k := range []string{"plan", "replan", "record_outcome"} {
 		w.closeTasksOfKind(k)
@@ -294,14 +294,31 @@ func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) 
 	return nil
 }
 
-// notifyOutcome tells social services and the employment service.
+// notifyOutcome tells social services and the employment service, one
+// after the other, in the calling coroutine (the versions before
+// carried-notices).
 func (w *pathwayWorkflow) notifyOutcome(ctx workflow.Context) error {
-	o := w.st.Outcome
-	n := activities.Notice{CaseID: w.in.CaseID, Event: "outcome", Reason: o.Kind, Outcome: o.Kind, SSYK: o.SSYK, Start: o.StartDate, At: o.RecordedAt}
-	if err := w.notify(ctx, "social services notice", outsideActs.NotifySocialServices, n); err != nil {
-		return err
+	for _, n := range w.outcomeNotices() {
+		if err := w.notify(ctx, n); err != nil {
+			return err
+		}
 	}
-	return w.notify(ctx, "employment service report", outsideActs.ReportOutcome, n)
+	return nil
+}
+
+// outcomeNotices are the notices of the current outcome. Their keys number
+// the outcome, so a second outcome after a lapsed one is a new notice.
+func (w *pathwayWorkflow) outcomeNotices() []notice {
+	o := w.st.Outcome
+	n := pathway.Notice{CaseID: w.in.CaseID, Event: "outcome", Reason: o.Kind, Outcome: o.Kind, SSYK: o.SSYK, Start: o.StartDate, At: o.RecordedAt}
+	nth := fmt.Sprint(w.st.Outcomes)
+	social, employment := n, n
+	social.Key = w.taskKey("notice", "social", "outcome", nth)
+	employment.Key = w.taskKey("notice", "employment", "outcome", nth)
+	return []notice{
+		{Activity: pathway.ActivityNotifySocialServices, What: "social services notice", Notice: social},
+		{Activity: pathway.ActivityReportOutcome, What: "employment service report", Notice: employment},
+	}
 }
 
 // --- follow-up ---
@@ -419,8 +436,8 @@ func (w *pathwayWorkflow) validateTransfer(ctx workflow.Context, in pathway.Tran
 
 func (w *pathwayWorkflow) onTransfer(ctx workflow.Context, in pathway.Transfer) (pathway.Status, error) {
 	actx := workflow.WithActivityOptions(ctx, w.outsideOptions())
-	if err := workflow.ExecuteActivity(actx, registryActs.CheckCentre, in.ToCentre).Get(ctx, nil); err != nil {
-		return w.status(ctx), errors.New(steps.ErrorMessage(err))
+	if err := workflow.ExecuteActivity(actx, pathway.ActivityCheckCentre, in.ToCentre).Get(ctx, nil); err != nil {
+		return w.status(ctx), errors.New(errorMessage(err))
 	}
 	from := w.st.CentreID
 	w.st.CentreID = in.ToCentre

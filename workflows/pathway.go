@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps"
 )
 
 // Defaults used when a programme leaves a value out.
@@ -28,7 +27,17 @@ var defaultFollowUps = []int{30, 90}
 // Pathways carries what the workflow needs besides its input: the step-type
 // registry, which validates plans.
 type Pathways struct {
-	Steps *steps.Registry
+	Steps StepCatalog
+}
+
+// StepCatalog is what the workflow needs of the step-type registry, so its
+// build holds none of the step types' adapters (worker.StepCatalog adapts
+// the registry).
+type StepCatalog interface {
+	// ValidateSpec checks that a planned step names a known type with valid parameters.
+	ValidateSpec(pathway.StepSpec) error
+	// IsEducation reports whether the named type is an education step.
+	IsEducation(typeName string) bool
 }
 
 // Pathway is the workflow function registered as pathway.WorkflowName.
@@ -43,7 +52,7 @@ func (p *Pathways) Pathway(ctx workflow.Context, in pathway.Start) (pathway.Stat
 type pathwayWorkflow struct {
 	in  pathway.Start
 	st  state
-	reg *steps.Registry
+	reg StepCatalog
 
 	// Not carried: rebuilt each run.
 	deadlineGen int                           // bumped when a deadline moves, to re-arm timers
@@ -51,7 +60,9 @@ type pathwayWorkflow struct {
 	opened      []pathway.Task                // tasks to project with the next change
 	closed      []string                      // task keys to close with the next change
 	signals     []func(workflow.Context) bool // drains the signal channels before continue-as-new
-	busy        int                           // signal handlers and notices in flight
+	inbox       []workflow.ReceiveChannel     // signal channels, empty before a hand-over
+	busy        int                           // signal handlers, pre-carried-notices outcome notices, failed-notice projections
+	sending     bool                          // the notice sender runs
 }
 
 // setup restores carried state or initialises a new pathway, then installs
@@ -94,6 +105,9 @@ func (w *pathwayWorkflow) run(ctx workflow.Context) (pathway.Status, error) {
 		}
 	}
 	w.startClock(ctx)
+	if len(w.st.Notices) > 0 {
+		w.startSender(ctx) // notices the last run handed over undelivered
+	}
 	for w.st.Phase != pathway.PhaseClosed {
 		if w.st.Close != nil {
 			if err := w.finish(ctx); err != nil {
@@ -102,7 +116,10 @@ func (w *pathwayWorkflow) run(ctx workflow.Context) (pathway.Status, error) {
 			break
 		}
 		if w.continueAsNewDue(ctx) {
-			return pathway.Status{}, w.continueAsNew(ctx)
+			if err := w.continueAsNew(ctx); err != nil {
+				return pathway.Status{}, err
+			}
+			continue // a close arrived while the run waited to hand over
 		}
 		var err error
 		switch w.st.Phase {
@@ -125,14 +142,16 @@ func (w *pathwayWorkflow) run(ctx workflow.Context) (pathway.Status, error) {
 	}
 	// Let in-flight Updates (the close itself) reply and notices finish
 	// before the run ends.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && w.busy == 0 }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return workflow.AllHandlersFinished(ctx) && w.busy == 0 && len(w.st.Notices) == 0
+	}); err != nil {
 		return pathway.Status{}, err
 	}
 	return w.status(ctx), nil
 }
 
 // days converts programme days into workflow time under the demo clock.
-func (w *pathwayWorkflow) days(d float64) time.Duration { return steps.Days(d, w.in.SecondsPerDay) }
+func (w *pathwayWorkflow) days(d float64) time.Duration { return pathway.Days(d, w.in.SecondsPerDay) }
 
 // dayLength is one programme day in workflow time.
 func (w *pathwayWorkflow) dayLength() time.Duration { return w.days(1) }

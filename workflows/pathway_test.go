@@ -51,7 +51,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, env: env, reg: &fakeRegistry{centres: map[string]bool{"gbg-angered": true, "gbg-oster": true}},
 		out: &fakeOutside{}, edu: newFakeEducation(), start: env.Now(), errs: map[string]error{}}
 	reg := catalog.Registry()
-	wf := &workflows.Pathways{Steps: reg}
+	wf := &workflows.Pathways{Steps: worker.StepCatalog(reg)}
 	env.RegisterWorkflowWithOptions(wf.Pathway, workflow.RegisterOptions{Name: pathway.WorkflowName})
 	env.RegisterActivity(h.reg)
 	env.RegisterActivity(h.out)
@@ -600,4 +600,30 @@ func countKind(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// An outcome recorded while the step's start is still being projected (the
+// database slow) cancels the step, as it does once the step runs.
+func TestOutcomeWhileStepStarts(t *testing.T) {
+	h := newHarness(t)
+	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff}) })
+	h.at(2, func() { h.update("mapping", pathway.UpdateMapping, mapping()) })
+	h.at(3, func() {
+		h.reg.failProjections("step_started")
+		h.update("plan", pathway.UpdateApprovePlan, manualPlan())
+	})
+	// The suite retries the projection for about five minutes.
+	h.env.RegisterDelayedCallback(func() {
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Lager AB"})
+	}, 3*day+10*time.Second)
+	h.env.RegisterDelayedCallback(func() { h.reg.failProjections("") }, 3*day+20*time.Second)
+	h.at(4, func() {
+		s := h.status()
+		if s.Phase != pathway.PhaseFollowUp || s.CurrentStep != "" || len(s.Steps) != 1 || s.Steps[0].Status != pathway.StepCancelled {
+			t.Errorf("day 4: phase %s, current step %q, steps %+v: want the step cancelled by the outcome", s.Phase, s.CurrentStep, s.Steps)
+		}
+		h.update("close", pathway.UpdateClose, pathway.Close{Actor: staff, Reason: pathway.CloseMoved})
+	})
+	h.run(programme())
+	h.ok("contact", "mapping", "plan", "outcome", "close")
 }

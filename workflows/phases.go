@@ -6,7 +6,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/pathway"
 )
 
@@ -89,13 +88,18 @@ func (w *pathwayWorkflow) awaitStaff(ctx workflow.Context) error {
 func (w *pathwayWorkflow) followUp(ctx workflow.Context) error {
 	if !w.st.OutcomeNotified {
 		// Outside systems may be slow or down for a while: tell them beside
-		// the follow-up clock, not before it. Continue-as-new waits for busy.
+		// the follow-up clock, not before it.
 		w.st.OutcomeNotified = true
-		w.busy++
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			defer func() { w.busy-- }()
-			_ = w.notifyOutcome(ctx) // failures become staff tasks inside notify
-		})
+		if w.carriedNotices(ctx) {
+			w.send(ctx, w.outcomeNotices()...)
+		} else {
+			// Before carried-notices, continue-as-new waited for busy.
+			w.busy++
+			workflow.Go(ctx, func(ctx workflow.Context) {
+				defer func() { w.busy-- }()
+				_ = w.notifyOutcome(ctx) // failures become staff tasks inside notify
+			})
+		}
 	}
 	offsets := w.followUpDays()
 	if w.st.FollowUpsDone >= len(offsets) {
@@ -144,9 +148,23 @@ func (w *pathwayWorkflow) finish(ctx workflow.Context) error {
 	if err := w.project(ctx, true, eventWith("closed", "Closed: "+c.Reason, c.StaffID, c)); err != nil {
 		return err
 	}
-	n := activities.Notice{CaseID: w.in.CaseID, Event: "closure", Reason: c.Reason, At: workflow.Now(ctx)}
+	n := pathway.Notice{CaseID: w.in.CaseID, Key: w.taskKey("notice", "social", "closure"), Event: "closure", Reason: c.Reason, At: workflow.Now(ctx)}
 	if w.st.Outcome != nil {
 		n.Outcome = w.st.Outcome.Kind
 	}
-	return w.notify(ctx, "social services notice", outsideActs.NotifySocialServices, n)
+	closure := notice{Activity: pathway.ActivityNotifySocialServices, What: "social services notice", Notice: n}
+	if w.carriedNotices(ctx) {
+		// After any outcome notice still on its way; the run ends once
+		// every notice is answered.
+		w.send(ctx, closure)
+		return nil
+	}
+	return w.notify(ctx, closure)
+}
+
+// carriedNotices is true from version 1 of carried-notices: notices to
+// outside systems are state, sent in order by one sender, and a hand-over
+// to the next run does not wait for them.
+func (w *pathwayWorkflow) carriedNotices(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, "carried-notices", workflow.DefaultVersion, 1) == 1
 }

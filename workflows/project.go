@@ -2,21 +2,13 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/pathways-se/pathways/activities"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps"
-	"github.com/pathways-se/pathways/store"
-)
-
-// Activity receivers: nil pointers only name the methods for ExecuteActivity.
-var (
-	registryActs *activities.Registry
-	outsideActs  *activities.Outside
 )
 
 // projectionOptions retry until PostgreSQL answers: the read model must
@@ -46,14 +38,42 @@ var outsideOptions = workflow.ActivityOptions{
 
 // outsideOptions are outsideOptions with back-off under the pathway's clock.
 func (w *pathwayWorkflow) outsideOptions() workflow.ActivityOptions {
-	return steps.CompressBackoff(outsideOptions, w.in.SecondsPerDay)
+	return compressBackoff(outsideOptions, w.in.SecondsPerDay)
 }
 
-func event(kind, summary, actor string) *store.TimelineEvent {
-	return &store.TimelineEvent{Kind: kind, Summary: summary, Actor: actor}
+// compressBackoff caps the retry back-off at one programme day (never below
+// the initial interval), as steps.CompressBackoff does for the steps; the
+// workflows tests hold the two to the same answers.
+func compressBackoff(opts workflow.ActivityOptions, secondsPerDay float64) workflow.ActivityOptions {
+	if secondsPerDay <= 0 || opts.RetryPolicy == nil {
+		return opts
+	}
+	rp := *opts.RetryPolicy // the caller's policy is shared; change a copy
+	day := pathway.Days(1, secondsPerDay)
+	if day < rp.InitialInterval {
+		day = rp.InitialInterval
+	}
+	if rp.MaximumInterval == 0 || rp.MaximumInterval > day {
+		rp.MaximumInterval = day
+	}
+	opts.RetryPolicy = &rp
+	return opts
 }
 
-func eventWith(kind, summary, actor string, data any) *store.TimelineEvent {
+// errorMessage is the message of an activity error without the SDK's wrapping.
+func errorMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+func event(kind, summary, actor string) *pathway.TimelineEvent {
+	return &pathway.TimelineEvent{Kind: kind, Summary: summary, Actor: actor}
+}
+
+func eventWith(kind, summary, actor string, data any) *pathway.TimelineEvent {
 	e := event(kind, summary, actor)
 	// encoding/json caches types with sync.Map; its output is deterministic.
 	//workflowcheck:ignore
@@ -94,12 +114,12 @@ func (w *pathwayWorkflow) closeTasksOfKind(kind string) {
 
 // project writes the current state, an optional timeline event and the task
 // changes since the last projection to the read model.
-func (w *pathwayWorkflow) project(ctx workflow.Context, progress bool, ev *store.TimelineEvent) error {
+func (w *pathwayWorkflow) project(ctx workflow.Context, progress bool, ev *pathway.TimelineEvent) error {
 	if progress {
 		w.calm()
 	}
 	w.st.Seq++
-	p := store.Projection{
+	p := pathway.Projection{
 		CaseID:     w.in.CaseID,
 		Seq:        w.st.Seq,
 		At:         workflow.Now(ctx),
@@ -111,21 +131,66 @@ func (w *pathwayWorkflow) project(ctx workflow.Context, progress bool, ev *store
 	}
 	w.opened, w.closed = nil, nil
 	actx := workflow.WithActivityOptions(ctx, projectionOptions)
-	return workflow.ExecuteActivity(actx, registryActs.Project, p).Get(ctx, nil)
+	return workflow.ExecuteActivity(actx, pathway.ActivityProject, p).Get(ctx, nil)
 }
 
-// notify tells an outside system about the pathway. A refusal becomes a task
-// for staff and a timeline entry instead of failing the pathway.
-func (w *pathwayWorkflow) notify(ctx workflow.Context, what string, fn any, n activities.Notice) error {
+// notice is a notice to an outside system with the activity that sends it.
+// Undelivered ones are state, so a hand-over to the next run carries them.
+type notice struct {
+	Activity string         `json:"activity"` // pathway.ActivityNotifySocialServices or ActivityReportOutcome
+	What     string         `json:"what"`     // for staff: "social services notice"
+	Notice   pathway.Notice `json:"notice"`
+}
+
+// notify tells an outside system about the pathway and waits for it.
+func (w *pathwayWorkflow) notify(ctx workflow.Context, n notice) error {
 	actx := workflow.WithActivityOptions(ctx, w.outsideOptions())
-	err := workflow.ExecuteActivity(actx, fn, n).Get(ctx, nil)
+	err := workflow.ExecuteActivity(actx, n.Activity, n.Notice).Get(ctx, nil)
 	if err == nil {
 		return nil
 	}
-	w.openTask(pathway.Task{Key: w.taskKey("integration", what, n.Event), Kind: "integration_rejected",
-		Title: "Handle manually: " + what + " failed: " + steps.ErrorMessage(err), Role: "team_lead",
+	return w.notifyFailed(ctx, n, err)
+}
+
+// notifyFailed makes a failed notice a task for staff and a timeline entry
+// instead of failing the pathway.
+func (w *pathwayWorkflow) notifyFailed(ctx workflow.Context, n notice, err error) error {
+	w.openTask(pathway.Task{Key: w.taskKey("integration", n.What, n.Notice.Event), Kind: "integration_rejected",
+		Title: "Handle manually: " + n.What + " failed: " + errorMessage(err), Role: "team_lead",
 		Due: workflow.Now(ctx).Add(w.days(2))})
-	return w.project(ctx, false, event("integration_failed", what+" failed: "+steps.ErrorMessage(err), "system"))
+	return w.project(ctx, false, event("integration_failed", n.What+" failed: "+errorMessage(err), "system"))
+}
+
+// send queues notices for the sender, which delivers them in order beside
+// the main loop. They stay in state until answered: a hand-over does not
+// wait for a slow outside system, the next run sends them again under the
+// same keys, and the outside system answers a repeat from its key.
+func (w *pathwayWorkflow) send(ctx workflow.Context, ns ...notice) {
+	w.st.Notices = append(w.st.Notices, ns...)
+	w.startSender(ctx)
+}
+
+func (w *pathwayWorkflow) startSender(ctx workflow.Context) {
+	if w.sending {
+		return
+	}
+	w.sending = true
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { w.sending = false }()
+		for len(w.st.Notices) > 0 {
+			n := w.st.Notices[0]
+			actx := workflow.WithActivityOptions(ctx, w.outsideOptions())
+			err := workflow.ExecuteActivity(actx, n.Activity, n.Notice).Get(ctx, nil)
+			// A failure's projection must land before a hand-over; the
+			// call itself need not.
+			w.busy++
+			w.st.Notices = w.st.Notices[1:]
+			if err != nil {
+				_ = w.notifyFailed(ctx, n, err)
+			}
+			w.busy--
+		}
+	})
 }
 
 // calm closes the escalation once the case moves: progress is the answer an

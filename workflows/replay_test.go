@@ -12,6 +12,7 @@ import (
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/steps/catalog"
+	pworker "github.com/pathways-se/pathways/worker"
 	"github.com/pathways-se/pathways/workflows"
 )
 
@@ -27,7 +28,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 	}
 	reg := catalog.Registry()
 	replayer := worker.NewWorkflowReplayer()
-	wf := &workflows.Pathways{Steps: reg}
+	wf := &workflows.Pathways{Steps: pworker.StepCatalog(reg)}
 	replayer.RegisterWorkflowWithOptions(wf.Pathway, workflow.RegisterOptions{Name: pathway.WorkflowName})
 	for _, st := range reg.All() {
 		replayer.RegisterWorkflowWithOptions(st.Workflow(), workflow.RegisterOptions{Name: steps.WorkflowName(st.Name())})

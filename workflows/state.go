@@ -31,6 +31,8 @@ type state struct {
 	Steps           []pathway.StepState `json:"steps,omitempty"`
 	Outcome         *pathway.Outcome    `json:"outcome,omitempty"`
 	OutcomeNotified bool                `json:"outcome_notified,omitempty"`
+	Outcomes        int                 `json:"outcomes,omitempty"` // outcomes recorded; numbers their notices
+	Notices         []notice            `json:"notices,omitempty"`  // not yet answered: the next run sends them
 	FollowUpsDone   int                 `json:"follow_ups_done"`
 	FollowUpOpen    bool                `json:"follow_up_open,omitempty"`
 	Close           *pathway.Close      `json:"close,omitempty"`

@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps"
 )
 
 // runSteps runs the plan's next step as a child workflow with a stable ID
@@ -23,6 +22,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		return w.project(ctx, true, event("steps_done", "All planned steps are done", "system"))
 	}
 	now := workflow.Now(ctx)
+	hadOutcome := w.st.Outcome != nil
 	step := &w.st.Steps[i]
 	step.Status = pathway.StepRunning
 	step.StartedAt = now
@@ -34,7 +34,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		WaitForCancellation: true, // the parent waits for the wind-down
 		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 	})
-	fut := workflow.ExecuteChildWorkflow(stepCtx, steps.WorkflowName(step.Type), steps.Input{
+	fut := workflow.ExecuteChildWorkflow(stepCtx, pathway.StepWorkflowName(step.Type), pathway.StepInput{
 		CaseID: w.in.CaseID, StepID: step.ID, Type: step.Type, Params: step.Params, DurationDays: step.DurationDays,
 		MunicipalityCode: w.in.MunicipalityCode, NeedID: w.st.NeedID, TargetSSYK: w.st.TargetSSYK,
 		SecondsPerDay: w.in.SecondsPerDay,
@@ -47,7 +47,12 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 			return err
 		}
 	}
-	hadOutcome := w.st.Outcome != nil
+	if !hadOutcome && w.st.Outcome != nil &&
+		workflow.GetVersion(ctx, "outcome-during-step-start", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// Before version 1, an outcome recorded while the step_started
+		// projection was in flight left the step running.
+		hadOutcome = true
+	}
 	if err := workflow.Await(ctx, func() bool {
 		return fut.IsReady() || w.st.Close != nil || (!hadOutcome && w.st.Outcome != nil)
 	}); err != nil {
@@ -58,7 +63,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	if cancelled {
 		cancel()
 	}
-	var res steps.Result
+	var res pathway.StepResult
 	err := fut.Get(ctx, &res)
 	cancel()
 
@@ -68,7 +73,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 	case err != nil && temporal.IsCanceledError(err):
 		step.Status, step.Reason = pathway.StepCancelled, w.cancelReason()
 	case err != nil:
-		step.Status, step.Reason = pathway.StepFailed, steps.ErrorMessage(err)
+		step.Status, step.Reason = pathway.StepFailed, errorMessage(err)
 	default:
 		step.Status, step.Reason = res.Outcome, res.Reason
 	}

@@ -20,11 +20,15 @@ type recorder struct {
 	workflows  map[string]reflect.Type
 }
 
-func (r *recorder) RegisterWorkflow(w any) { r.RegisterWorkflowWithOptions(w, workflow.RegisterOptions{}) }
+func (r *recorder) RegisterWorkflow(w any) {
+	r.RegisterWorkflowWithOptions(w, workflow.RegisterOptions{})
+}
 func (r *recorder) RegisterWorkflowWithOptions(w any, o workflow.RegisterOptions) {
 	r.workflows[o.Name] = reflect.TypeOf(w)
 }
-func (r *recorder) RegisterActivity(a any) { r.RegisterActivityWithOptions(a, activity.RegisterOptions{}) }
+func (r *recorder) RegisterActivity(a any) {
+	r.RegisterActivityWithOptions(a, activity.RegisterOptions{})
+}
 func (r *recorder) RegisterActivityWithOptions(a any, o activity.RegisterOptions) {
 	t := reflect.TypeOf(a)
 	if t.Kind() == reflect.Func {

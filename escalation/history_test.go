@@ -30,11 +30,14 @@ func TestSweepOnDevServerRecordsHistory(t *testing.T) {
 		escalation.Register(w, escalation.New(ts.Pool, ts.Temporal, &mailbox{keys: map[string]integrations.Mail{}}, "", time.UTC))
 	}})
 	svc := ts.Cases(secondsPerDay)
+	var ids []string
 	for i := 0; i < 3; i++ {
-		if _, err := svc.Start(ctx, cases.Referral{PersonalNumber: personalNumber(), GivenName: "Test", FamilyName: "Person",
-			District: "Angered", Source: pathway.SourceSocialServices, Consent: true}); err != nil {
+		st, err := svc.Start(ctx, cases.Referral{PersonalNumber: personalNumber(), GivenName: "Test", FamilyName: "Person",
+			District: "Angered", Source: pathway.SourceSocialServices, Consent: true})
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, st.CaseID)
 	}
 	waitFor(t, "first contact overdue", func() bool {
 		var n int
@@ -60,6 +63,31 @@ func TestSweepOnDevServerRecordsHistory(t *testing.T) {
 	if *recordHistories {
 		writeHistory(t, ts.Temporal, run.GetID(), run.GetRunID(), "sweep-scheduled-batches-run1.json")
 	}
+
+	// A manual escalation of all three by centre, as the API starts it.
+	req := escalation.ManualRequest{Filter: escalation.ManualFilter{CentreIDs: []string{centreOf(t, ts, ids[0])}}, Reason: "no contact for days", StaffID: "s-lead"}
+	id := escalation.ManualWorkflowID("s-lead", "history-"+ts.TaskQueue)
+	if err := escalation.StartManual(ctx, ts.Temporal, ts.TaskQueue, id, req); err != nil {
+		t.Fatal(err)
+	}
+	var p escalation.ManualProgress
+	if err := ts.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Matched != 3 || p.Escalated != 3 || p.State != "done" {
+		t.Fatalf("manual escalation: %+v", p)
+	}
+	if *recordHistories {
+		writeHistory(t, ts.Temporal, id, "", "manual-escalation-by-centre-run1.json")
+	}
+}
+
+func centreOf(t *testing.T, ts *testsystem.System, caseID string) string {
+	var c string
+	if err := ts.Pool.QueryRow(context.Background(), `SELECT centre_id FROM pathways WHERE case_id = $1`, caseID).Scan(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // writeHistory saves one run's history under workflows/testdata/escalation,

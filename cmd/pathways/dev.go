@@ -120,6 +120,7 @@ func (d *devRun) supervise(ctx context.Context, name string, start func(context.
 		return err
 	}
 	c := &child{name: name, start: start, proc: p, started: time.Now()}
+	d.say("started %s (pid %d)", name, p.Pid())
 	d.mu.Lock()
 	d.children = append(d.children, c)
 	d.mu.Unlock()
@@ -319,7 +320,6 @@ func (d *devRun) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d.say("started %s (pid %d)", name, d.children[len(d.children)-1].proc.Pid())
 	}
 
 	// 6. Ready when the API says Temporal, PostgreSQL and the worker are up.

@@ -135,9 +135,9 @@ func readyz(url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// A whole dev stack on non-default ports: kill -9 the worker and the API,
-// each comes back by itself and /readyz answers again; Ctrl-C then stops
-// everything in order.
+// A whole dev stack on non-default ports: kill -9 the worker, the API and
+// PostgreSQL; each comes back by itself and /readyz answers again; Ctrl-C
+// then stops everything in order.
 func TestDevRestartsAKilledChild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole dev stack")
@@ -171,14 +171,16 @@ func TestDevRestartsAKilledChild(t *testing.T) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Dir = root // programmes/definitions is read relative to it
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{}) // closed when dev has exited, with waitErr
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		select {
 		case <-done:
@@ -190,7 +192,7 @@ func TestDevRestartsAKilledChild(t *testing.T) {
 	waitOutput(t, out, "the stack to be ready", 4*time.Minute, func(s string) bool { return strings.Contains(s, "pathways is ready") })
 	ready := "http://" + httpAddr + "/readyz"
 
-	for _, name := range []string{"worker", "api"} {
+	for _, name := range []string{"worker", "api", "postgres"} {
 		old := pidOf(out.String(), name)
 		if old == 0 {
 			t.Fatalf("no pid for %s in:\n%s", name, out)
@@ -223,9 +225,9 @@ func TestDevRestartsAKilledChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("dev ended with %v:\n%s", err, out)
+	case <-done:
+		if waitErr != nil {
+			t.Fatalf("dev ended with %v:\n%s", waitErr, out)
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("dev did not stop:\n%s", out)

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,9 +118,32 @@ func TestManualEscalationAndTeamLeadView(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// The page's form carries a key per render: submitting it twice climbs once.
+	form := lead.must(lead.get("/escalations"), http.StatusOK)
+	hidden := func(name string) string {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindSubmatch(form.Body)
+		if m == nil {
+			t.Fatalf("the form lacks %s", name)
+		}
+		return html.UnescapeString(string(m[1]))
+	}
+	vals := url.Values{"csrf": {hidden("csrf")}, "idempotency_key": {hidden("idempotency_key")}, "case_ids": {started.CaseID}, "reason": {"still no answer"}}
+	for i := 0; i < 2; i++ {
+		resp, err := lead.http.PostForm(e.srv.URL+"/escalations", vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("1 of 1 case(s) escalated")) {
+			t.Fatalf("form post %d: %d %s", i+1, resp.StatusCode, loc)
+		}
+	}
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM escalations WHERE rule = 'manual'`).Scan(&manual); err != nil || manual != 2 {
+		t.Fatalf("manual escalations after the form: %d %v, want 2", manual, err)
+	}
 	page := lead.must(lead.get("/escalations"), http.StatusOK)
 	// The chart draws from daily sweeps; a manual escalation alone has none.
-	for _, want := range []string{started.CaseID, "no answer for weeks", "Stalled cases over time, by centre"} {
+	for _, want := range []string{started.CaseID, "still no answer", "Stalled cases over time, by centre"} {
 		if !contains(page.Body, want) {
 			t.Errorf("team-lead page lacks %q", want)
 		}

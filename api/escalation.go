@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -12,13 +14,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/escalation"
+	"github.com/pathways-se/pathways/escalation/contract"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -35,6 +37,7 @@ func init() {
 	routes = append(routes, func(s *Server, r chi.Router) {
 		r.Get("/escalations", s.apiEscalations)
 		r.Post("/escalations", s.apiEscalate)
+		r.Get("/escalations/manual/{id}", s.apiManualStatus)
 		r.Get("/escalations/stats", s.apiEscalationStats)
 	})
 	pages = append(pages, func(s *Server, r chi.Router) {
@@ -45,18 +48,6 @@ func init() {
 
 // escalators may escalate by hand.
 var escalators = []string{store.RoleJobCoach, store.RoleTeamLead, store.RoleUnitManager, store.RoleAdministrator}
-
-var (
-	escalationOnce sync.Once
-	escalationActs *escalation.Activities
-)
-
-func (s *Server) escalation() *escalation.Activities {
-	escalationOnce.Do(func() {
-		escalationActs = escalation.ForDeployment(s.Config, s.Pool, s.Temporal)
-	})
-	return escalationActs
-}
 
 // visibleCentres narrows a requested centre list to what the principal sees.
 func visibleCentres(r *http.Request, requested []string) []string {
@@ -99,20 +90,28 @@ type escalateBody struct {
 
 const maxManualBatch = 2000
 
-func (s *Server) manual(r *http.Request, b escalateBody) (escalation.ManualResult, int, *Problem) {
+// startManual checks a manual escalation and starts its workflow (the
+// worker does the signalling, never this request). The workflow ID comes
+// from the caller's idempotency key (the Idempotency-Key header, or the
+// form's idempotency_key), else from the request itself and the day, so a
+// repeated request reports on the first run instead of climbing again.
+func (s *Server) startManual(r *http.Request, b escalateBody, key string) (string, int, *Problem) {
 	p := principal(r)
 	if p == nil || !p.HasRole(escalators...) {
-		return escalation.ManualResult{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role may not escalate cases"}
+		return "", http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role may not escalate cases"}
 	}
 	if status, prob := s.checkCases(r, b.CaseIDs); prob != nil {
-		return escalation.ManualResult{}, status, prob
+		return "", status, prob
 	}
 	if err := escalation.CheckReason(b.Reason); err != nil {
-		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Field: "reason", Message: err.Error()}
+		return "", http.StatusBadRequest, &Problem{Code: "bad_request", Field: "reason", Message: err.Error()}
 	}
-	f := store.ManualFilter{CaseIDs: b.CaseIDs, CentreIDs: b.CentreIDs, Phase: b.Phase, Track: b.Track, Assignee: b.Assignee, Limit: b.Limit, Viewer: viewer(r)}
+	f := escalation.ManualFilter{CaseIDs: b.CaseIDs, CentreIDs: b.CentreIDs, Phase: b.Phase, Track: b.Track, Assignee: b.Assignee, Limit: b.Limit}
+	if v := viewer(r); v != nil {
+		f.Viewer = &contract.Viewer{StaffID: v.StaffID, CentreID: v.CentreID, AllCentres: v.AllCentres}
+	}
 	if len(f.CaseIDs) == 0 && len(f.CentreIDs) == 0 && f.Phase == "" && f.Track == "" && f.Assignee == "" {
-		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Message: "name case_ids or a filter (centre_ids, phase, track, assignee)"}
+		return "", http.StatusBadRequest, &Problem{Code: "bad_request", Message: "name case_ids or a filter (centre_ids, phase, track, assignee)"}
 	}
 	if !p.SeesAllCentres() {
 		f.CentreIDs = []string{p.CentreID}
@@ -121,20 +120,24 @@ func (s *Server) manual(r *http.Request, b escalateBody) (escalation.ManualResul
 		f.Limit = maxManualBatch
 	}
 	if b.MinRole != "" && escalation.LevelOf(b.MinRole) == 0 {
-		return escalation.ManualResult{}, http.StatusBadRequest, &Problem{Code: "bad_request", Field: "min_role", Message: "min_role is not one of " + strings.Join(escalation.Ladder, ", ")}
+		return "", http.StatusBadRequest, &Problem{Code: "bad_request", Field: "min_role", Message: "min_role is not one of " + strings.Join(escalation.Ladder, ", ")}
 	}
-	res, err := s.escalation().Manual(r.Context(), escalation.ManualRequest{Filter: f, Reason: b.Reason, MinRole: b.MinRole, StaffID: p.ID}, time.Now(), nil)
-	if err != nil && res.SweepID == "" {
-		s.Log.Error("manual escalation", zap.Error(err))
-		return res, http.StatusInternalServerError, &Problem{Code: "internal", Message: "the escalation failed"}
+	req := escalation.ManualRequest{Filter: f, Reason: b.Reason, MinRole: b.MinRole, StaffID: p.ID}
+	if key == "" {
+		key = escalation.ManualKey(req, time.Now())
 	}
-	if err != nil {
-		s.Log.Warn("manual escalation partly failed", zap.String("sweep_id", res.SweepID), zap.Error(err))
+	id := escalation.ManualWorkflowID(p.ID, key)
+	if err := escalation.StartManual(r.Context(), s.Temporal, s.Config.Temporal.TaskQueue, id, req); err != nil {
+		s.Log.Error("start manual escalation", zap.String("workflow_id", id), zap.Error(err))
+		return "", http.StatusServiceUnavailable, &Problem{Code: "unavailable", Message: "the escalation was not started; try again"}
 	}
-	return res, http.StatusOK, nil
+	return id, http.StatusAccepted, nil
 }
 
-// POST /api/v1/escalations: escalate one case or many by filter, now.
+func manualStatusURL(id string) string { return "/api/v1/escalations/manual/" + id }
+
+// POST /api/v1/escalations: escalate one case or many by filter. The
+// escalation runs as a workflow: 202 with a link to its status.
 func (s *Server) apiEscalate(w http.ResponseWriter, r *http.Request) {
 	var b escalateBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
@@ -143,12 +146,38 @@ func (s *Server) apiEscalate(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "", "the body is not a valid escalation: "+err.Error())
 		return
 	}
-	res, status, prob := s.manual(r, b)
+	id, status, prob := s.startManual(r, b, r.Header.Get("Idempotency-Key"))
 	if prob != nil {
 		writeProblem(w, status, *prob)
 		return
 	}
-	writeJSON(w, status, res)
+	w.Header().Set("Location", manualStatusURL(id))
+	writeJSON(w, status, map[string]string{"id": id, "status_url": manualStatusURL(id)})
+}
+
+// GET /api/v1/escalations/manual/{id}: a manual escalation's progress, or
+// its result once done.
+func (s *Server) apiManualStatus(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if p == nil || !p.HasRole(escalators...) {
+		writeProblem(w, http.StatusForbidden, Problem{Code: "forbidden", Message: "your role may not escalate cases"})
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if !escalation.IsManualWorkflowID(id) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such escalation"})
+		return
+	}
+	st, err := escalation.ManualStatus(r.Context(), s.Temporal, id)
+	if errors.Is(err, escalation.ErrNoEscalation) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such escalation"})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, "escalation status", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // stallChart is the stalled-cases-over-time series by centre.
@@ -277,6 +306,7 @@ type escalationsView struct {
 	Me       string
 	CSRF     string
 	Nonce    string
+	Key      string // idempotency key of this render's form submission
 	Items    []store.EscalatedCase
 	Chart    chartView
 	Flash    string
@@ -299,9 +329,10 @@ func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, statu
 	}
 	sweeps, err := store.RecentSweeps(r.Context(), s.Pool, 5)
 	s.partial(r.Context(), "recent sweeps", err)
-	nb := make([]byte, 16)
+	nb, kb := make([]byte, 16), make([]byte, 16)
 	_, _ = rand.Read(nb)
-	v := escalationsView{Items: items, Chart: layoutChart(chart), Flash: flash, Error: errMsg, Ladder: escalation.Ladder,
+	_, _ = rand.Read(kb)
+	v := escalationsView{Key: base64.RawURLEncoding.EncodeToString(kb), Items: items, Chart: layoutChart(chart), Flash: flash, Error: errMsg, Ladder: escalation.Ladder,
 		Nonce: base64.StdEncoding.EncodeToString(nb), Schedule: escalation.ScheduleID, Sweeps: sweeps}
 	if p != nil {
 		v.Me, v.CSRF = p.ID, s.Auth.CSRFToken(p.Session)
@@ -325,21 +356,29 @@ func (s *Server) pageEscalations(w http.ResponseWriter, r *http.Request) {
 	s.renderEscalations(w, r, http.StatusOK, r.URL.Query().Get("flash"), "")
 }
 
-// POST /escalations: escalate one case from the page.
+// POST /escalations: escalate cases from the page. The page waits a
+// little for the result; a longer batch goes on, and the flash says where
+// to follow it.
 func (s *Server) pageEscalate(w http.ResponseWriter, r *http.Request) {
 	b := escalateBody{CaseIDs: splitCSV(r.PostFormValue("case_ids")), Reason: r.PostFormValue("reason"), MinRole: r.PostFormValue("min_role")}
 	if len(b.CaseIDs) == 0 {
 		s.renderEscalations(w, r, http.StatusBadRequest, "", "name at least one case ID")
 		return
 	}
-	res, status, prob := s.manual(r, b)
+	id, status, prob := s.startManual(r, b, r.PostFormValue("idempotency_key"))
 	if prob != nil {
 		s.renderEscalations(w, r, status, "", prob.Message)
 		return
 	}
-	msg := fmt.Sprintf("%d of %d case(s) escalated", res.Escalated, len(b.CaseIDs))
-	if len(res.AtTop) > 0 {
-		msg += "; already at the top: " + strings.Join(res.AtTop, ", ")
+	ctx, cancel := context.WithTimeout(r.Context(), s.updateTimeout())
+	defer cancel()
+	var res escalation.ManualProgress
+	msg := fmt.Sprintf("the escalation of %d case(s) is running; follow it at %s", len(b.CaseIDs), manualStatusURL(id))
+	if err := s.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res); err == nil {
+		msg = fmt.Sprintf("%d of %d case(s) escalated", res.Escalated, len(b.CaseIDs))
+		if len(res.AtTop) > 0 {
+			msg += "; already at the top: " + strings.Join(res.AtTop, ", ")
+		}
 	}
 	http.Redirect(w, r, "/escalations?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 }

@@ -46,7 +46,8 @@ var apiOps = []apiOp{
 	{method: "post", path: "/recruitment-needs", summary: "Register a recruitment need (job brokers, team leads, administrators)", body: "NeedRequest", response: "Need", errors: []int{400, 403, 422}},
 	{method: "get", path: "/outcomes", summary: "Outcomes by centre and age group: ended, to work or studies, active", response: "Outcomes"},
 	{method: "get", path: "/escalations", summary: "Escalated cases with their rule, reason, age and current ladder level", response: "EscalationList", errors: []int{403}},
-	{method: "post", path: "/escalations", summary: "Escalate one case or many by filter (manual escalation)", body: "EscalateRequest", response: "anyObject", errors: []int{400, 403, 422}},
+	{method: "post", path: "/escalations", summary: "Escalate one case or many by filter (manual escalation): starts it as a workflow, 202 with its status_url (Idempotency-Key: a repeat reports on the first)", body: "EscalateRequest", response: "anyObject", errors: []int{400, 403, 422, 503}},
+	{method: "get", path: "/escalations/manual/{id}", summary: "A manual escalation's progress, or its result once done", response: "anyObject", errors: []int{403, 404}},
 	{method: "get", path: "/escalations/stats", summary: "Stalled cases over time by centre, from the daily sweeps", response: "anyObject", errors: []int{403}},
 	{method: "post", path: "/staff/{staff}/sign-out-everywhere", summary: "End every session of a staff member (administrators)", body: "Empty", response: "anyObject", errors: []int{403, 404}},
 	{method: "get", path: "/audit", summary: "Audit log review (team leads, unit managers, administrators)", params: []string{"case", "staff", "limit"}, response: "AuditList", errors: []int{403, 404}},
@@ -186,6 +187,9 @@ func OpenAPI() map[string]any {
 		ok := "200"
 		if op.method == "post" && (op.path == "/pathways" || op.path == "/recruitment-needs") {
 			ok = "201"
+		}
+		if op.method == "post" && op.path == "/escalations" {
+			ok = "202" // a workflow runs it
 		}
 		resp := map[string]any{ok: map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}},
 			"401": errResp(401)}

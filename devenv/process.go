@@ -112,3 +112,22 @@ func waitFor(ctx context.Context, p *Process, timeout time.Duration, check func(
 		}
 	}
 }
+
+// Pid is the process ID (and the ID of its process group).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// ExitStatus describes how the process ended, e.g. "exit status 1" or
+// "signal: killed"; valid after Done.
+func (p *Process) ExitStatus() string {
+	if p.err == nil {
+		return "exit status 0"
+	}
+	return p.err.Error()
+}
+
+// KillGroup kills what is left of the process group after its leader died
+// (PostgreSQL's backends outlive a killed postmaster and hold its shared
+// memory, so a restart would fail while they run).
+func (p *Process) KillGroup() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
+	"github.com/pathways-se/pathways/escalation/contract"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
@@ -84,38 +85,25 @@ type Activities struct {
 
 // Activity names (registered with the "Escalation" prefix).
 const (
-	ActivityBegin    = "EscalationBeginSweep"
-	ActivityFind     = "EscalationFindStalled"
-	ActivityEscalate = "EscalationEscalateBatch"
-	ActivityFinish   = "EscalationFinishSweep"
-	activityPrefix   = "Escalation"
+	ActivityBegin    = contract.ActivityBegin
+	ActivityFind     = contract.ActivityFind
+	ActivityEscalate = contract.ActivityEscalate
+	ActivityFinish   = contract.ActivityFinish
 )
 
-// BeginInput starts a sweep record.
-type BeginInput struct {
-	SweepID string    `json:"sweep_id"`
-	Kind    string    `json:"kind"`
-	Now     time.Time `json:"now"`
-}
+// The activities' messages, defined with the workflows' contract.
+type (
+	BeginInput  = contract.BeginInput
+	FindInput   = contract.FindInput
+	FindResult  = contract.FindResult
+	BatchInput  = contract.BatchInput
+	BatchResult = contract.BatchResult
+	FinishInput = contract.FinishInput
+)
 
 // BeginSweep records the sweep's start.
 func (a *Activities) BeginSweep(ctx context.Context, in BeginInput) error {
 	return a.Store.BeginSweep(ctx, in.SweepID, in.Kind, in.Now)
-}
-
-// FindInput asks for the stalls at Now.
-type FindInput struct {
-	SweepID string    `json:"sweep_id"`
-	Now     time.Time `json:"now"`
-	Rules   []Rule    `json:"rules"`
-}
-
-// FindResult counts what a sweep found.
-type FindResult struct {
-	Stalled    int `json:"stalled"`     // distinct stalled cases
-	Stalls     int `json:"stalls"`      // (case, rule) pairs
-	ToEscalate int `json:"to_escalate"` // stalls with a level to signal
-	Waiting    int `json:"waiting"`     // stalls left as they are
 }
 
 // FindStalled evaluates the rules, decides every stall's next level and
@@ -162,26 +150,6 @@ func (a *Activities) FindStalled(ctx context.Context, in FindInput) (FindResult,
 	return res, a.Store.ReplaceStalls(ctx, in.SweepID, stalls)
 }
 
-// BatchInput asks for the next batch after a cursor.
-type BatchInput struct {
-	SweepID   string    `json:"sweep_id"`
-	Now       time.Time `json:"now"`
-	AfterCase string    `json:"after_case"`
-	AfterRule string    `json:"after_rule"`
-	Limit     int       `json:"limit"`
-}
-
-// BatchResult is what a batch did and where the next one starts.
-type BatchResult struct {
-	Processed    int    `json:"processed"`
-	Escalated    int    `json:"escalated"`
-	Skipped      int    `json:"skipped"`
-	NotifyFailed int    `json:"notify_failed"`
-	LastCase     string `json:"last_case"`
-	LastRule     string `json:"last_rule"`
-	Done         bool   `json:"done"`
-}
-
 // EscalateBatch signals, records and notifies one batch of stalls. It
 // heartbeats after each stall, so a retry resumes where the last attempt
 // stopped; every step is idempotent anyway.
@@ -209,7 +177,11 @@ func (a *Activities) EscalateBatch(ctx context.Context, in BatchInput) (BatchRes
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		out, err := a.escalate(ctx, s, in.Now, "system")
+		actor := in.Actor
+		if actor == "" {
+			actor = "system"
+		}
+		out, err := a.escalate(ctx, s, in.Now, actor)
 		if err != nil {
 			return res, err
 		}
@@ -260,16 +232,9 @@ func (a *Activities) escalate(ctx context.Context, s store.Stall, now time.Time,
 	return out, err
 }
 
-// FinishInput closes a sweep record.
-type FinishInput struct {
-	SweepID string            `json:"sweep_id"`
-	Now     time.Time         `json:"now"`
-	Counts  store.SweepCounts `json:"counts"`
-}
-
 // FinishSweep records the sweep's end and counts.
 func (a *Activities) FinishSweep(ctx context.Context, in FinishInput) error {
-	return a.Store.FinishSweep(ctx, in.SweepID, in.Now, in.Counts)
+	return a.Store.FinishSweep(ctx, in.SweepID, in.Now, store.SweepCounts(in.Counts))
 }
 
 // PGContacts finds mail recipients in the staff table and escalation_contacts.

@@ -190,11 +190,26 @@ func TestScheduledSweepEscalatesClimbsAndCalms(t *testing.T) {
 		t.Fatalf("stats: %+v %v", pts, err)
 	}
 
-	// Manual escalation climbs a case's manual ladder once per call.
-	acts := escalation.New(pool, tc, mail, "", time.UTC)
-	res, err := acts.Manual(ctx, escalation.ManualRequest{Filter: store.ManualFilter{CaseIDs: ids[1:2]}, Reason: "unreachable", StaffID: "s-lead"}, time.Now(), nil)
-	if err != nil || res.Escalated != 1 {
-		t.Fatalf("manual: %+v %v", res, err)
+	// Manual escalation is a workflow: it climbs a case's manual ladder once
+	// per request, and a repeated request (same key) does not climb again.
+	req := escalation.ManualRequest{Filter: escalation.ManualFilter{CaseIDs: ids[1:2]}, Reason: "unreachable", StaffID: "s-lead"}
+	id := escalation.ManualWorkflowID("s-lead", "key-1")
+	for i := 0; i < 2; i++ {
+		if err := escalation.StartManual(ctx, tc, tq, id, req); err != nil {
+			t.Fatal(err)
+		}
+		var res escalation.ManualProgress
+		if err := tc.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil || res.Escalated != 1 {
+			t.Fatalf("manual: %+v %v", res, err)
+		}
+		if st, err := escalation.ManualStatus(ctx, tc, id); err != nil || st.State != "done" || st.Escalated != 1 {
+			t.Fatalf("manual status: %+v %v", st, err)
+		}
+	}
+	var manual int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM escalations WHERE rule = 'manual' AND actor = 's-lead'`).Scan(&manual)
+	if manual != 1 {
+		t.Fatalf("manual escalations recorded: %d, want 1", manual)
 	}
 }
 

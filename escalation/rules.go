@@ -15,42 +15,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/escalation/contract"
 )
 
 // Rule names.
 const (
-	RuleFirstContact = store.StallFirstContact
-	RuleMapping      = store.StallMapping
-	RuleStepOverrun  = store.StallStepOverrun
-	RuleNoProgress   = store.StallNoProgress
-	RuleFollowUp     = store.StallFollowUp
-	RuleTimeLimit    = store.StallTimeLimit
-	RuleManual       = "manual"
+	RuleFirstContact = contract.RuleFirstContact
+	RuleMapping      = contract.RuleMapping
+	RuleStepOverrun  = contract.RuleStepOverrun
+	RuleNoProgress   = contract.RuleNoProgress
+	RuleFollowUp     = contract.RuleFollowUp
+	RuleTimeLimit    = contract.RuleTimeLimit
+	RuleManual       = contract.RuleManual
 )
 
 // Roles of the ladder.
 const (
-	RoleJobCoach    = "job_coach"
-	RoleTeamLead    = "team_lead"
-	RoleUnitManager = "unit_manager"
+	RoleJobCoach    = contract.RoleJobCoach
+	RoleTeamLead    = contract.RoleTeamLead
+	RoleUnitManager = contract.RoleUnitManager
 )
 
 // Ladder is the escalation ladder: level n goes to Ladder[n-1].
-var Ladder = []string{RoleJobCoach, RoleTeamLead, RoleUnitManager}
+var Ladder = contract.Ladder
 
 // TopLevel is the highest level.
 func TopLevel() int { return len(Ladder) }
 
 // LevelOf is the ladder level of a role (1-based), or 0 if it is not on it.
-func LevelOf(role string) int {
-	for i, r := range Ladder {
-		if r == role {
-			return i + 1
-		}
-	}
-	return 0
-}
+func LevelOf(role string) int { return contract.LevelOf(role) }
 
 // RoleAt is the role of a level, or "" outside the ladder.
 func RoleAt(level int) string {
@@ -60,63 +53,13 @@ func RoleAt(level int) string {
 	return Ladder[level-1]
 }
 
-// Rule is one stall rule: a case is stalled when the rule's condition holds
-// past Threshold; the first escalation goes to Role, and each ignored task
-// climbs one level from there.
-//
-// Threshold means, per rule:
-//   - first_contact, mapping_overdue, step_overrun, follow_up_missing: grace
-//     after the deadline (first contact is due 48 h after the referral by the
-//     programme's first_contact_hours);
-//   - no_progress: the time without a progress event;
-//   - time_limit: the time left before the time limit, with no outcome.
-type Rule struct {
-	Name      string        `json:"name"`
-	Threshold time.Duration `json:"threshold"`
-	Role      string        `json:"role"`
-	Disabled  bool          `json:"disabled,omitempty"`
-}
+// Rule is one stall rule (see contract.Rule).
+type Rule = contract.Rule
 
 const day = 24 * time.Hour
 
 // DefaultRules are the rules a sweep uses unless configured otherwise.
-func DefaultRules() []Rule {
-	return []Rule{
-		{Name: RuleFirstContact, Threshold: 0, Role: RoleJobCoach},
-		{Name: RuleMapping, Threshold: 0, Role: RoleJobCoach},
-		{Name: RuleStepOverrun, Threshold: 0, Role: RoleJobCoach},
-		{Name: RuleNoProgress, Threshold: 30 * day, Role: RoleJobCoach},
-		{Name: RuleFollowUp, Threshold: 0, Role: RoleJobCoach},
-		{Name: RuleTimeLimit, Threshold: 90 * day, Role: RoleTeamLead},
-	}
-}
-
-// Cutoff is the time the rule's column is compared with: before it, the
-// case is stalled.
-func (r Rule) Cutoff(now time.Time) time.Time {
-	if r.Name == RuleTimeLimit {
-		return now.Add(r.Threshold)
-	}
-	return now.Add(-r.Threshold)
-}
-
-// Validate checks a rule.
-func (r Rule) Validate() error {
-	known := false
-	for _, n := range store.StallRules() {
-		known = known || n == r.Name
-	}
-	if !known {
-		return fmt.Errorf("unknown stall rule %q (use one of %s)", r.Name, strings.Join(store.StallRules(), ", "))
-	}
-	if r.Threshold < 0 {
-		return fmt.Errorf("rule %s: threshold must not be negative", r.Name)
-	}
-	if LevelOf(r.Role) == 0 {
-		return fmt.Errorf("rule %s: role %q is not on the ladder %v", r.Name, r.Role, Ladder)
-	}
-	return nil
-}
+func DefaultRules() []Rule { return contract.DefaultRules() }
 
 // ParseRules applies overrides to the default rules. The spec is a comma
 // separated list of name=threshold[:role] or name=off, for example
@@ -140,7 +83,7 @@ func ParseRules(spec string) ([]Rule, error) {
 			}
 		}
 		if i < 0 {
-			return nil, fmt.Errorf("unknown stall rule %q (use one of %s)", name, strings.Join(store.StallRules(), ", "))
+			return nil, fmt.Errorf("unknown stall rule %q (use one of %s)", name, strings.Join(contract.RuleNames(), ", "))
 		}
 		if val == "off" {
 			rules[i].Disabled = true

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pathways-se/pathways/escalation/contract"
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/store"
 )
 
 func TestParseRules(t *testing.T) {
@@ -73,5 +75,12 @@ func TestMailNamesTheCaseOnly(t *testing.T) {
 	got := fm.sent[0]
 	if got.To != "lead@hisingen.example" || !strings.Contains(got.Subject, "K-2026-0042") || !strings.Contains(got.Body, "https://pathways.example/pathways/K-2026-0042") {
 		t.Fatalf("mail = %+v", got)
+	}
+}
+
+// The contract names the store's rules without importing the store.
+func TestContractRulesAreTheStoresRules(t *testing.T) {
+	if got, want := strings.Join(contract.RuleNames(), ","), strings.Join(store.StallRules(), ","); got != want {
+		t.Fatalf("contract rules %s, store rules %s", got, want)
 	}
 }

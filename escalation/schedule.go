@@ -13,6 +13,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/pathways-se/pathways/escalation/contract"
+	"github.com/pathways-se/pathways/workflows"
 )
 
 // ScheduleID is the ID of the daily sweep schedule.
@@ -22,11 +25,13 @@ const ScheduleID = "escalation-stall-sweep"
 // appends the scheduled time.
 const SweepWorkflowID = "escalation-sweep"
 
-// Register registers the sweep workflow and its activities on a worker.
+// Register registers the sweep and manual escalation workflows and their
+// activities on a worker.
 func Register(r sdkworker.Registry, a *Activities) {
-	r.RegisterWorkflowWithOptions(StallSweep, workflow.RegisterOptions{Name: WorkflowName})
-	r.RegisterWorkflowWithOptions(stallSweepContinued, workflow.RegisterOptions{Name: continuedName})
-	r.RegisterActivityWithOptions(a, activity.RegisterOptions{Name: activityPrefix})
+	r.RegisterWorkflowWithOptions(workflows.StallSweep, workflow.RegisterOptions{Name: contract.SweepWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.StallSweepContinued, workflow.RegisterOptions{Name: contract.SweepContinuedName})
+	r.RegisterWorkflowWithOptions(workflows.ManualEscalation, workflow.RegisterOptions{Name: contract.ManualWorkflowName})
+	r.RegisterActivityWithOptions(a, activity.RegisterOptions{Name: contract.ActivityPrefix})
 }
 
 // ScheduleConfig is the sweep schedule.

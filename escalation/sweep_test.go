@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pathways-se/pathways/escalation/contract"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -369,28 +370,62 @@ func TestRepeatedSweepsDoNotDuplicate(t *testing.T) {
 	}
 }
 
+// manualRuns starts the manual escalation workflow once per request, a
+// minute apart, as staff would, each under its own workflow ID.
+func manualRuns(ctx workflow.Context, reqs []ManualRequest) ([]ManualProgress, error) {
+	var out []ManualProgress
+	for i, req := range reqs {
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("manual-%d", i)})
+		var p ManualProgress
+		if err := workflow.ExecuteChildWorkflow(cctx, contract.ManualWorkflowName, req).Get(ctx, &p); err != nil {
+			return out, err
+		}
+		out = append(out, p)
+		if err := workflow.Sleep(ctx, time.Minute); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
 func TestManualClimbsRegardlessOfDeadline(t *testing.T) {
 	w := newWorld()
 	w.add("M", "hisingen", t0.Add(-time.Hour), map[string]time.Time{})
 	w.now = t0
-	a := &Activities{Store: w, Signal: w.signal, Notify: w}
-	ctx := context.Background()
-	req := ManualRequest{Filter: store.ManualFilter{CaseIDs: []string{"M"}}, Reason: "participant unreachable for two weeks", StaffID: "s1"}
+	req := ManualRequest{Filter: ManualFilter{CaseIDs: []string{"M"}}, Reason: "participant unreachable for two weeks", StaffID: "s1"}
+	env := newEnv(t, w)
+	env.RegisterWorkflow(manualRuns)
+	env.ExecuteWorkflow(manualRuns, []ManualRequest{req, req, req, req})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res []ManualProgress
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
 	for i, want := range []int{1, 2, 3} {
-		res, err := a.Manual(ctx, req, t0.Add(time.Duration(i)*time.Minute), nil)
-		if err != nil || res.Escalated != 1 {
-			t.Fatalf("manual %d: %+v %v", i, res, err)
+		if r := res[i]; r.Escalated != 1 || r.Matched != 1 || r.State != contract.ManualDone || r.SweepID != fmt.Sprintf("manual-%d", i) {
+			t.Fatalf("manual %d: %+v", i, r)
 		}
-		if got := w.levels("M", RuleManual); got[len(got)-1] != want {
+		if got := w.levels("M", RuleManual); got[i] != want {
 			t.Fatalf("manual %d: levels %v", i, got)
 		}
 	}
-	res, err := a.Manual(ctx, req, t0.Add(time.Hour), nil)
-	if err != nil || len(res.AtTop) != 1 || res.Escalated != 0 {
-		t.Fatalf("at the top: %+v %v", res, err)
+	if r := res[3]; len(r.AtTop) != 1 || r.Escalated != 0 || w.sweeps["manual-3"].Waiting != 1 {
+		t.Fatalf("at the top: %+v, sweep %+v", r, w.sweeps["manual-3"])
 	}
-	req.Reason = "call 19900101-0017"
-	if _, err := a.Manual(ctx, req, t0, nil); err == nil {
-		t.Fatal("a personal identity number in the reason was accepted")
+	for k, e := range w.esc {
+		if e.Actor != "s1" {
+			t.Errorf("escalation %s recorded as by %q, want the staff member", k, e.Actor)
+		}
+	}
+
+	bad := req
+	bad.Reason = "call 19900101-0017"
+	env = newEnv(t, newWorld())
+	env.RegisterWorkflow(manualRuns)
+	env.ExecuteWorkflow(manualRuns, []ManualRequest{bad})
+	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "personal identity number") {
+		t.Fatalf("a personal identity number in the reason: %v", err)
 	}
 }

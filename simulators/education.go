@@ -135,6 +135,7 @@ func (s *Sim) enrol(w http.ResponseWriter, r *http.Request) {
 		}
 		s.edu.enrolments[e.ID] = e
 		s.edu.order = append(s.edu.order, e.ID)
+		s.touch(kindEnrolment, e.ID, s.edu.seq, storedEnrolment{simEnrolment: *e, CallbackURL: e.callbackURL, PNR: e.pnr})
 		return effect{status: http.StatusCreated, body: e, created: "enrolment/" + e.ID, duplicate: dup}
 	})
 }
@@ -167,6 +168,7 @@ func (s *Sim) withdraw(w http.ResponseWriter, r *http.Request) {
 		case "active":
 			e.Status = "withdrawn"
 			e.EndedAt = time.Now().UTC()
+			s.touch(kindEnrolment, e.ID, 0, storedEnrolment{simEnrolment: *e, CallbackURL: e.callbackURL, PNR: e.pnr})
 			return effect{status: http.StatusOK, body: e, created: "enrolment/" + e.ID + "/withdrawn"}
 		default:
 			return fail(http.StatusConflict, "enrolment already ended: "+e.Status)
@@ -233,6 +235,12 @@ func (s *Sim) completeEnrolment(w http.ResponseWriter, r *http.Request) {
 	}
 	e.Status, e.Grade, e.EndedAt = in.Status, in.Grade, time.Now().UTC()
 	cp := *e
+	s.touch(kindEnrolment, e.ID, 0, storedEnrolment{simEnrolment: cp, CallbackURL: e.callbackURL, PNR: e.pnr})
+	if err := s.commitLocked(nil); err != nil {
+		s.mu.Unlock()
+		writeErr(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
 	s.mu.Unlock()
 	copies := 1
 	if fs := s.spec("education"); fs != nil && s.roll(fs.DuplicateCallbackRate) {

@@ -77,6 +77,7 @@ func (s *Sim) createAgreement(w http.ResponseWriter, r *http.Request) {
 			EmployerID: in.EmployerID, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate}
 		s.ers.agreements[a.ID] = a
 		s.ers.order = append(s.ers.order, a.ID)
+		s.touch(kindAgreement, a.ID, s.ers.seq, *a)
 		cp := *a
 		return effect{status: http.StatusCreated, body: cp, created: "agreement/" + a.ID, duplicate: dup}
 	})
@@ -112,6 +113,7 @@ func (s *Sim) endAgreement(w http.ResponseWriter, r *http.Request) {
 			return effect{status: http.StatusOK, body: *a}
 		}
 		a.Status, a.EndReason = "ended", in.Reason
+		s.touch(kindAgreement, a.ID, 0, *a)
 		return effect{status: http.StatusOK, body: *a, created: "agreement/" + a.ID + "/ended"}
 	})
 }

@@ -76,12 +76,18 @@ func (s *Sim) SetRegistration(pnr string, registered bool, programme string, con
 	if consent == nil {
 		consent = []string{}
 	}
-	s.mu.Lock()
-	s.emp.regs[pnr] = simRegistration{Registered: registered, Programme: programme, Consent: consent}
-	s.mu.Unlock()
+	_ = s.setRegistration(pnr, simRegistration{Registered: registered, Programme: programme, Consent: consent})
 }
 
-func (s *Sim) setRegistration(w http.ResponseWriter, r *http.Request) {
+func (s *Sim) setRegistration(pnr string, reg simRegistration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emp.regs[pnr] = reg
+	s.touch(kindRegistration, pnr, 0, reg)
+	return s.commitLocked(nil)
+}
+
+func (s *Sim) putRegistration(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		PersonalNumber string   `json:"personal_number"`
 		Registered     bool     `json:"registered"`
@@ -92,7 +98,13 @@ func (s *Sim) setRegistration(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "personal_number is missing or malformed")
 		return
 	}
-	s.SetRegistration(in.PersonalNumber, in.Registered, in.Programme, in.Consent)
+	if in.Consent == nil {
+		in.Consent = []string{}
+	}
+	if err := s.setRegistration(in.PersonalNumber, simRegistration{Registered: in.Registered, Programme: in.Programme, Consent: in.Consent}); err != nil {
+		writeErr(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
@@ -131,6 +143,7 @@ func (s *Sim) report(w http.ResponseWriter, r *http.Request, kind string) {
 		s.emp.seq++
 		rep := &simReport{ID: kind + "-" + strconv.Itoa(s.emp.seq), Kind: kind, CaseID: in.CaseID, At: time.Now().UTC(), content: content}
 		s.emp.reports = append(s.emp.reports, rep)
+		s.touch(kindReport, rep.ID, s.emp.seq, storedReport{simReport: *rep, Content: content})
 		return effect{status: http.StatusAccepted, body: map[string]string{"id": rep.ID, "status": "received"}, created: rep.ID, duplicate: dup}
 	})
 }

@@ -3,11 +3,13 @@ package simulators
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -28,6 +30,19 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	sim := New(cfg.Sim.Seed, log)
 	if err := sim.SetFaults(faults); err != nil {
 		return err
+	}
+	// State survives a restart in the dev (or test) database; in production
+	// mode the database is the real one, and stand-ins keep out of it.
+	if cfg.Database.URL != "" && !cfg.Production() {
+		pool, err := pgxpool.New(ctx, cfg.Database.URL)
+		if err != nil {
+			return errors.New("simulators: database.url is not a valid PostgreSQL URL")
+		}
+		defer pool.Close()
+		if err := sim.Persist(ctx, pool); err != nil {
+			return err
+		}
+		log.Info("simulator state kept in PostgreSQL (schema simulators)")
 	}
 	httpLn, err := net.Listen("tcp", cfg.Sim.Addr)
 	if err != nil {

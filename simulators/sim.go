@@ -56,6 +56,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 )
 
@@ -83,6 +84,10 @@ type Sim struct {
 	cbs     []CallbackRecord
 	cbSeq   int64
 	closing bool
+
+	db      *pgxpool.Pool // nil: state in memory only (see persist.go)
+	pending []change      // objects the current request changed
+	stale   bool          // a write failed and the reload too: reload first
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -162,7 +167,16 @@ func newAt(seed int64, log *zap.Logger, now time.Time) *Sim {
 }
 
 // Handler is the whole HTTP tree.
-func (s *Sim) Handler() http.Handler { return s.middleware(s.mux) }
+func (s *Sim) Handler() http.Handler {
+	h := s.middleware(s.mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.fresh(); err != nil {
+			writeErr(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // Close stops callback deliveries and waits for them.
 func (s *Sim) Close() {
@@ -185,7 +199,7 @@ func (s *Sim) routes() {
 	m.HandleFunc("POST /education/admin/enrolments/{id}/complete", s.completeEnrolment)
 	// employment gateway
 	m.HandleFunc("POST /employment/registrations/lookup", s.registrationLookup)
-	m.HandleFunc("PUT /employment/admin/registrations", s.setRegistration)
+	m.HandleFunc("PUT /employment/admin/registrations", s.putRegistration)
 	m.HandleFunc("POST /employment/plans", s.reportPlan)
 	m.HandleFunc("POST /employment/outcomes", s.reportOutcome)
 	m.HandleFunc("GET /employment/admin/reports", s.listReports)
@@ -447,6 +461,15 @@ func (s *Sim) sideEffect(w http.ResponseWriter, r *http.Request, system string, 
 	}
 	ef := fn(body)
 	out, _ := json.Marshal(ef.body)
+	var idem *idemRow
+	if ef.status >= 200 && ef.status < 300 && key != "" {
+		idem = &idemRow{system: system, key: key, e: &idemEntry{fingerprint: fp, status: ef.status, body: out}}
+	}
+	if err := s.commitLocked(idem); err != nil {
+		s.mu.Unlock()
+		writeErr(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
 	if ef.status >= 200 && ef.status < 300 {
 		if ef.created != "" {
 			st.SideEffects++
@@ -458,8 +481,8 @@ func (s *Sim) sideEffect(w http.ResponseWriter, r *http.Request, system string, 
 			st.DuplicateSideEffects++
 			s.log.Warn("simulator saw a duplicate side effect", zap.String("system", system), zap.String("path", r.URL.Path))
 		}
-		if key != "" {
-			s.idem[system+"\x00"+key] = &idemEntry{fingerprint: fp, status: ef.status, body: out}
+		if idem != nil {
+			s.idem[system+"\x00"+key] = idem.e
 		}
 	}
 	s.mu.Unlock()

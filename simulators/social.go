@@ -52,6 +52,7 @@ func (s *Sim) notice(w http.ResponseWriter, r *http.Request) {
 		n := &simNotice{ID: fmt.Sprintf("soc-%05d", s.soc.seq), CaseID: in.CaseID, Event: in.Event,
 			Reason: in.Reason, Outcome: in.Outcome, At: in.At, Got: time.Now().UTC()}
 		s.soc.notices = append(s.soc.notices, n)
+		s.touch(kindNotice, n.ID, s.soc.seq, *n)
 		return effect{status: http.StatusAccepted, body: map[string]string{"id": n.ID, "status": "received"}, created: n.ID, duplicate: dup}
 	})
 }

@@ -96,11 +96,16 @@ func scheduleCmd(setup Setup) *cobra.Command {
 	return root
 }
 
-// escalateCmd escalates by hand: one case, or a batch by filter.
+// escalateCmd escalates by hand: one case, or a batch by filter. It starts
+// the ManualEscalation workflow and follows its progress; the worker does
+// the work, so an interrupted CLI leaves nothing half done, and running the
+// same command again (same --idempotency-key, or the same request on the
+// same day) reports on the first run.
 func escalateCmd(setup Setup) *cobra.Command {
 	var req escalation.ManualRequest
 	var cases []string
 	var asJSON, yes bool
+	var key string
 	c := &cobra.Command{
 		Use:   "escalate",
 		Short: "Escalate a case, or every active case matching a filter, one level up the ladder",
@@ -116,7 +121,7 @@ func escalateCmd(setup Setup) *cobra.Command {
 			if len(f.CaseIDs) == 0 && !yes {
 				return errors.New("a batch by filter needs --yes")
 			}
-			if err := escalation.CheckReason(req.Reason); err != nil {
+			if err := escalation.CheckManual(req); err != nil {
 				return err
 			}
 			e, done, err := connect(cmd, setup, true)
@@ -124,18 +129,14 @@ func escalateCmd(setup Setup) *cobra.Command {
 				return err
 			}
 			defer done()
-			acts := escalationActivities(e)
-			var bar *progressbar.ProgressBar
-			res, err := acts.Manual(cmd.Context(), req, time.Now(), func(n, total int) {
-				if bar == nil {
-					bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-						progressbar.OptionSetDescription("escalating"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-				}
-				_ = bar.Set(n)
-			})
-			if bar != nil {
-				_ = bar.Finish()
+			if key == "" {
+				key = escalation.ManualKey(req, time.Now())
 			}
+			id := escalation.ManualWorkflowID(req.StaffID, key)
+			if err := escalation.StartManual(cmd.Context(), e.tc, e.cfg.Temporal.TaskQueue, id, req); err != nil {
+				return err
+			}
+			res, err := followManual(cmd, e, id)
 			if asJSON {
 				if perr := printJSON(cmd.OutOrStdout(), res); perr != nil {
 					return perr
@@ -143,15 +144,15 @@ func escalateCmd(setup Setup) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%s: %d matched, %d escalated\n", res.SweepID, res.Matched, res.Escalated)
+			fmt.Fprintf(out, "%s: %s, %d matched, %d escalated\n", res.SweepID, res.State, res.Matched, res.Escalated)
 			if len(res.AtTop) > 0 {
 				fmt.Fprintf(out, "  already at the top of the ladder: %s\n", strings.Join(res.AtTop, ", "))
 			}
-			if len(res.Skipped) > 0 {
-				fmt.Fprintf(out, "  not running: %s\n", strings.Join(res.Skipped, ", "))
+			if res.Skipped > 0 {
+				fmt.Fprintf(out, "  %d case(s) no longer running\n", res.Skipped)
 			}
-			if res.Notify > 0 {
-				fmt.Fprintf(out, "  %d notification(s) failed; the tasks are open in the console\n", res.Notify)
+			if res.NotifyFailed > 0 {
+				fmt.Fprintf(out, "  %d notification(s) failed; the tasks are open in the console\n", res.NotifyFailed)
 			}
 			return err
 		},
@@ -166,6 +167,7 @@ func escalateCmd(setup Setup) *cobra.Command {
 	fl.StringVar(&req.Reason, "reason", "", "why (no personal data: it goes into mail and tasks)")
 	fl.StringVar(&req.MinRole, "min-role", "", "escalate to at least this role: job_coach, team_lead, unit_manager")
 	fl.StringVar(&req.StaffID, "staff-id", "", "your staff ID")
+	fl.StringVar(&key, "idempotency-key", "", "names this escalation: the same key again reports on the first run (default: the request and today's date)")
 	fl.BoolVar(&yes, "yes", false, "confirm a batch by filter")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("reason")
@@ -173,6 +175,38 @@ func escalateCmd(setup Setup) *cobra.Command {
 	return c
 }
 
-func escalationActivities(e *env) *escalation.Activities {
-	return escalation.ForDeployment(e.cfg, e.pool, e.tc)
+// followManual shows the escalation's progress until it ends. Ctrl-C stops
+// following, not the escalation.
+func followManual(cmd *cobra.Command, e *env, id string) (escalation.ManualProgress, error) {
+	var bar *progressbar.ProgressBar
+	defer func() {
+		if bar != nil {
+			_ = bar.Finish()
+		}
+	}()
+	for {
+		p, err := escalation.ManualStatus(cmd.Context(), e.tc, id)
+		if err != nil {
+			return p, err
+		}
+		if p.ToEscalate > 0 {
+			if bar == nil {
+				bar = progressbar.NewOptions(p.ToEscalate, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+					progressbar.OptionSetDescription("escalating"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+			}
+			_ = bar.Set(p.Processed)
+		}
+		switch p.State {
+		case "done":
+			return p, nil
+		case "finding", "escalating", "queued":
+		default:
+			return p, fmt.Errorf("escalation %s %s", id, p.State)
+		}
+		select {
+		case <-cmd.Context().Done():
+			return p, fmt.Errorf("stopped following %s; it goes on (pathways escalate again with the same arguments shows it)", id)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

@@ -46,8 +46,12 @@ func devCmd() *cobra.Command {
   5. runs the simulators, the worker and the API as child processes, their
      logs merged here with a name prefix, and waits for /readyz.
 
-Ctrl-C stops everything in reverse order. Data in dev.data_dir survives
-restarts; delete the folder (make clean) to start over.`,
+A child that dies (the dev server, PostgreSQL, the simulators, the worker
+or the API) is restarted after a back-off of 1 s, doubling to 30 s, each
+restart logged with the child's name and exit status; after 5 quick deaths
+in a row dev gives up and stops. Ctrl-C stops everything in reverse order.
+Data in dev.data_dir survives restarts; delete the folder (make clean) to
+start over.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := setup(cmd)
@@ -56,7 +60,7 @@ restarts; delete the folder (make clean) to start over.`,
 			}
 			defer log.Sync() //nolint:errcheck
 			d := &devRun{cfg: cfg, out: os.Stderr, start: time.Now(), flags: cmd.Flags()}
-			d.exited = make(chan *devenv.Process, 16)
+			d.exited = make(chan exit, 16)
 			err = d.run(cmd.Context())
 			d.stopAll()
 			if err != nil && cmd.Context().Err() != nil {
@@ -80,38 +84,121 @@ type devRun struct {
 	flags *pflag.FlagSet
 
 	mu       sync.Mutex
-	procs    []*devenv.Process // in start order; stopped in reverse
+	children []*child // in start order; stopped in reverse
 	stopping bool
-	exited   chan *devenv.Process
+	exited   chan exit
 	logs     []*os.File
 }
+
+// child is one supervised process and how to start it again.
+type child struct {
+	name     string
+	start    func(ctx context.Context) (*devenv.Process, error)
+	proc     *devenv.Process
+	started  time.Time
+	restarts int // restarts in a row, each after a short life
+}
+
+// exit is a child's process that ended by itself.
+type exit struct {
+	c *child
+	p *devenv.Process
+}
+
+// Restart policy: back-off doubling from restartFirst to restartMax; a child
+// that lived stableAfter is healthy again; maxRestarts quick deaths in a row
+// and dev gives up.
+var (
+	restartFirst = time.Second
+	restartMax   = 30 * time.Second
+	stableAfter  = time.Minute
+	maxRestarts  = 5
+)
 
 func (d *devRun) say(format string, a ...any) {
 	fmt.Fprintf(d.out, "dev: "+format+"\n", a...)
 }
 
-// track records a started process and reports it if it exits on its own.
-func (d *devRun) track(p *devenv.Process) {
+// supervise starts a child and restarts it whenever it dies.
+func (d *devRun) supervise(ctx context.Context, name string, start func(context.Context) (*devenv.Process, error)) error {
+	p, err := start(ctx)
+	if err != nil {
+		return err
+	}
+	c := &child{name: name, start: start, proc: p, started: time.Now()}
+	d.say("started %s (pid %d)", name, p.Pid())
 	d.mu.Lock()
-	d.procs = append(d.procs, p)
+	d.children = append(d.children, c)
 	d.mu.Unlock()
+	d.watch(c, p)
+	return nil
+}
+
+// watch reports p if it exits while dev is not stopping.
+func (d *devRun) watch(c *child, p *devenv.Process) {
 	go func() {
 		<-p.Done()
 		d.mu.Lock()
 		stopping := d.stopping
 		d.mu.Unlock()
 		if !stopping {
-			d.exited <- p
+			d.exited <- exit{c, p}
 		}
 	}()
+}
+
+// restart brings a dead child back after a back-off, trying again while the
+// start fails; it gives up, with an error, after maxRestarts in a row.
+func (d *devRun) restart(ctx context.Context, e exit) error {
+	c := e.c
+	e.p.KillGroup()
+	lived := time.Since(c.started)
+	if lived >= stableAfter {
+		c.restarts = 0
+	}
+	status := e.p.ExitStatus()
+	d.say("%s (pid %d) exited after %s: %s", c.name, e.p.Pid(), lived.Round(100*time.Millisecond), status)
+	for {
+		if c.restarts >= maxRestarts {
+			return fmt.Errorf("%s keeps dying (%d restarts in a row, last: %s): giving up", c.name, c.restarts, status)
+		}
+		c.restarts++
+		delay := min(restartFirst<<(c.restarts-1), restartMax)
+		d.say("restarting %s in %s (restart %d of at most %d in a row)", c.name, delay, c.restarts, maxRestarts)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		p, err := c.start(ctx)
+		if err != nil {
+			status = err.Error()
+			d.say("%s did not start: %v", c.name, err)
+			continue
+		}
+		d.mu.Lock()
+		c.proc, c.started = p, time.Now()
+		stopping := d.stopping
+		d.mu.Unlock()
+		if stopping {
+			_ = p.Stop()
+			return ctx.Err()
+		}
+		d.say("restarted %s (pid %d)", c.name, p.Pid())
+		d.watch(c, p)
+		return nil
+	}
 }
 
 // stopAll stops every process, last started first.
 func (d *devRun) stopAll() {
 	d.mu.Lock()
 	d.stopping = true
-	procs := d.procs
-	d.procs = nil
+	procs := make([]*devenv.Process, len(d.children))
+	for i, c := range d.children {
+		procs[i] = c.proc
+	}
+	d.children = nil
 	d.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
 		p := procs[i]
@@ -126,21 +213,18 @@ func (d *devRun) stopAll() {
 	d.logs = nil
 }
 
-// unexpected returns an error if a tracked process has exited by itself.
-func (d *devRun) unexpected() error {
-	select {
-	case p := <-d.exited:
-		return exitError(p)
-	default:
-		return nil
+// restartExited restarts any child that has exited by itself so far.
+func (d *devRun) restartExited(ctx context.Context) error {
+	for {
+		select {
+		case e := <-d.exited:
+			if err := d.restart(ctx, e); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
 	}
-}
-
-func exitError(p *devenv.Process) error {
-	if p.Err() != nil {
-		return fmt.Errorf("%s exited unexpectedly: %v", p.Name, p.Err())
-	}
-	return fmt.Errorf("%s exited unexpectedly", p.Name)
 }
 
 func (d *devRun) logFile(dir, name string) (*os.File, error) {
@@ -189,11 +273,9 @@ func (d *devRun) run(ctx context.Context) error {
 		Namespaces: namespaces(cfg.Temporal.Namespace), UICodecEndpoint: d.codecEndpoint(),
 	}
 	d.say("starting Temporal dev server %s on %s (log: %s)", cfg.Dev.TemporalVersion, srv.Address(), tlogf.Name())
-	tp, err := srv.Start(ctx)
-	if err != nil {
+	if err := d.supervise(ctx, "temporal", srv.Start); err != nil {
 		return fmt.Errorf("temporal: %w (see %s)", err, tlogf.Name())
 	}
-	d.track(tp)
 	if err := waitTemporal(ctx, srv.Address(), cfg.Temporal.Namespace, keys, 60*time.Second); err != nil {
 		return fmt.Errorf("temporal: %w (see %s)", err, tlogf.Name())
 	}
@@ -213,11 +295,9 @@ func (d *devRun) run(ctx context.Context) error {
 		}
 		pg := &devenv.Postgres{DataDir: filepath.Join(dataDir, "postgres"), Port: cfg.Dev.PostgresPort, Log: plogf}
 		d.say("starting PostgreSQL on 127.0.0.1:%d (data: %s, log: %s)", pg.Port, pg.DataDir, plogf.Name())
-		pp, err := pg.Start(ctx)
-		if err != nil {
+		if err := d.supervise(ctx, "postgres", pg.Start); err != nil {
 			return fmt.Errorf("postgres: %w (see %s)", err, plogf.Name())
 		}
-		d.track(pp)
 		if err := pg.EnsureDatabase(ctx, "pathways"); err != nil {
 			return fmt.Errorf("postgres: create database: %w", err)
 		}
@@ -234,7 +314,7 @@ func (d *devRun) run(ctx context.Context) error {
 	if err := d.prepareDatabase(ctx, dbURL); err != nil {
 		return err
 	}
-	if err := d.unexpected(); err != nil {
+	if err := d.restartExited(ctx); err != nil {
 		return err
 	}
 
@@ -245,8 +325,6 @@ func (d *devRun) run(ctx context.Context) error {
 	}
 	env := d.childEnv(appURL, dbURL, srv.Address())
 	for _, name := range []string{"simulators", "worker", "api"} {
-		c := exec.Command(exe, name)
-		c.Env = env
 		grace := 15 * time.Second
 		switch name {
 		case "worker":
@@ -254,12 +332,15 @@ func (d *devRun) run(ctx context.Context) error {
 		case "api":
 			grace = cfg.HTTP.ShutdownTimeout + 5*time.Second
 		}
-		p, err := devenv.Spawn(name, c, newPrefixWriter(d.out, name), syscall.SIGTERM, grace)
+		out := newPrefixWriter(d.out, name)
+		err := d.supervise(ctx, name, func(context.Context) (*devenv.Process, error) {
+			c := exec.Command(exe, name)
+			c.Env = env
+			return devenv.Spawn(name, c, out, syscall.SIGTERM, grace)
+		})
 		if err != nil {
 			return err
 		}
-		d.say("started %s (pid %d)", name, c.Process.Pid)
-		d.track(p)
 	}
 
 	// 6. Ready when the API says Temporal, PostgreSQL and the worker are up.
@@ -269,13 +350,21 @@ func (d *devRun) run(ctx context.Context) error {
 	}
 	d.printReady(base, dbURL)
 
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(d.out)
-		d.say("interrupted: stopping")
-		return nil
-	case p := <-d.exited:
-		return exitError(p)
+	// Supervise: a child that dies comes back; one that keeps dying ends dev.
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(d.out)
+			d.say("interrupted: stopping")
+			return nil
+		case e := <-d.exited:
+			if err := d.restart(ctx, e); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
 	}
 }
 
@@ -357,8 +446,10 @@ func (d *devRun) waitReady(ctx context.Context, url string, timeout time.Duratio
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case p := <-d.exited:
-			return exitError(p)
+		case e := <-d.exited:
+			if err := d.restart(ctx, e); err != nil {
+				return err
+			}
 		case <-deadline.C:
 			return fmt.Errorf("not ready after %s: %s", timeout, last)
 		case <-time.After(500 * time.Millisecond):

@@ -90,9 +90,11 @@ func (s *Service) Validate(ctx context.Context, r *Referral) (identity.Number, [
 			bad(f.name, "required", "is required")
 		}
 	}
-	for _, f := range []struct{ name, v string }{{"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"district", r.District}, {"email", r.Email}, {"phone", r.Phone}, {"assignee", r.Assignee}} {
+	for _, f := range []struct{ name, v string }{{"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"district", r.District}, {"email", r.Email}, {"phone", r.Phone}, {"assignee", r.Assignee}, {"centre_id", r.CentreID}, {"programme", r.Programme}} {
 		if len(f.v) > maxField {
 			bad(f.name, "too_long", fmt.Sprintf("is longer than %d characters", maxField))
+		} else if msg := TextProblem(f.v); msg != "" {
+			bad(f.name, "invalid_text", msg)
 		}
 	}
 	if r.Email != "" && !strings.Contains(r.Email, "@") {

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/store"
@@ -61,6 +63,7 @@ type ImportOptions struct {
 	Concurrency int       // parallel starts (default 8)
 	StaffID     string    // who the audit log names
 	Progress    io.Writer // progress bar; nil for none
+	Encoding    string    // the file's character set: "" (UTF-8), windows-1252 or iso-8859-1
 }
 
 type importRow struct {
@@ -78,7 +81,7 @@ var ErrInvalidFile = errors.New("the file has bad rows; nothing was imported (fi
 func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOptions) (ImportSummary, error) {
 	t0 := time.Now()
 	var sum ImportSummary
-	rows, bad, err := parseCSV(in)
+	rows, bad, err := parseCSV(in, opt.Encoding)
 	if err != nil {
 		return sum, err
 	}
@@ -197,9 +200,14 @@ func scrub(msg, pnr string) string {
 }
 
 // parseCSV reads the header and rows. Structural problems of a row (wrong
-// field count, bad booleans or dates) are row errors; an unreadable header
-// fails the whole file.
-func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
+// field count, bad booleans or dates, text that is not UTF-8) are row
+// errors; an unreadable header fails the whole file. encoding is the file's
+// character set (see decodeInput).
+func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
+	in, err := decodeInput(in, encoding)
+	if err != nil {
+		return nil, nil, err
+	}
 	cr := csv.NewReader(in)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -211,7 +219,11 @@ func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
 		return nil, nil, fmt.Errorf("line 1: malformed CSV header: %s", csvReason(err))
 	}
 	col := map[string]int{}
+	names := make([]string, len(header))
 	for i, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, nil, errors.New("line 1: the header is not UTF-8 text; " + fixEncoding)
+		}
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		known := false
 		for _, c := range ImportColumns {
@@ -222,7 +234,10 @@ func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
 		if !known {
 			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(ImportColumns, ", "))
 		}
-		col[h] = i
+		if _, dup := col[h]; dup {
+			return nil, nil, fmt.Errorf("line 1: the column %q appears twice", h)
+		}
+		col[h], names[i] = i, h
 	}
 	for _, c := range requiredColumns {
 		if _, ok := col[c]; !ok {
@@ -232,25 +247,35 @@ func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
 	var rows []importRow
 	var bad []RowError
 	for {
-		line, _ := cr.FieldPos(0)
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			bad = append(bad, RowError{Line: line, Reason: "malformed CSV: " + csvReason(err)})
 			if !errors.As(err, &pe) {
-				break
+				return nil, nil, fmt.Errorf("read the file: %w", err)
 			}
+			bad = append(bad, RowError{Line: pe.StartLine, Reason: "malformed CSV: " + csvReason(err) +
+				` (a field that starts with " must end with "; write a " inside it as "")`})
 			continue
 		}
-		line, _ = cr.FieldPos(0)
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			bad = append(bad, RowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
+		ok := true
+		for i, v := range rec {
+			if msg := cases.TextProblem(strings.TrimSpace(v)); msg != "" {
+				if !utf8.ValidString(v) {
+					msg += "; " + fixEncoding
+				}
+				bad = append(bad, RowError{Line: line, Field: names[i], Reason: msg})
+				ok = false
+			}
+		}
+		if !ok {
 			continue
 		}
 		get := func(k string) string {
@@ -262,7 +287,6 @@ func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
 		r := importRow{line: line, ref: cases.Referral{PersonalNumber: get("personal_number"), GivenName: get("given_name"),
 			FamilyName: get("family_name"), Email: get("email"), Phone: get("phone"), District: get("district"), CentreID: get("centre_id"),
 			Programme: get("programme"), Source: get("source"), Assignee: get("assignee")}}
-		ok := true
 		for _, b := range []struct {
 			name string
 			dst  *bool
@@ -293,6 +317,30 @@ func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
 		}
 	}
 	return rows, bad, nil
+}
+
+// fixEncoding says how to repair a file that is not UTF-8: Excel's plain
+// "CSV" is Windows-1252, its "CSV UTF-8" is what the import reads.
+const fixEncoding = `save the file as UTF-8 (in Excel: Save As, "CSV UTF-8"), or import it with --encoding windows-1252 if it was saved as Windows-1252 or Latin-1`
+
+// Encodings are the character sets --encoding accepts, by name.
+var Encodings = map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "cp1252": charmap.Windows1252,
+	"iso-8859-1": charmap.ISO8859_1, "latin1": charmap.ISO8859_1}
+
+// decodeInput transcodes a file in a named single-byte character set to
+// UTF-8. It never guesses: UTF-8 (the default) is read as it is, and a byte
+// that is not UTF-8 is then reported with its line and field.
+func decodeInput(in io.Reader, encoding string) (io.Reader, error) {
+	switch e := strings.ToLower(strings.TrimSpace(encoding)); e {
+	case "", "utf-8", "utf8":
+		return in, nil
+	default:
+		cm, ok := Encodings[e]
+		if !ok {
+			return nil, fmt.Errorf("unknown encoding %q: use utf-8 (the default), windows-1252 or iso-8859-1", encoding)
+		}
+		return cm.NewDecoder().Reader(in), nil
+	}
 }
 
 // csvReason is the parser's complaint without the line's content.
@@ -328,7 +376,11 @@ func importCmd(setup Setup) *cobra.Command {
 		Short: "Import referrals from a CSV file: validate every row first, then start pathways",
 		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + ".\n" +
 			"Every row is validated first; nothing is imported while any row is bad unless --good-rows is given.\n" +
-			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.",
+			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.\n" +
+			"The file must be UTF-8; --encoding windows-1252 (or iso-8859-1) reads Excel's plain \"CSV\" instead.\n\n" +
+			"Exit status: 0 every row was started or already started; 2 the valid rows were imported but some were\n" +
+			"skipped as bad (--good-rows) or failed to start (listed); 1 nothing was imported (bad rows without\n" +
+			"--good-rows, an unreadable file) or another error.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -349,7 +401,10 @@ func importCmd(setup Setup) *cobra.Command {
 				if perr := printJSON(cmd.OutOrStdout(), sum); perr != nil {
 					return perr
 				}
-				return err
+				if err != nil {
+					return err
+				}
+				return importResult(sum)
 			}
 			out := cmd.OutOrStdout()
 			if len(sum.Bad) > 0 {
@@ -368,15 +423,44 @@ func importCmd(setup Setup) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(sum.Failed) > 0 {
-				return fmt.Errorf("%d row(s) failed to start; run the file again to retry them", len(sum.Failed))
-			}
-			return nil
+			return importResult(sum)
 		},
 	}
-	c.Flags().BoolVar(&opt.GoodRows, "good-rows", false, "import the valid rows even when some rows are bad")
+	c.Flags().BoolVar(&opt.GoodRows, "good-rows", false, "import the valid rows even when some rows are bad (exit status 2 if any were skipped)")
+	c.Flags().StringVar(&opt.Encoding, "encoding", "utf-8", "the file's character set: utf-8, windows-1252 or iso-8859-1")
 	c.Flags().IntVar(&opt.Concurrency, "concurrency", 8, "pathways started in parallel")
 	c.Flags().StringVar(&opt.StaffID, "staff", "cli", "staff ID the audit log records")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return c
+}
+
+// ExitPartial is the exit status of an import that started the valid rows
+// but skipped bad ones or could not start some: a script must not take it
+// for a complete import.
+const ExitPartial = 2
+
+// ExitError is an error with the exit status the command should end with.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// ExitCode is what main passes to os.Exit.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// importResult is nil only when every row was started or already started.
+func importResult(sum ImportSummary) error {
+	var parts []string
+	if n := countLines(sum.Bad); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d bad row(s) were skipped; fix them and run the file again", n))
+	}
+	if len(sum.Failed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d row(s) failed to start; run the file again to retry them", len(sum.Failed)))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &ExitError{Code: ExitPartial, Err: errors.New(strings.Join(parts, "; "))}
 }

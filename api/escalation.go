@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -134,10 +133,7 @@ func (s *Server) manual(r *http.Request, b escalateBody) (escalation.ManualResul
 // POST /api/v1/escalations: escalate one case or many by filter, now.
 func (s *Server) apiEscalate(w http.ResponseWriter, r *http.Request) {
 	var b escalateBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		badRequest(w, "", "the body is not a valid escalation: "+err.Error())
+	if !decodeJSON(w, r, &b) {
 		return
 	}
 	res, status, prob := s.manual(r, b)

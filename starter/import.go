@@ -2,7 +2,6 @@ package starter
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -10,14 +9,13 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/starter/csvrows"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -31,18 +29,7 @@ var ImportColumns = []string{"personal_number", "given_name", "family_name", "em
 var requiredColumns = []string{"personal_number", "given_name", "family_name", "district", "source", "consent"}
 
 // RowError is one bad row. It never carries the personal number.
-type RowError struct {
-	Line   int    `json:"line"`
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
-
-func (e RowError) String() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
-}
+type RowError = csvrows.RowError
 
 // ImportSummary is what an import did.
 type ImportSummary struct {
@@ -199,94 +186,21 @@ func scrub(msg, pnr string) string {
 	return msg
 }
 
-// parseCSV reads the header and rows. Structural problems of a row (wrong
-// field count, bad booleans or dates, text that is not UTF-8) are row
-// errors; an unreadable header fails the whole file. encoding is the file's
-// character set (see decodeInput).
+// parseCSV reads the rows (csvrows) and turns each into a referral; a bad
+// yes/no or date is a row error too. encoding is the file's character set.
 func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
-	in, err := decodeInput(in, encoding)
+	recs, bad, err := csvrows.Read(in, encoding, ImportColumns, requiredColumns)
 	if err != nil {
 		return nil, nil, err
 	}
-	cr := csv.NewReader(in)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, nil, errors.New("the file is empty: it needs a header line with " + strings.Join(requiredColumns, ","))
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("line 1: malformed CSV header: %s", csvReason(err))
-	}
-	col := map[string]int{}
-	names := make([]string, len(header))
-	for i, h := range header {
-		if !utf8.ValidString(h) {
-			return nil, nil, errors.New("line 1: the header is not UTF-8 text; " + fixEncoding)
-		}
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		known := false
-		for _, c := range ImportColumns {
-			if c == h {
-				known = true
-			}
-		}
-		if !known {
-			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(ImportColumns, ", "))
-		}
-		if _, dup := col[h]; dup {
-			return nil, nil, fmt.Errorf("line 1: the column %q appears twice", h)
-		}
-		col[h], names[i] = i, h
-	}
-	for _, c := range requiredColumns {
-		if _, ok := col[c]; !ok {
-			return nil, nil, fmt.Errorf("line 1: the column %q is missing", c)
-		}
-	}
 	var rows []importRow
-	var bad []RowError
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("read the file: %w", err)
-			}
-			bad = append(bad, RowError{Line: pe.StartLine, Reason: "malformed CSV: " + csvReason(err) +
-				` (a field that starts with " must end with "; write a " inside it as "")`})
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			bad = append(bad, RowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
-			continue
-		}
-		ok := true
-		for i, v := range rec {
-			if msg := cases.TextProblem(strings.TrimSpace(v)); msg != "" {
-				if !utf8.ValidString(v) {
-					msg += "; " + fixEncoding
-				}
-				bad = append(bad, RowError{Line: line, Field: names[i], Reason: msg})
-				ok = false
-			}
-		}
-		if !ok {
-			continue
-		}
-		get := func(k string) string {
-			if i, ok := col[k]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	for _, rec := range recs {
+		get := func(k string) string { return rec.Values[k] }
+		line := rec.Line
 		r := importRow{line: line, ref: cases.Referral{PersonalNumber: get("personal_number"), GivenName: get("given_name"),
 			FamilyName: get("family_name"), Email: get("email"), Phone: get("phone"), District: get("district"), CentreID: get("centre_id"),
 			Programme: get("programme"), Source: get("source"), Assignee: get("assignee")}}
+		ok := true
 		for _, b := range []struct {
 			name string
 			dst  *bool
@@ -317,39 +231,6 @@ func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
 		}
 	}
 	return rows, bad, nil
-}
-
-// fixEncoding says how to repair a file that is not UTF-8: Excel's plain
-// "CSV" is Windows-1252, its "CSV UTF-8" is what the import reads.
-const fixEncoding = `save the file as UTF-8 (in Excel: Save As, "CSV UTF-8"), or import it with --encoding windows-1252 if it was saved as Windows-1252 or Latin-1`
-
-// Encodings are the character sets --encoding accepts, by name.
-var Encodings = map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "cp1252": charmap.Windows1252,
-	"iso-8859-1": charmap.ISO8859_1, "latin1": charmap.ISO8859_1}
-
-// decodeInput transcodes a file in a named single-byte character set to
-// UTF-8. It never guesses: UTF-8 (the default) is read as it is, and a byte
-// that is not UTF-8 is then reported with its line and field.
-func decodeInput(in io.Reader, encoding string) (io.Reader, error) {
-	switch e := strings.ToLower(strings.TrimSpace(encoding)); e {
-	case "", "utf-8", "utf8":
-		return in, nil
-	default:
-		cm, ok := Encodings[e]
-		if !ok {
-			return nil, fmt.Errorf("unknown encoding %q: use utf-8 (the default), windows-1252 or iso-8859-1", encoding)
-		}
-		return cm.NewDecoder().Reader(in), nil
-	}
-}
-
-// csvReason is the parser's complaint without the line's content.
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 func countLines(errs []RowError) int {

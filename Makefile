@@ -22,7 +22,7 @@ PKGS             ?= ./...
 # The private cluster `make run` starts (dev.postgres_port); DATABASE_URL wins.
 DEV_DATABASE_URL := postgres://pathways@127.0.0.1:5433/pathways?sslmode=disable
 
-.PHONY: fault-test run build test lint fmt vet staticcheck workflowcheck bench migrate clean distclean help
+.PHONY: fault-test run build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -33,8 +33,17 @@ run: build ## start Temporal, PostgreSQL, simulators, worker and API; Ctrl-C sto
 build: ## build bin/pathways
 	$(GO) build -o $(BIN) ./cmd/pathways
 
-test: lint build $(TEMPORAL_CLI) ## lint, then every test against one shared dev server and PostgreSQL
+test: lint fuzz build $(TEMPORAL_CLI) ## lint, fuzz briefly, then every test against one shared dev server and PostgreSQL
 	$(BIN) testenv -- $(GO) test $(TEST_FLAGS) $(PKGS)
+
+# Native Go fuzz targets (package:target), each run for FUZZ_TIME from its
+# seed corpus in the package's testdata/fuzz/<target>/. A crash is written
+# there as a new file: commit it, so `go test` replays it from then on.
+FUZZ_TIME    ?= 3s
+FUZZ_TARGETS := identity:FuzzParse starter/csvrows:FuzzRead internal/jsonbody:FuzzDecode programmes:FuzzProgrammeDefinition
+
+fuzz: ## run each fuzz target for FUZZ_TIME (3s); a crash found is saved under testdata/fuzz to commit
+	GO=$(GO) .ci/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 bench: build $(TEMPORAL_CLI) ## run every benchmark once; they print their figures
 	$(BIN) testenv -- $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(PKGS)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -140,10 +139,7 @@ func manualStatusURL(id string) string { return "/api/v1/escalations/manual/" + 
 // escalation runs as a workflow: 202 with a link to its status.
 func (s *Server) apiEscalate(w http.ResponseWriter, r *http.Request) {
 	var b escalateBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		badRequest(w, "", "the body is not a valid escalation: "+err.Error())
+	if !decodeJSON(w, r, &b) {
 		return
 	}
 	id, status, prob := s.startManual(r, b, r.Header.Get("Idempotency-Key"))

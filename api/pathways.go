@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -134,6 +132,13 @@ func caseloadFilter(q map[string][]string) (store.PathwayFilter, *Problem) {
 		f.Overdue = true
 	default:
 		return f, &Problem{Code: "invalid", Field: "overdue", Message: "overdue must be true or false"}
+	}
+	if p := oneOf("phase", f.Phase, pathway.PhaseReferral, pathway.PhaseMapping, pathway.PhasePlanning, pathway.PhaseSteps,
+		pathway.PhaseOutcome, pathway.PhaseFollowUp, pathway.PhaseClosed); p != nil {
+		return f, p
+	}
+	if p := oneOf("track", f.Track, pathway.TrackYouth, pathway.TrackAdult); p != nil {
+		return f, p
 	}
 	if f.Status != "" && f.Status != "active" && f.Status != "closed" {
 		return f, &Problem{Code: "invalid", Field: "status", Message: "status must be active or closed"}
@@ -330,25 +335,6 @@ type StartRequest struct {
 // DefaultConsentScope is what a referral's consent covers unless told otherwise.
 var DefaultConsentScope = cases.DefaultConsentScope
 
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		msg := "the body is not valid JSON for this endpoint"
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			writeProblem(w, http.StatusBadRequest, Problem{Code: "bad_request", Field: ute.Field, Message: fmt.Sprintf("%s has the wrong type (want %s)", ute.Field, ute.Type)})
-			return false
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			msg = strings.TrimPrefix(err.Error(), "json: ")
-		}
-		badRequest(w, "", msg)
-		return false
-	}
-	return true
-}
-
 // startPathway is shared by the API and the console. It applies the access
 // rules before the case service validates and starts.
 func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (cases.Started, int, *Problem) {
@@ -452,8 +438,14 @@ func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
 	} else if !p.SeesAllCentres() {
 		f.CentreIDs = []string{p.CentreID}
 	}
-	f.Limit, _ = strconv.Atoi(q.Get("limit"))
-	f.Offset, _ = strconv.Atoi(q.Get("offset"))
+	var prob *Problem
+	if f.Limit, prob = queryInt(q, "limit", 50, 500); prob == nil {
+		f.Offset, prob = queryInt(q, "offset", 0, 10_000_000)
+	}
+	if prob != nil {
+		writeProblem(w, http.StatusBadRequest, *prob)
+		return
+	}
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
 	if err != nil {
 		s.internal(w, r, "list tasks", err)
@@ -564,7 +556,11 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, "you can review your own centre's staff only")
 		return
 	}
-	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	var prob *Problem
+	if f.Limit, prob = queryInt(q, "limit", 100, 1000); prob != nil {
+		writeProblem(w, http.StatusBadRequest, *prob)
+		return
+	}
 	es, err := store.ListAudit(r.Context(), s.Pool, f)
 	if err != nil {
 		s.internal(w, r, "read audit", err)

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/internal/plaintext"
 	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/programmes"
@@ -141,9 +142,11 @@ func (s *Service) Validate(ctx context.Context, r *Referral) (identity.Number, [
 			bad(f.name, "required", "is required")
 		}
 	}
-	for _, f := range []struct{ name, v string }{{"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"district", r.District}, {"email", r.Email}, {"phone", r.Phone}, {"assignee", r.Assignee}} {
+	for _, f := range []struct{ name, v string }{{"given_name", r.GivenName}, {"family_name", r.FamilyName}, {"district", r.District}, {"email", r.Email}, {"phone", r.Phone}, {"assignee", r.Assignee}, {"centre_id", r.CentreID}, {"programme", r.Programme}} {
 		if len(f.v) > maxField {
 			bad(f.name, "too_long", fmt.Sprintf("is longer than %d characters", maxField))
+		} else if msg := plaintext.Problem(f.v); msg != "" {
+			bad(f.name, "invalid_text", msg)
 		}
 	}
 	if r.Email != "" && !strings.Contains(r.Email, "@") {

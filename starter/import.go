@@ -2,7 +2,6 @@ package starter
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/starter/csvrows"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -28,18 +28,7 @@ var ImportColumns = []string{"personal_number", "given_name", "family_name", "em
 var requiredColumns = []string{"personal_number", "given_name", "family_name", "district", "source", "consent"}
 
 // RowError is one bad row. It never carries the personal number.
-type RowError struct {
-	Line   int    `json:"line"`
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
-
-func (e RowError) String() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
-}
+type RowError = csvrows.RowError
 
 // ImportSummary is what an import did.
 type ImportSummary struct {
@@ -60,6 +49,7 @@ type ImportOptions struct {
 	Concurrency int       // parallel starts (default 8)
 	StaffID     string    // who the audit log names
 	Progress    io.Writer // progress bar; nil for none
+	Encoding    string    // the file's character set: "" (UTF-8), windows-1252 or iso-8859-1
 }
 
 type importRow struct {
@@ -77,7 +67,7 @@ var ErrInvalidFile = errors.New("the file has bad rows; nothing was imported (fi
 func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOptions) (ImportSummary, error) {
 	t0 := time.Now()
 	var sum ImportSummary
-	rows, bad, err := parseCSV(in)
+	rows, bad, err := parseCSV(in, opt.Encoding)
 	if err != nil {
 		return sum, err
 	}
@@ -191,69 +181,17 @@ func scrub(msg, pnr string) string {
 	return msg
 }
 
-// parseCSV reads the header and rows. Structural problems of a row (wrong
-// field count, bad booleans or dates) are row errors; an unreadable header
-// fails the whole file.
-func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
-	cr := csv.NewReader(in)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, nil, errors.New("the file is empty: it needs a header line with " + strings.Join(requiredColumns, ","))
-	}
+// parseCSV reads the rows (csvrows) and turns each into a referral; a bad
+// yes/no or date is a row error too. encoding is the file's character set.
+func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
+	recs, bad, err := csvrows.Read(in, encoding, ImportColumns, requiredColumns)
 	if err != nil {
-		return nil, nil, fmt.Errorf("line 1: malformed CSV header: %s", csvReason(err))
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		known := false
-		for _, c := range ImportColumns {
-			if c == h {
-				known = true
-			}
-		}
-		if !known {
-			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(ImportColumns, ", "))
-		}
-		col[h] = i
-	}
-	for _, c := range requiredColumns {
-		if _, ok := col[c]; !ok {
-			return nil, nil, fmt.Errorf("line 1: the column %q is missing", c)
-		}
+		return nil, nil, err
 	}
 	var rows []importRow
-	var bad []RowError
-	for {
-		line, _ := cr.FieldPos(0)
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			bad = append(bad, RowError{Line: line, Reason: "malformed CSV: " + csvReason(err)})
-			if !errors.As(err, &pe) {
-				break
-			}
-			continue
-		}
-		line, _ = cr.FieldPos(0)
-		if len(rec) != len(header) {
-			bad = append(bad, RowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
-			continue
-		}
-		get := func(k string) string {
-			if i, ok := col[k]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	for _, rec := range recs {
+		get := func(k string) string { return rec.Values[k] }
+		line := rec.Line
 		r := importRow{line: line, ref: cases.Referral{PersonalNumber: get("personal_number"), GivenName: get("given_name"),
 			FamilyName: get("family_name"), Email: get("email"), Phone: get("phone"), District: get("district"), CentreID: get("centre_id"),
 			Programme: get("programme"), Source: get("source"), Assignee: get("assignee")}}
@@ -290,15 +228,6 @@ func parseCSV(in io.Reader) ([]importRow, []RowError, error) {
 	return rows, bad, nil
 }
 
-// csvReason is the parser's complaint without the line's content.
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
 func countLines(errs []RowError) int {
 	lines := map[int]bool{}
 	for _, e := range errs {
@@ -323,7 +252,11 @@ func importCmd(setup Setup) *cobra.Command {
 		Short: "Import referrals from a CSV file: validate every row first, then start pathways",
 		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + ".\n" +
 			"Every row is validated first; nothing is imported while any row is bad unless --good-rows is given.\n" +
-			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.",
+			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.\n" +
+			"The file must be UTF-8; --encoding windows-1252 (or iso-8859-1) reads Excel's plain \"CSV\" instead.\n\n" +
+			"Exit status: 0 every row was started or already started; 2 the valid rows were imported but some were\n" +
+			"skipped as bad (--good-rows) or failed to start (listed); 1 nothing was imported (bad rows without\n" +
+			"--good-rows, an unreadable file) or another error.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -344,7 +277,10 @@ func importCmd(setup Setup) *cobra.Command {
 				if perr := printJSON(cmd.OutOrStdout(), sum); perr != nil {
 					return perr
 				}
-				return err
+				if err != nil {
+					return err
+				}
+				return importResult(sum)
 			}
 			out := cmd.OutOrStdout()
 			if len(sum.Bad) > 0 {
@@ -363,15 +299,44 @@ func importCmd(setup Setup) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(sum.Failed) > 0 {
-				return fmt.Errorf("%d row(s) failed to start; run the file again to retry them", len(sum.Failed))
-			}
-			return nil
+			return importResult(sum)
 		},
 	}
-	c.Flags().BoolVar(&opt.GoodRows, "good-rows", false, "import the valid rows even when some rows are bad")
+	c.Flags().BoolVar(&opt.GoodRows, "good-rows", false, "import the valid rows even when some rows are bad (exit status 2 if any were skipped)")
+	c.Flags().StringVar(&opt.Encoding, "encoding", "utf-8", "the file's character set: utf-8, windows-1252 or iso-8859-1")
 	c.Flags().IntVar(&opt.Concurrency, "concurrency", 8, "pathways started in parallel")
 	c.Flags().StringVar(&opt.StaffID, "staff", "cli", "staff ID the audit log records")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return c
+}
+
+// ExitPartial is the exit status of an import that started the valid rows
+// but skipped bad ones or could not start some: a script must not take it
+// for a complete import.
+const ExitPartial = 2
+
+// ExitError is an error with the exit status the command should end with.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+
+// ExitCode is what main passes to os.Exit.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// importResult is nil only when every row was started or already started.
+func importResult(sum ImportSummary) error {
+	var parts []string
+	if n := countLines(sum.Bad); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d bad row(s) were skipped; fix them and run the file again", n))
+	}
+	if len(sum.Failed) > 0 {
+		parts = append(parts, fmt.Sprintf("%d row(s) failed to start; run the file again to retry them", len(sum.Failed)))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &ExitError{Code: ExitPartial, Err: errors.New(strings.Join(parts, "; "))}
 }

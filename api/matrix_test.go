@@ -17,8 +17,15 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/pathways-se/pathways/auth"
+	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/keyring"
+	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -94,6 +101,9 @@ POST /api/v1/pathways/{case}/{action} (pause)        | coach, team lead         
 POST /api/v1/pathways/{case}/{action} (pause)        | admin                                  | allowed    | allowed      | allowed           | not found
 POST /api/v1/pathways/{case}/{action} (pause)        | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused
 POST /api/v1/pathways/{case}/{action} (pause)        | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /api/v1/pathways/{case}/actions/{id}            | centre staff                           | not found  | refused      | not found         | not found
+GET  /api/v1/pathways/{case}/actions/{id}            | manager, admin                         | not found  | not found    | not found         | not found
+GET  /api/v1/pathways/{case}/actions/{id}            | signed out                             | sign in    | sign in      | sign in           | sign in
 GET  /api/v1/tasks                                   | centre staff                           | allowed    | refused
 GET  /api/v1/tasks                                   | manager, admin                         | allowed    | allowed
 GET  /api/v1/tasks                                   | signed out                             | sign in    | sign in
@@ -117,6 +127,17 @@ POST /api/v1/escalations                             | coach, team lead         
 POST /api/v1/escalations                             | manager, admin                         | allowed    | allowed      | allowed           | not found
 POST /api/v1/escalations                             | broker, officer, counsellor            | refused    | refused      | refused           | refused
 POST /api/v1/escalations                             | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /api/v1/escalations/manual/{id}                 | coach, team lead, manager, admin       | not found
+GET  /api/v1/escalations/manual/{id}                 | broker, officer, counsellor            | refused
+GET  /api/v1/escalations/manual/{id}                 | signed out                             | sign in
+POST /api/v1/codec/decode                            | centre staff                           | allowed    | refused      | allowed           | refused
+POST /api/v1/codec/decode                            | admin                                  | allowed    | allowed      | allowed           | refused
+POST /api/v1/codec/decode                            | manager                                | refused    | refused      | refused           | refused
+POST /api/v1/codec/decode                            | signed out                             | sign in    | sign in      | sign in           | sign in
+POST /api/v1/codec/encode                            | staff                                  | allowed
+POST /api/v1/codec/encode                            | signed out                             | sign in
+OPTIONS /api/v1/codec/decode (from the Web UI)       | everyone                               | allowed
+OPTIONS /api/v1/codec/encode (from the Web UI)       | everyone                               | allowed
 GET  /api/v1/escalations/stats                       | staff                                  | allowed
 GET  /api/v1/escalations/stats                       | signed out                             | sign in
 POST /api/v1/register-extracts                       | team lead, admin                       | allowed
@@ -173,6 +194,9 @@ POST /register-extract/rectify                       | team lead, admin         
 POST /register-extract/rectify                       | coach, broker, officer, counsellor, manager | refused
 POST /register-extract/rectify                       | signed out                             | sign in
 `
+
+// matrixKeys encrypt the codec server's probe payloads.
+var matrixKeys *keyring.Ring
 
 // The dev accounts that play each role; "own centre" is the account's centre.
 var matrixAccounts = map[string]string{
@@ -307,7 +331,7 @@ func newMatrixWorld(t *testing.T, e *env) *matrixWorld {
 // placeOf says what a route's place is about: a case, a centre, or nothing.
 func placeOf(route string) string {
 	switch {
-	case strings.Contains(route, "{case}"), route == "GET /api/v1/audit", route == "POST /api/v1/escalations", route == "POST /escalations":
+	case strings.Contains(route, "{case}"), route == "GET /api/v1/audit", route == "POST /api/v1/codec/decode", route == "POST /api/v1/escalations", route == "POST /escalations":
 		return "case"
 	case route == "GET /api/v1/pathways", route == "POST /api/v1/pathways", route == "GET /api/v1/tasks",
 		route == "POST /api/v1/recruitment-needs", route == "GET /caseload", route == "POST /pathways/new":
@@ -367,6 +391,15 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		body, contentType = form(url.Values{"personal_number": {"not a number"}})
 	case "POST /register-extract/rectify":
 		body, contentType = form(url.Values{"participant_id": {"00000000-0000-4000-8000-000000000000"}, "given_name": {"Matrix"}})
+	case "POST /api/v1/codec/decode", "POST /api/v1/codec/encode":
+		// A payload as the worker wrote it for the case's workflow.
+		c := codec.New(matrixKeys).WithSerializationContext(converter.WorkflowSerializationContext{Namespace: "default", WorkflowID: pathway.WorkflowID(caseID)})
+		out, err := c.Encode([]*commonpb.Payload{{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"matrix"`)}})
+		if err != nil {
+			panic(err)
+		}
+		b, _ := protojson.Marshal(&commonpb.Payloads{Payloads: out})
+		body, contentType = bytes.NewReader(b), "application/json"
 	case "POST /logout":
 		body, contentType = form(url.Values{})
 	case "POST /login":
@@ -396,6 +429,7 @@ func verdict(route string, status int, location string) string {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t, false)
 	e.api.Auth.Throttle = auth.Throttle{} // the probes of POST /login must not lock the address
+	matrixKeys = e.api.Keys
 	table := parseAccessTable(t)
 	w := newMatrixWorld(t, e)
 
@@ -462,6 +496,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				req, _ := http.NewRequest(method, e.srv.URL+path, body)
 				if ct != "" {
 					req.Header.Set("Content-Type", ct)
+				}
+				if method == http.MethodOptions { // a CORS preflight, as the Temporal Web UI sends it
+					req.Header.Set("Origin", strings.TrimRight(e.api.Config.Temporal.UIURL, "/"))
+					req.Header.Set("Access-Control-Request-Method", http.MethodPost)
 				}
 				c := clients[role]
 				if route == "POST /login" {

@@ -22,7 +22,7 @@ func service(t *testing.T) *cases.Service {
 		t.Fatal(err)
 	}
 	// No worker: these tests only need the workflows to exist.
-	return &cases.Service{Pool: pool, Temporal: testenv.TemporalClient(t), TaskQueue: testenv.TaskQueue(t), Programmes: progs}
+	return &cases.Service{Pool: pool, Temporal: testenv.TemporalClient(t), TaskQueue: testenv.TaskQueue(t), Programmes: progs, Keys: testenv.Keyring(t)}
 }
 
 // A person already registered keeps their name and contact details when a

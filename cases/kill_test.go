@@ -235,7 +235,7 @@ func TestStartSurvivesDatabaseKill(t *testing.T) {
 			}
 			return nil // carry on, as a start does: the next step meets the dead server
 		}
-		svc := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs}
+		svc := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs, Keys: testenv.Keyring(t)}
 		switch p.name {
 		case "before-row":
 			svc.Hooks.BeforeRow = kill
@@ -259,7 +259,7 @@ func TestStartSurvivesDatabaseKill(t *testing.T) {
 		s.waitReady(i)
 	}
 	// The reconciler, as the worker runs it, with no grace for the test.
-	svc := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs}
+	svc := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs, Keys: testenv.Keyring(t)}
 	reconcile := func() (total int) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
@@ -311,7 +311,7 @@ func TestStartSurvivesDatabaseKill(t *testing.T) {
 			fmt.Fprintf(&csv, "%s,Test,Person,Angered,social_services,yes\n", referral(100+round*100+i).PersonalNumber)
 		}
 		var rows atomic.Int32
-		imp := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs}
+		imp := &cases.Service{Pool: s.pool, Temporal: s.temporal, TaskQueue: queue, Programmes: progs, Keys: testenv.Keyring(t)}
 		imp.Hooks.AfterRow = func(context.Context, string) error {
 			if rows.Add(1) == 10 {
 				if srv == "postgres" {

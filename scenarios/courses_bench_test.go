@@ -1,0 +1,180 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/internal/testsystem"
+	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/steps"
+	"github.com/pathways-se/pathways/steps/komvux"
+	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/worker"
+)
+
+// BenchmarkProjectionLagWithCourses prints how long a staff action takes to
+// reach the read model (first contact: Update sent → row in PostgreSQL),
+// first on an idle worker, then while PATHWAYS_BENCH_COURSES (default 2,000)
+// people are in Komvux courses at once on the same worker. The worker runs
+// with the configured slots (worker.* keys, PATHWAYS_WORKER_* to try others).
+// Courses last 150 s (10 programme days of 15 s) and are polled once a
+// programme day by an in-process education system that answers in 5 ms.
+func BenchmarkProjectionLagWithCourses(b *testing.B) {
+	courses := 2000
+	if v, err := strconv.Atoi(os.Getenv("PATHWAYS_BENCH_COURSES")); err == nil {
+		courses = v
+	}
+	const probes = 20
+	for i := 0; i < b.N; i++ {
+		ts := testsystem.New(b, testsystem.Options{NoWorker: true})
+		deps := ts.Deps
+		deps.Education = &courseLoad{ends: map[string]time.Time{}, length: 150 * time.Second}
+		w := sdkworker.New(ts.Temporal, ts.TaskQueue, worker.Options(ts.Config.Worker))
+		worker.RegisterPathway(w, ts.Steps, ts.Pool, deps)
+		worker.RegisterSteps(w, ts.Steps, deps)
+		if err := w.Start(); err != nil {
+			b.Fatal(err)
+		}
+		s := &system{simURL: ts.SimURL, clients: ts.Clients, pool: ts.Pool, tc: ts.Temporal, sim: ts.Sim,
+			cases: ts.Cases(0), tq: ts.TaskQueue}
+
+		idle := projectionLags(b, s, probes)
+		started := time.Now()
+		runs := startCourses(b, s, courses)
+		load := deps.Education.(*courseLoad)
+		for load.enrolled() < courses {
+			if time.Since(started) > 5*time.Minute {
+				b.Fatalf("%d of %d enrolled after 5 minutes", load.enrolled(), courses)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		enrolTime := time.Since(started)
+		busy := projectionLags(b, s, probes)
+		polls := load.polls.Load()
+		for _, r := range runs {
+			_ = ts.Temporal.TerminateWorkflow(context.Background(), r.GetID(), r.GetRunID(), "benchmark over")
+		}
+		w.Stop()
+
+		cfg := ts.Config.Worker
+		b.ReportMetric(float64(median(idle).Milliseconds()), "idle-lag-p50-ms")
+		b.ReportMetric(float64(median(busy).Milliseconds()), "busy-lag-p50-ms")
+		b.ReportMetric(float64(busy[len(busy)-1].Milliseconds()), "busy-lag-max-ms")
+		b.Logf("worker: %d activity slots, %d workflow slots, sticky cache %d", cfg.ActivitySlots, cfg.WorkflowSlots, cfg.StickyCacheSize)
+		b.Logf("projection lag, idle worker:            p50 %s, max %s (%d probes)", median(idle), idle[len(idle)-1], probes)
+		b.Logf("projection lag, %d people in courses: p50 %s, max %s (%d probes); all enrolled in %s, %d status polls so far",
+			courses, median(busy), busy[len(busy)-1], probes, enrolTime.Round(time.Second), polls)
+	}
+}
+
+// projectionLags starts n pathways and times each first contact from the
+// Update being sent to the read model showing it, sorted.
+func projectionLags(b *testing.B, s *system, n int) []time.Duration {
+	ctx := context.Background()
+	var lags []time.Duration
+	for i := 0; i < n; i++ {
+		st, err := s.cases.Start(ctx, referral(personalNumber()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.waitRow(b, st.CaseID, "referral", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseReferral })
+		sent := time.Now()
+		if _, err := s.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: st.WorkflowID, UpdateName: pathway.UpdateFirstContact,
+			Args: []any{pathway.FirstContact{Actor: coach}}, WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			row, err := store.GetPathway(ctx, s.pool, st.CaseID)
+			if err == nil && row.Phase != pathway.PhaseReferral {
+				break
+			}
+			if time.Since(sent) > 5*time.Minute {
+				b.Fatalf("first contact of %s not in the read model after 5 minutes", st.CaseID)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		lags = append(lags, time.Since(sent))
+	}
+	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	return lags
+}
+
+func median(d []time.Duration) time.Duration { return d[len(d)/2] }
+
+// startCourses starts n Komvux steps directly (as the pathway would), 50 at a time.
+func startCourses(b *testing.B, s *system, n int) []client.WorkflowRun {
+	runs := make([]client.WorkflowRun, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			in := steps.Input{CaseID: fmt.Sprintf("LOAD-%05d", i), StepID: "r1-s1", Type: komvux.Name,
+				Params: map[string]string{"course_code": "USK", "form": "yrkesvux"}, DurationDays: 10, SecondsPerDay: 15}
+			r, err := s.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+				ID: pathway.StepWorkflowID(in.CaseID, in.StepID), TaskQueue: s.tq}, steps.WorkflowName(komvux.Name), in)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			runs[i] = r
+		}(i)
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	return runs
+}
+
+// courseLoad is an education system for the load: every enrolment is
+// accepted and runs for length, each call takes 5 ms.
+type courseLoad struct {
+	mu     sync.Mutex
+	ends   map[string]time.Time
+	length time.Duration
+	polls  atomic.Int64
+}
+
+func (c *courseLoad) enrolled() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.ends) }
+
+func (c *courseLoad) SearchCourses(context.Context, integrations.CourseQuery) ([]integrations.Course, error) {
+	return nil, nil
+}
+
+func (c *courseLoad) Enrol(_ context.Context, key string, req integrations.EnrolRequest) (integrations.Enrolment, error) {
+	time.Sleep(5 * time.Millisecond)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := "enr-" + req.CaseID
+	if _, ok := c.ends[id]; !ok {
+		c.ends[id] = time.Now().Add(c.length)
+	}
+	return integrations.Enrolment{ID: id, CourseCode: req.CourseCode, Status: integrations.EnrolmentActive}, nil
+}
+
+func (c *courseLoad) Status(_ context.Context, id string) (integrations.Enrolment, error) {
+	time.Sleep(5 * time.Millisecond)
+	c.polls.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Now().After(c.ends[id]) {
+		return integrations.Enrolment{ID: id, Status: integrations.EnrolmentCompleted, Grade: "C"}, nil
+	}
+	return integrations.Enrolment{ID: id, Status: integrations.EnrolmentActive}, nil
+}
+
+func (c *courseLoad) Withdraw(context.Context, string, string, string) error { return nil }

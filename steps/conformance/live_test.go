@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/internal/testenv"
@@ -42,7 +44,7 @@ var recordHistories = flag.Bool("record-histories", false, "write steps/testdata
 // codeVersion names the step code a recorded history comes from. Bump it
 // after a versioned change (workflow.GetVersion) so that new recordings sit
 // beside the old ones instead of replacing them.
-const codeVersion = "v0"
+const codeVersion = "v1"
 
 const liveSecondsPerDay = 0.5
 
@@ -95,7 +97,13 @@ type people struct{}
 
 func (people) Person(context.Context, string) (integrations.Person, error) { return TestPerson, nil }
 
-var liveSeq atomic.Int64
+// Case IDs are unique per process too: the dev server may outlive a test
+// run, and a step workflow still open from an earlier run must not be
+// mistaken for this one's.
+var (
+	liveSeq    atomic.Int64
+	livePrefix = fmt.Sprintf("2026-L%04X", rand.IntN(1<<16))
+)
 
 // input is a step of typ with the simulator's course, employer and need in
 // place of the documented example's.
@@ -111,7 +119,7 @@ func (l *live) input(typ steps.Type, c steps.Conformable) steps.Input {
 		p[k] = v
 	}
 	return steps.Input{
-		CaseID: fmt.Sprintf("2026-LIVE%04d", liveSeq.Add(1)), StepID: "r1-s1", Type: typ.Name(), Params: p,
+		CaseID: fmt.Sprintf("%s%04d", livePrefix, liveSeq.Add(1)), StepID: "r1-s1", Type: typ.Name(), Params: p,
 		DurationDays: durationDays, MunicipalityCode: l.need.Municipality, NeedID: l.need.ID, TargetSSYK: l.need.SSYK,
 		SecondsPerDay: liveSecondsPerDay,
 	}
@@ -231,9 +239,42 @@ func (l *live) record(typ steps.Type, scenario string, run client.WorkflowRun) {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	for _, s := range []string{TestPerson.PersonalNumber, TestPerson.GivenName, TestPerson.FamilyName} {
-		if strings.Contains(string(data), s) {
-			l.t.Fatalf("personal data %q in the history of %s", s, run.GetID())
+	// Payloads are base64 in the JSON: look inside them.
+	texts := []string{string(data)}
+	for _, e := range h.Events {
+		var walk func(m protoreflect.Message)
+		walk = func(m protoreflect.Message) {
+			m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+				switch {
+				case fd.IsMap():
+					v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+						switch fd.MapValue().Kind() {
+						case protoreflect.MessageKind:
+							walk(mv.Message())
+						case protoreflect.BytesKind:
+							texts = append(texts, string(mv.Bytes()))
+						}
+						return true
+					})
+				case fd.Kind() == protoreflect.BytesKind && !fd.IsList():
+					texts = append(texts, string(v.Bytes()))
+				case fd.Kind() == protoreflect.MessageKind && fd.IsList():
+					for i := 0; i < v.List().Len(); i++ {
+						walk(v.List().Get(i).Message())
+					}
+				case fd.Kind() == protoreflect.MessageKind:
+					walk(v.Message())
+				}
+				return true
+			})
+		}
+		walk(e.ProtoReflect())
+	}
+	for _, text := range texts {
+		for _, s := range []string{TestPerson.PersonalNumber, strings.ReplaceAll(TestPerson.PersonalNumber, "-", ""), TestPerson.GivenName, TestPerson.FamilyName} {
+			if strings.Contains(text, s) {
+				l.t.Fatalf("personal data %q in the history of %s", s, run.GetID())
+			}
 		}
 	}
 	path := filepath.Join("..", "testdata", fmt.Sprintf("%s-%s-%s.json", typ.Name(), scenario, codeVersion))

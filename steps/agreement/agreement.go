@@ -199,19 +199,19 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	if keys {
 		create.Key = in.Key("agreement")
 	}
+	var ag integrations.Agreement
 	endInput := func(reason string) EndInput {
-		e := EndInput{Reason: reason}
+		e := EndInput{AgreementID: ag.ID, Reason: reason}
 		if keys {
 			e.Key = in.Key("end-agreement")
 		}
 		return e
 	}
-	var ag integrations.Agreement
 	err := steps.ExecuteCreate(ctx, "agreement", steps.CallOptions(in.SecondsPerDay), act("Create"), create, &ag)
 	if ctx.Err() != nil && steps.CompensateCreate(ctx, "agreement") {
 		if err == nil {
 			// The cancel came while the agreement was being made.
-			windDown(ctx, in.SecondsPerDay, act("End"), withID(endInput("pathway step cancelled"), ag.ID))
+			windDown(ctx, in.SecondsPerDay, act("End"), endInput("pathway step cancelled"))
 			return steps.Result{}, temporal.NewCanceledError("step cancelled; agreement ended")
 		}
 		return steps.Result{}, temporal.NewCanceledError("step cancelled before an agreement was made")
@@ -247,7 +247,7 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	}
 	stopTimers()
 	if ctx.Err() != nil {
-		windDown(ctx, in.SecondsPerDay, act("End"), withID(endInput("pathway step cancelled"), ag.ID))
+		windDown(ctx, in.SecondsPerDay, act("End"), endInput("pathway step cancelled"))
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; agreement ended")
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -260,7 +260,7 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		details["assessed_by"] = got.StaffID
 		if !ended {
 			// Ended before the end date: tell the employer.
-			_ = workflow.ExecuteActivity(actx, act("End"), withID(endInput("ended early: "+got.Outcome), ag.ID)).Get(ctx, nil)
+			_ = workflow.ExecuteActivity(actx, act("End"), endInput("ended early: "+got.Outcome)).Get(ctx, nil)
 		}
 	} else {
 		details["assessed_by"] = "automatic at the end date"
@@ -282,8 +282,6 @@ func windDown(ctx workflow.Context, secondsPerDay float64, end string, in EndInp
 	dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(secondsPerDay))
 	_ = workflow.ExecuteActivity(dctx, end, in).Get(dctx, nil)
 }
-
-func withID(e EndInput, agreementID string) EndInput { e.AgreementID = agreementID; return e }
 
 // ExampleParams are documented valid parameters of an agreement-based type.
 func ExampleParams() map[string]string {

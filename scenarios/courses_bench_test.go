@@ -6,12 +6,14 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/pathways-se/pathways/integrations"
@@ -40,7 +42,11 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 		ts := testsystem.New(b, testsystem.Options{NoWorker: true})
 		deps := ts.Deps
 		deps.Education = &courseLoad{ends: map[string]time.Time{}, length: 150 * time.Second}
-		w := sdkworker.New(ts.Temporal, ts.TaskQueue, worker.Options(ts.Config.Worker))
+		deps.People = loadPeople{next: deps.People}
+		opts := worker.Options(ts.Config.Worker)
+		peak := &peakActivities{}
+		opts.Interceptors = append(opts.Interceptors, peak)
+		w := sdkworker.New(ts.Temporal, ts.TaskQueue, opts)
 		worker.RegisterPathway(w, ts.Steps, ts.Pool, deps)
 		worker.RegisterSteps(w, ts.Steps, deps)
 		if err := w.Start(); err != nil {
@@ -50,6 +56,7 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 			cases: ts.Cases(0), tq: ts.TaskQueue}
 
 		idle := projectionLags(b, s, probes)
+		b.Logf("idle probes done; starting %d courses", courses)
 		started := time.Now()
 		runs := startCourses(b, s, courses)
 		load := deps.Education.(*courseLoad)
@@ -60,6 +67,7 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		enrolTime := time.Since(started)
+		b.Logf("%d enrolled in %s; probing", courses, enrolTime.Round(time.Second))
 		busy := projectionLags(b, s, probes)
 		polls := load.polls.Load()
 		for _, r := range runs {
@@ -68,6 +76,7 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 		w.Stop()
 
 		cfg := ts.Config.Worker
+		b.ReportMetric(float64(peak.max.Load()), "peak-activities")
 		b.ReportMetric(float64(median(idle).Milliseconds()), "idle-lag-p50-ms")
 		b.ReportMetric(float64(median(busy).Milliseconds()), "busy-lag-p50-ms")
 		b.ReportMetric(float64(busy[len(busy)-1].Milliseconds()), "busy-lag-max-ms")
@@ -75,6 +84,7 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 		b.Logf("projection lag, idle worker:            p50 %s, max %s (%d probes)", median(idle), idle[len(idle)-1], probes)
 		b.Logf("projection lag, %d people in courses: p50 %s, max %s (%d probes); all enrolled in %s, %d status polls so far",
 			courses, median(busy), busy[len(busy)-1], probes, enrolTime.Round(time.Second), polls)
+		b.Logf("peak activities running at once on the worker: %d", peak.max.Load())
 	}
 }
 
@@ -138,6 +148,41 @@ func startCourses(b *testing.B, s *system, n int) []client.WorkflowRun {
 		b.FailNow()
 	}
 	return runs
+}
+
+// peakActivities counts the activities running at once on the worker.
+type peakActivities struct {
+	interceptor.WorkerInterceptorBase
+	cur, max atomic.Int64
+}
+
+func (p *peakActivities) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	a := &peakActivity{p: p}
+	a.Next = next
+	return a
+}
+
+type peakActivity struct {
+	interceptor.ActivityInboundInterceptorBase
+	p *peakActivities
+}
+
+func (a *peakActivity) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	n := a.p.cur.Add(1)
+	defer a.p.cur.Add(-1)
+	for m := a.p.max.Load(); n > m && !a.p.max.CompareAndSwap(m, n); m = a.p.max.Load() {
+	}
+	return a.Next.ExecuteActivity(ctx, in)
+}
+
+// loadPeople resolves the load's cases (not in the registry) to a made-up person.
+type loadPeople struct{ next steps.PersonResolver }
+
+func (p loadPeople) Person(ctx context.Context, caseID string) (integrations.Person, error) {
+	if strings.HasPrefix(caseID, "LOAD-") {
+		return integrations.Person{PersonalNumber: "19900101-0017", GivenName: "Load", FamilyName: "Test"}, nil
+	}
+	return p.next.Person(ctx, caseID)
 }
 
 // courseLoad is an education system for the load: every enrolment is

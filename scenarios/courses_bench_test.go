@@ -30,8 +30,9 @@ import (
 // first on an idle worker, then while PATHWAYS_BENCH_COURSES (default 2,000)
 // people are in Komvux courses at once on the same worker. The worker runs
 // with the configured slots (worker.* keys, PATHWAYS_WORKER_* to try others).
-// Courses last 150 s (10 programme days of 15 s) and are polled once a
-// programme day by an in-process education system that answers in 5 ms.
+// Courses outlast the benchmark (an hour; a programme day is 30 s) and are
+// polled once a programme day from an in-process education system that
+// answers in 5 ms.
 func BenchmarkProjectionLagWithCourses(b *testing.B) {
 	courses := 2000
 	if v, err := strconv.Atoi(os.Getenv("PATHWAYS_BENCH_COURSES")); err == nil {
@@ -41,7 +42,7 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ts := testsystem.New(b, testsystem.Options{NoWorker: true})
 		deps := ts.Deps
-		deps.Education = &courseLoad{ends: map[string]time.Time{}, length: 150 * time.Second}
+		deps.Education = &courseLoad{ends: map[string]time.Time{}, length: time.Hour}
 		deps.People = loadPeople{next: deps.People}
 		opts := worker.Options(ts.Config.Worker)
 		peak := &peakActivities{}
@@ -60,14 +61,17 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 		started := time.Now()
 		runs := startCourses(b, s, courses)
 		load := deps.Education.(*courseLoad)
-		for load.enrolled() < courses {
-			if time.Since(started) > 5*time.Minute {
-				b.Fatalf("%d of %d enrolled after 5 minutes", load.enrolled(), courses)
+		// Probe once all are in their courses, or with as many as got in
+		// when none has for a minute (a starved worker enrols no more).
+		last, lastChange := 0, time.Now()
+		for load.enrolled() < courses && time.Since(started) < 15*time.Minute && time.Since(lastChange) < time.Minute {
+			if n := load.enrolled(); n != last {
+				last, lastChange = n, time.Now()
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		enrolTime := time.Since(started)
-		b.Logf("%d enrolled in %s; probing", courses, enrolTime.Round(time.Second))
+		enrolTime, inCourses := time.Since(started), load.enrolled()
+		b.Logf("%d of %d in courses after %s; probing", inCourses, courses, enrolTime.Round(time.Second))
 		busy := projectionLags(b, s, probes)
 		polls := load.polls.Load()
 		for _, r := range runs {
@@ -80,16 +84,18 @@ func BenchmarkProjectionLagWithCourses(b *testing.B) {
 		b.ReportMetric(float64(median(idle).Milliseconds()), "idle-lag-p50-ms")
 		b.ReportMetric(float64(median(busy).Milliseconds()), "busy-lag-p50-ms")
 		b.ReportMetric(float64(busy[len(busy)-1].Milliseconds()), "busy-lag-max-ms")
+		b.ReportMetric(float64(inCourses), "in-courses")
 		b.Logf("worker: %d activity slots, %d workflow slots, sticky cache %d", cfg.ActivitySlots, cfg.WorkflowSlots, cfg.StickyCacheSize)
 		b.Logf("projection lag, idle worker:            p50 %s, max %s (%d probes)", median(idle), idle[len(idle)-1], probes)
-		b.Logf("projection lag, %d people in courses: p50 %s, max %s (%d probes); all enrolled in %s, %d status polls so far",
-			courses, median(busy), busy[len(busy)-1], probes, enrolTime.Round(time.Second), polls)
+		b.Logf("projection lag, %d people in courses: p50 %s, max %s (%d probes); enrolled in %s, %d status polls so far",
+			inCourses, median(busy), busy[len(busy)-1], len(busy), enrolTime.Round(time.Second), polls)
 		b.Logf("peak activities running at once on the worker: %d", peak.max.Load())
 	}
 }
 
 // projectionLags starts n pathways and times each first contact from the
-// Update being sent to the read model showing it, sorted.
+// Update being sent to the read model showing it, sorted. A probe that takes
+// over two minutes ends the probing (it counts as two minutes).
 func projectionLags(b *testing.B, s *system, n int) []time.Duration {
 	ctx := context.Background()
 	var lags []time.Duration
@@ -98,7 +104,17 @@ func projectionLags(b *testing.B, s *system, n int) []time.Duration {
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.waitRow(b, st.CaseID, "referral", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseReferral })
+		for begun := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+			if row, err := store.GetPathway(ctx, s.pool, st.CaseID); err == nil && row.Phase == pathway.PhaseReferral {
+				break
+			}
+			if time.Since(begun) > 2*time.Minute {
+				b.Logf("probe %d: the new pathway not in the read model after 2 minutes", i+1)
+				lags = append(lags, time.Since(begun))
+				sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+				return lags
+			}
+		}
 		sent := time.Now()
 		if _, err := s.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: st.WorkflowID, UpdateName: pathway.UpdateFirstContact,
 			Args: []any{pathway.FirstContact{Actor: coach}}, WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
@@ -109,12 +125,16 @@ func projectionLags(b *testing.B, s *system, n int) []time.Duration {
 			if err == nil && row.Phase != pathway.PhaseReferral {
 				break
 			}
-			if time.Since(sent) > 5*time.Minute {
-				b.Fatalf("first contact of %s not in the read model after 5 minutes", st.CaseID)
+			if time.Since(sent) > 2*time.Minute {
+				break
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		lags = append(lags, time.Since(sent))
+		b.Logf("probe %d: %s", i+1, lags[len(lags)-1].Round(time.Millisecond))
+		if lags[len(lags)-1] > 2*time.Minute {
+			break
+		}
 	}
 	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
 	return lags
@@ -133,7 +153,7 @@ func startCourses(b *testing.B, s *system, n int) []client.WorkflowRun {
 		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
 			in := steps.Input{CaseID: fmt.Sprintf("LOAD-%05d", i), StepID: "r1-s1", Type: komvux.Name,
-				Params: map[string]string{"course_code": "USK", "form": "yrkesvux"}, DurationDays: 10, SecondsPerDay: 15}
+				Params: map[string]string{"course_code": "USK", "form": "yrkesvux"}, DurationDays: 120, SecondsPerDay: 30}
 			r, err := s.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 				ID: pathway.StepWorkflowID(in.CaseID, in.StepID), TaskQueue: s.tq}, steps.WorkflowName(komvux.Name), in)
 			if err != nil {

@@ -19,6 +19,7 @@ type Config struct {
 	Log      LogConfig      `mapstructure:"log"`
 	HTTP     HTTPConfig     `mapstructure:"http"`
 	Temporal TemporalConfig `mapstructure:"temporal"`
+	Worker   WorkerConfig   `mapstructure:"worker"`
 	Database DatabaseConfig `mapstructure:"database"`
 	Dev      DevConfig      `mapstructure:"dev"`
 	Sim      SimConfig      `mapstructure:"simulators"`
@@ -51,6 +52,14 @@ type TemporalConfig struct {
 	Namespace string `mapstructure:"namespace"`
 	TaskQueue string `mapstructure:"task_queue"`
 	UIURL     string `mapstructure:"ui_url"`
+}
+
+// WorkerConfig sizes the Temporal worker: how many activities and workflow
+// tasks it runs at once, and how many workflows it keeps cached (sticky).
+type WorkerConfig struct {
+	ActivitySlots   int `mapstructure:"activity_slots"`
+	WorkflowSlots   int `mapstructure:"workflow_slots"`
+	StickyCacheSize int `mapstructure:"sticky_cache_size"`
 }
 
 // DatabaseConfig is the PostgreSQL pool. URL is a secret (it carries a password).

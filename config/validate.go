@@ -77,6 +77,12 @@ func (c *Config) Validate() error {
 	} else if c.Production() {
 		bad("database.url", "is required in production (set PATHWAYS_DATABASE_URL or DATABASE_URL)")
 	}
+	if c.Worker.ActivitySlots < 1 || c.Worker.WorkflowSlots < 1 {
+		bad("worker.activity_slots", "and worker.workflow_slots must be at least 1, got %d and %d", c.Worker.ActivitySlots, c.Worker.WorkflowSlots)
+	}
+	if c.Worker.StickyCacheSize < 0 {
+		bad("worker.sticky_cache_size", "must not be negative, got %d", c.Worker.StickyCacheSize)
+	}
 	if c.Database.MaxConns < 1 {
 		bad("database.max_conns", "must be at least 1, got %d", c.Database.MaxConns)
 	}

@@ -188,7 +188,7 @@ func TestChaosWorkerAndDatabaseKills(t *testing.T) {
 	}()
 	forAll(nil, func(id string) {
 		act(id, "plan", map[string]any{"target_ssyk": "8331", "steps": []map[string]any{
-			{"id": "coaching", "type": "manual", "title": "Coaching", "duration_days": 2}}})
+			{"id": "coaching", "type": "manual", "title": "Coaching", "duration_days": 2, "params": map[string]string{"description": "Weekly coaching"}}}})
 	})
 	<-thawed
 

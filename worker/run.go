@@ -56,9 +56,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
 		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool, Keys: keys},
 	}
-	w := sdkworker.New(c, cfg.Temporal.TaskQueue, sdkworker.Options{
-		WorkerStopTimeout: 30 * time.Second, // in-flight activities get this long on SIGTERM
-	})
+	w := sdkworker.New(c, cfg.Temporal.TaskQueue, Options(cfg.Worker))
 	RegisterPathway(w, reg, pool, keys, deps)
 	RegisterSteps(w, reg, deps)
 	for _, extra := range extensions {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"regexp"
 	"time"
 
@@ -190,9 +191,17 @@ func (w *pathwayWorkflow) validatePlan(ctx workflow.Context, in pathway.Plan) er
 	if len(specs) == 0 {
 		return errors.New("a plan needs at least one step")
 	}
+	// A step's ID names its child workflow and its side effects' business
+	// keys, so two steps of one plan may never share one.
+	seen := map[string]int{}
 	for i, s := range specs {
+		id := stepID(0, s, i)
+		if j, dup := seen[id]; dup {
+			return fmt.Errorf("steps[%d]: id %q is already used by steps[%d]; give each step its own id", i, strings.TrimPrefix(id, "r0-"), j)
+		}
+		seen[id] = i
 		if w.reg == nil {
-			break
+			continue
 		}
 		if err := w.reg.ValidateSpec(s); err != nil {
 			return fmt.Errorf("steps[%d]: %w", i, err)

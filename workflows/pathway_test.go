@@ -455,6 +455,9 @@ func TestInvalidUpdatesAreRefused(t *testing.T) {
 		h.update("plan-unknown-type", pathway.UpdateApprovePlan, pathway.Plan{Actor: staff, TargetSSYK: "8332",
 			Steps: []pathway.StepSpec{{ID: "x", Type: "astrology", DurationDays: 10}}})
 		h.update("plan-bad-ssyk", pathway.UpdateApprovePlan, pathway.Plan{Actor: staff, TargetSSYK: "83"})
+		// A blank ID takes its place number: a second "s2" would share its child and business keys.
+		h.update("plan-same-id", pathway.UpdateApprovePlan, pathway.Plan{Actor: staff, TargetSSYK: "8332",
+			Steps: []pathway.StepSpec{{Type: "manual", DurationDays: 5, Params: map[string]string{"description": "a"}}, {Type: "manual", DurationDays: 5, Params: map[string]string{"description": "b"}}, {ID: "s2", Type: "manual", DurationDays: 5}}})
 		h.update("followup-early", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
 	})
 	h.at(5, func() {
@@ -472,6 +475,7 @@ func TestInvalidUpdatesAreRefused(t *testing.T) {
 	h.refused("mapping-no-goals", "goals is required")
 	h.refused("plan-unknown-type", `unknown step type "astrology"`)
 	h.refused("plan-bad-ssyk", "not a four-digit SSYK")
+	h.refused("plan-same-id", `steps[2]: id "s2" is already used by steps[1]`)
 	h.refused("followup-early", "cannot answer a follow-up")
 	h.refused("close-again", "already closed")
 	h.ok("contact", "mapping", "close")

@@ -24,12 +24,14 @@ type CreateInput struct {
 	Kind       string    `json:"kind"`
 	StartDate  time.Time `json:"start_date"`
 	EndDate    time.Time `json:"end_date"`
+	Key        string    `json:"key,omitempty"` // business key, e.g. "<case>:<step>:agreement"
 }
 
 // EndInput ends an agreement early.
 type EndInput struct {
 	AgreementID string `json:"agreement_id"`
 	Reason      string `json:"reason"`
+	Key         string `json:"key,omitempty"` // business key, e.g. "<case>:<step>:end-agreement"
 }
 
 // NeedInput names a recruitment need to resolve to its employer.
@@ -49,7 +51,7 @@ type Employer struct {
 // Create makes the agreement. The idempotency key makes a retried attempt
 // return the first agreement instead of making a second.
 func (a *Activities) Create(ctx context.Context, in CreateInput) (integrations.Agreement, error) {
-	ag, err := a.Employers.CreateAgreement(ctx, steps.IdempotencyKey(ctx), integrations.AgreementRequest{
+	ag, err := a.Employers.CreateAgreement(ctx, steps.KeyOr(ctx, in.Key), integrations.AgreementRequest{
 		CaseID: in.CaseID, EmployerID: in.EmployerID, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate,
 	})
 	return ag, steps.Classify(err)
@@ -57,7 +59,7 @@ func (a *Activities) Create(ctx context.Context, in CreateInput) (integrations.A
 
 // End ends the agreement; ending twice is harmless.
 func (a *Activities) End(ctx context.Context, in EndInput) error {
-	return steps.Classify(a.Employers.EndAgreement(ctx, steps.IdempotencyKey(ctx), in.AgreementID, in.Reason))
+	return steps.Classify(a.Employers.EndAgreement(ctx, steps.KeyOr(ctx, in.Key), in.AgreementID, in.Reason))
 }
 
 // Employer finds the employer behind a recruitment need. A need that is gone

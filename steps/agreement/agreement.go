@@ -194,10 +194,29 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		return steps.Result{}, err
 	}
 
+	keys := steps.BusinessKeys(ctx, "agreement")
+	create := CreateInput{CaseID: in.CaseID, EmployerID: emp.ID, Kind: spec.Kind, StartDate: start, EndDate: start.Add(length)}
+	if keys {
+		create.Key = in.Key("agreement")
+	}
 	var ag integrations.Agreement
-	if err := workflow.ExecuteActivity(actx, act("Create"), CreateInput{
-		CaseID: in.CaseID, EmployerID: emp.ID, Kind: spec.Kind, StartDate: start, EndDate: start.Add(length),
-	}).Get(ctx, &ag); err != nil {
+	endInput := func(reason string) EndInput {
+		e := EndInput{AgreementID: ag.ID, Reason: reason}
+		if keys {
+			e.Key = in.Key("end-agreement")
+		}
+		return e
+	}
+	err := steps.ExecuteCreate(ctx, "agreement", steps.CallOptions(in.SecondsPerDay), act("Create"), create, &ag)
+	if ctx.Err() != nil && steps.CompensateCreate(ctx, "agreement") {
+		if err == nil {
+			// The cancel came while the agreement was being made.
+			windDown(ctx, in.SecondsPerDay, act("End"), endInput("pathway step cancelled"))
+			return steps.Result{}, temporal.NewCanceledError("step cancelled; agreement ended")
+		}
+		return steps.Result{}, temporal.NewCanceledError("step cancelled before an agreement was made")
+	}
+	if err != nil {
 		if temporal.IsCanceledError(err) {
 			return steps.Result{}, err
 		}
@@ -228,7 +247,7 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	}
 	stopTimers()
 	if ctx.Err() != nil {
-		windDown(ctx, in.SecondsPerDay, act("End"), ag.ID, "pathway step cancelled")
+		windDown(ctx, in.SecondsPerDay, act("End"), endInput("pathway step cancelled"))
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; agreement ended")
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -241,7 +260,7 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		details["assessed_by"] = got.StaffID
 		if !ended {
 			// Ended before the end date: tell the employer.
-			_ = workflow.ExecuteActivity(actx, act("End"), EndInput{AgreementID: ag.ID, Reason: "ended early: " + got.Outcome}).Get(ctx, nil)
+			_ = workflow.ExecuteActivity(actx, act("End"), endInput("ended early: "+got.Outcome)).Get(ctx, nil)
 		}
 	} else {
 		details["assessed_by"] = "automatic at the end date"
@@ -257,11 +276,11 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 }
 
 // windDown ends the agreement although ctx is cancelled.
-func windDown(ctx workflow.Context, secondsPerDay float64, end, agreementID, reason string) {
+func windDown(ctx workflow.Context, secondsPerDay float64, end string, in EndInput) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(secondsPerDay))
-	_ = workflow.ExecuteActivity(dctx, end, EndInput{AgreementID: agreementID, Reason: reason}).Get(dctx, nil)
+	_ = workflow.ExecuteActivity(dctx, end, in).Get(dctx, nil)
 }
 
 // ExampleParams are documented valid parameters of an agreement-based type.

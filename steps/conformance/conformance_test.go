@@ -294,3 +294,34 @@ func TestCancelWindsDown(t *testing.T) {
 		r.noPersonalData()
 	})
 }
+
+// Business keys: every create, withdraw and end call carries a key that
+// names the case, the step and the event ("<case>:<step>:<event>"), the same
+// on a retry, and a withdraw or end never reuses a create's key.
+func TestStepKeysAreBusinessKeys(t *testing.T) {
+	forEachType(t, func(t *testing.T, typ steps.Type, c steps.Conformable) {
+		if !hasSideEffects(typ) {
+			t.Skip("no outside calls")
+		}
+		r := newRun(t, typ, LostResponse)
+		r.env.RegisterDelayedCallback(func() { r.env.CancelWorkflow() }, day(cancelDay))
+		r.execute(c)
+		prefix := "2026-CONF0001:r1-s1:"
+		creates, ends := r.fakes.Keys(), r.fakes.EndKeys()
+		if len(creates) < 2 || len(ends) == 0 {
+			t.Fatalf("create keys %q, end keys %q: want a retried create and a wind-down", creates, ends)
+		}
+		for _, k := range append(append([]string(nil), creates...), ends...) {
+			if !strings.HasPrefix(k, prefix) || strings.Count(k, ":") != 2 || strings.HasSuffix(k, ":") {
+				t.Errorf("key %q is not %s<event>", k, prefix)
+			}
+		}
+		for _, e := range ends {
+			for _, k := range creates {
+				if e == k {
+					t.Errorf("the wind-down reuses the create key %q", k)
+				}
+			}
+		}
+	})
+}

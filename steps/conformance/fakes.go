@@ -47,6 +47,7 @@ type Fakes struct {
 	created  map[string]string // idempotency key -> created ID
 	order    []string          // created IDs in order
 	ended    map[string]int    // ID -> withdraw/end calls
+	endKeys  []string          // idempotency keys of withdraw/end calls
 	texts    []string          // every key, ID and reason seen, for the personal-data check
 }
 
@@ -90,6 +91,7 @@ func (f *Fakes) end(key, id, reason string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.texts = append(f.texts, key, id, reason)
+	f.endKeys = append(f.endKeys, key)
 	f.ended[id]++
 	return nil
 }
@@ -102,6 +104,13 @@ func (f *Fakes) Keys() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.keys...)
+}
+
+// EndKeys are the idempotency keys of the withdraw and end calls, in order.
+func (f *Fakes) EndKeys() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.endKeys...)
 }
 
 // Created are the IDs of the side effects made, in order.

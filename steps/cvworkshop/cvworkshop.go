@@ -66,12 +66,14 @@ type Activities struct {
 type BookInput struct {
 	CaseID       string `json:"case_id"`
 	WorkshopCode string `json:"workshop_code"`
+	Key          string `json:"key,omitempty"` // business key, "<case>:<step>:enrol"
 }
 
 // WithdrawInput gives the place back.
 type WithdrawInput struct {
 	PlaceID string `json:"place_id"`
 	Reason  string `json:"reason"`
+	Key     string `json:"key,omitempty"` // business key, "<case>:<step>:withdraw"
 }
 
 // Book takes a place; the idempotency key makes a retry return the same place.
@@ -80,13 +82,13 @@ func (a *Activities) Book(ctx context.Context, in BookInput) (integrations.Enrol
 	if err != nil {
 		return integrations.Enrolment{}, err
 	}
-	e, err := a.Education.Enrol(ctx, steps.IdempotencyKey(ctx), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.WorkshopCode, Person: person})
+	e, err := a.Education.Enrol(ctx, steps.KeyOr(ctx, in.Key), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.WorkshopCode, Person: person})
 	return e, steps.Classify(err)
 }
 
 // Withdraw gives the place back; withdrawing twice is harmless.
 func (a *Activities) Withdraw(ctx context.Context, in WithdrawInput) error {
-	return steps.Classify(a.Education.Withdraw(ctx, steps.IdempotencyKey(ctx), in.PlaceID, in.Reason))
+	return steps.Classify(a.Education.Withdraw(ctx, steps.KeyOr(ctx, in.Key), in.PlaceID, in.Reason))
 }
 
 func validateResult(r WorkshopResult) error {
@@ -120,9 +122,31 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 		return steps.Result{}, err
 	}
 
-	actx := workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
 	var place integrations.Enrolment
-	if err := workflow.ExecuteActivity(actx, steps.ActivityName(Name, "Book"), BookInput{CaseID: in.CaseID, WorkshopCode: in.Params["workshop_code"]}).Get(ctx, &place); err != nil {
+	keys := steps.BusinessKeys(ctx, "enrol")
+	book := BookInput{CaseID: in.CaseID, WorkshopCode: in.Params["workshop_code"]}
+	if keys {
+		book.Key = in.Key("enrol")
+	}
+	withdraw := func() error {
+		dctx, cancel := workflow.NewDisconnectedContext(ctx)
+		defer cancel()
+		dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(in.SecondsPerDay))
+		w := WithdrawInput{PlaceID: place.ID, Reason: "pathway step cancelled"}
+		if keys {
+			w.Key = in.Key("withdraw")
+		}
+		_ = workflow.ExecuteActivity(dctx, steps.ActivityName(Name, "Withdraw"), w).Get(dctx, nil)
+		return temporal.NewCanceledError("step cancelled; workshop place withdrawn")
+	}
+	err := steps.ExecuteCreate(ctx, "enrol", steps.CallOptions(in.SecondsPerDay), steps.ActivityName(Name, "Book"), book, &place)
+	if ctx.Err() != nil && steps.CompensateCreate(ctx, "enrol") {
+		if err == nil {
+			return steps.Result{}, withdraw() // the cancel came while the place was being booked
+		}
+		return steps.Result{}, temporal.NewCanceledError("step cancelled before a place was booked")
+	}
+	if err != nil {
 		if temporal.IsCanceledError(err) {
 			return steps.Result{}, err
 		}
@@ -133,11 +157,7 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 		if ctx.Err() == nil {
 			return steps.Result{}, err
 		}
-		dctx, cancel := workflow.NewDisconnectedContext(ctx)
-		defer cancel()
-		dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(in.SecondsPerDay))
-		_ = workflow.ExecuteActivity(dctx, steps.ActivityName(Name, "Withdraw"), WithdrawInput{PlaceID: place.ID, Reason: "pathway step cancelled"}).Get(dctx, nil)
-		return steps.Result{}, temporal.NewCanceledError("step cancelled; workshop place withdrawn")
+		return steps.Result{}, withdraw()
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return steps.Result{}, err

@@ -38,7 +38,7 @@ func (Type) Title() string {
 }
 func (Type) Workflow() any { return Workflow }
 
-// Activities are the course's (Enrol, AwaitResult, Withdraw) and the
+// Activities are the course's (Enrol, AwaitResult, CheckResult, Withdraw) and the
 // agreement's (Create, End, Employer), all registered under "jobtrack.".
 type Activities struct {
 	Course    *komvux.Activities
@@ -50,6 +50,9 @@ func (a *Activities) Enrol(ctx context.Context, in komvux.EnrolInput) (integrati
 }
 func (a *Activities) AwaitResult(ctx context.Context, in komvux.PollInput) (integrations.Enrolment, error) {
 	return a.Course.AwaitResult(ctx, in)
+}
+func (a *Activities) CheckResult(ctx context.Context, in komvux.CheckInput) (integrations.Enrolment, error) {
+	return a.Course.CheckResult(ctx, in)
 }
 func (a *Activities) Withdraw(ctx context.Context, in komvux.WithdrawInput) error {
 	return a.Course.Withdraw(ctx, in)

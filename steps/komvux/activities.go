@@ -2,9 +2,11 @@ package komvux
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/steps"
@@ -20,6 +22,7 @@ type Activities struct {
 type EnrolInput struct {
 	CaseID     string `json:"case_id"`
 	CourseCode string `json:"course_code"`
+	Key        string `json:"key,omitempty"` // business key, e.g. "<case>:<step>:enrol"
 }
 
 // PollInput is what AwaitResult polls.
@@ -32,7 +35,16 @@ type PollInput struct {
 type WithdrawInput struct {
 	EnrolmentID string `json:"enrolment_id"`
 	Reason      string `json:"reason"`
+	Key         string `json:"key,omitempty"` // business key, e.g. "<case>:<step>:withdraw"
 }
+
+// CheckInput is what CheckResult looks at.
+type CheckInput struct {
+	EnrolmentID string `json:"enrolment_id"`
+}
+
+// ErrTypeNotFinal is the retryable error of CheckResult while the course runs.
+const ErrTypeNotFinal = "not-final"
 
 // Enrol asks for a place; the idempotency key makes a retry return the same
 // enrolment instead of a second one.
@@ -41,12 +53,30 @@ func (a *Activities) Enrol(ctx context.Context, in EnrolInput) (integrations.Enr
 	if err != nil {
 		return integrations.Enrolment{}, err
 	}
-	e, err := a.Education.Enrol(ctx, steps.IdempotencyKey(ctx), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.CourseCode, Person: person})
+	e, err := a.Education.Enrol(ctx, steps.KeyOr(ctx, in.Key), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.CourseCode, Person: person})
 	return e, steps.Classify(err)
 }
 
+// CheckResult asks once how the enrolment stands. While the course runs it
+// fails with the retryable ErrTypeNotFinal, and the server retries it at the
+// poll interval: nothing waits inside a worker between polls.
+func (a *Activities) CheckResult(ctx context.Context, in CheckInput) (integrations.Enrolment, error) {
+	e, err := a.Education.Status(ctx, in.EnrolmentID)
+	if err != nil {
+		return e, steps.Classify(err)
+	}
+	if !terminal(e.Status) {
+		// Benign: the expected answer while a course runs, logged at debug.
+		return e, temporal.NewApplicationErrorWithOptions("enrolment "+in.EnrolmentID+" is "+e.Status, ErrTypeNotFinal,
+			temporal.ApplicationErrorOptions{Category: temporal.ApplicationErrorCategoryBenign})
+	}
+	return e, nil
+}
+
 // AwaitResult polls the enrolment until it ends, heartbeating the number of
-// polls so a retried attempt resumes instead of starting over.
+// polls so a retried attempt resumes instead of starting over. Only step
+// workflows from before VersionPollByRetry schedule it; it gives its slot
+// back at once when the worker stops (the retry resumes elsewhere).
 func (a *Activities) AwaitResult(ctx context.Context, in PollInput) (integrations.Enrolment, error) {
 	polls := 0
 	if activity.HasHeartbeatDetails(ctx) {
@@ -67,6 +97,8 @@ func (a *Activities) AwaitResult(ctx context.Context, in PollInput) (integration
 		select {
 		case <-ctx.Done():
 			return e, ctx.Err()
+		case <-activity.GetWorkerStopChannel(ctx):
+			return e, errors.New("worker stopping; the poll resumes on the retry")
 		case <-t.C:
 		}
 	}
@@ -74,5 +106,5 @@ func (a *Activities) AwaitResult(ctx context.Context, in PollInput) (integration
 
 // Withdraw ends the enrolment; withdrawing twice is harmless.
 func (a *Activities) Withdraw(ctx context.Context, in WithdrawInput) error {
-	return steps.Classify(a.Education.Withdraw(ctx, steps.IdempotencyKey(ctx), in.EnrolmentID, in.Reason))
+	return steps.Classify(a.Education.Withdraw(ctx, steps.KeyOr(ctx, in.Key), in.EnrolmentID, in.Reason))
 }

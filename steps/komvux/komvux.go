@@ -64,24 +64,48 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 
 // Course is the whole course lifecycle, reusable by other step types (a job
 // track's training): typeName is the registering type, whose activities
-// must include this package's Activities (Enrol, AwaitResult, Withdraw).
-// It returns a cancelled error after the wind-down if ctx is cancelled.
+// must include this package's Activities (Enrol, AwaitResult, CheckResult,
+// Withdraw). It returns a cancelled error after the wind-down if ctx is
+// cancelled.
 func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode string) (steps.Result, error) {
 	act := func(method string) string { return steps.ActivityName(typeName, method) }
-	ctx = workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
+	keys := steps.BusinessKeys(ctx, "enrol")
+	enrol := EnrolInput{CaseID: in.CaseID, CourseCode: courseCode}
+	if keys {
+		enrol.Key = in.Key("enrol")
+	}
 	var enrolment integrations.Enrolment
-	if err := workflow.ExecuteActivity(ctx, act("Enrol"), EnrolInput{CaseID: in.CaseID, CourseCode: courseCode}).Get(ctx, &enrolment); err != nil {
+	err := steps.ExecuteCreate(ctx, "enrol", steps.CallOptions(in.SecondsPerDay), act("Enrol"), enrol, &enrolment)
+	if ctx.Err() != nil && steps.CompensateCreate(ctx, "enrol") {
+		if err == nil {
+			// The cancel came while the enrolment was being made.
+			windDown(ctx, in, keys, act("Withdraw"), enrolment.ID)
+			return steps.Result{}, temporal.NewCanceledError("step cancelled; enrolment withdrawn")
+		}
+		return steps.Result{}, temporal.NewCanceledError("step cancelled before an enrolment was made")
+	}
+	if err != nil {
 		if temporal.IsCanceledError(err) {
 			return steps.Result{}, err
 		}
 		return steps.Result{Outcome: pathway.StepFailed, Reason: "enrolment refused: " + steps.ErrorMessage(err)}, nil
 	}
+	ctx = workflow.WithActivityOptions(ctx, steps.CallOptions(in.SecondsPerDay))
 
 	var final Result
 	signals := workflow.GetSignalChannel(ctx, SignalResult)
 	pollCtx, stopPoll := workflow.WithCancel(ctx)
-	pollCtx = workflow.WithActivityOptions(pollCtx, pollOptions(in))
-	poll := workflow.ExecuteActivity(pollCtx, act("AwaitResult"), PollInput{EnrolmentID: enrolment.ID, Interval: pollInterval(in)})
+	var poll workflow.Future
+	if workflow.GetVersion(ctx, VersionPollByRetry, workflow.DefaultVersion, 1) == 1 {
+		// One short status call per attempt, retried by the server at a
+		// fixed interval: no worker slot is held between polls and the
+		// history does not grow with them.
+		pollCtx = workflow.WithActivityOptions(pollCtx, checkOptions(in))
+		poll = workflow.ExecuteActivity(pollCtx, act("CheckResult"), CheckInput{EnrolmentID: enrolment.ID})
+	} else {
+		pollCtx = workflow.WithActivityOptions(pollCtx, pollOptions(in))
+		poll = workflow.ExecuteActivity(pollCtx, act("AwaitResult"), PollInput{EnrolmentID: enrolment.ID, Interval: pollInterval(in)})
+	}
 
 	onSignal := func(c workflow.ReceiveChannel, _ bool) {
 		var r Result
@@ -116,7 +140,7 @@ func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode st
 	}
 	stopPoll()
 	if ctx.Err() != nil {
-		windDown(ctx, in.SecondsPerDay, act("Withdraw"), enrolment.ID)
+		windDown(ctx, in, keys, act("Withdraw"), enrolment.ID)
 		return steps.Result{}, temporal.NewCanceledError("step cancelled; enrolment withdrawn")
 	}
 	details := map[string]string{"enrolment_id": enrolment.ID, "course_code": enrolment.CourseCode, "grade": final.Grade}
@@ -130,12 +154,21 @@ func Course(ctx workflow.Context, typeName string, in steps.Input, courseCode st
 	}
 }
 
+// VersionPollByRetry is the change ID under which the course result is
+// polled by CheckResult retried at a fixed interval instead of one
+// AwaitResult activity that lasts the whole course.
+const VersionPollByRetry = "poll-by-retry"
+
 // windDown withdraws the enrolment even though ctx is cancelled.
-func windDown(ctx workflow.Context, secondsPerDay float64, withdraw, enrolmentID string) {
+func windDown(ctx workflow.Context, in steps.Input, keys bool, withdraw, enrolmentID string) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(secondsPerDay))
-	_ = workflow.ExecuteActivity(dctx, withdraw, WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}).Get(dctx, nil)
+	dctx = workflow.WithActivityOptions(dctx, steps.CallOptions(in.SecondsPerDay))
+	w := WithdrawInput{EnrolmentID: enrolmentID, Reason: "pathway step cancelled"}
+	if keys {
+		w.Key = in.Key("withdraw")
+	}
+	_ = workflow.ExecuteActivity(dctx, withdraw, w).Get(dctx, nil)
 }
 
 func terminal(status string) bool {
@@ -146,7 +179,22 @@ func terminal(status string) bool {
 	return false
 }
 
-// pollOptions let the poll run for the whole course, heartbeating.
+// checkOptions retry the short CheckResult at the poll interval for as long
+// as the course may last; only a refusal (the enrolment is unknown) ends it.
+func checkOptions(in steps.Input) workflow.ActivityOptions {
+	iv := pollInterval(in)
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: steps.Days(float64(in.DurationDays)*3+30, in.SecondsPerDay) + time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: iv, BackoffCoefficient: 1, MaximumInterval: iv,
+			NonRetryableErrorTypes: []string{steps.ErrTypeRejected},
+		},
+	}
+}
+
+// pollOptions let the poll run for the whole course, heartbeating (before
+// VersionPollByRetry).
 func pollOptions(in steps.Input) workflow.ActivityOptions {
 	return steps.CompressBackoff(workflow.ActivityOptions{
 		StartToCloseTimeout: steps.Days(float64(in.DurationDays)*3+30, in.SecondsPerDay) + time.Hour,

@@ -83,8 +83,12 @@ func (s *Server) codecHandler(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.codecCORS(w, r)
 		w.Header().Set("Cache-Control", "no-store")
-		p, ok := s.Auth.Load(r)
-		if !ok {
+		p, err := s.Auth.LoadErr(r)
+		if errors.Is(err, auth.ErrSessionsUnavailable) {
+			sessionsUnavailable(w)
+			return
+		}
+		if err != nil {
 			writeProblem(w, http.StatusUnauthorized, Problem{Code: "unauthenticated", Message: "sign in first"})
 			return
 		}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/go-chi/chi/v5"
@@ -22,8 +24,12 @@ import (
 func (s *Server) requireAPISession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		p, ok := s.Auth.Load(r)
-		if !ok {
+		p, err := s.Auth.LoadErr(r)
+		if errors.Is(err, auth.ErrSessionsUnavailable) {
+			sessionsUnavailable(w)
+			return
+		}
+		if err != nil {
 			writeProblem(w, http.StatusUnauthorized, Problem{Code: "unauthenticated", Message: "sign in first"})
 			return
 		}
@@ -40,8 +46,12 @@ func (s *Server) requireAPISession(next http.Handler) http.Handler {
 func (s *Server) requirePageSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		p, ok := s.Auth.Load(r)
-		if !ok {
+		p, err := s.Auth.LoadErr(r)
+		if errors.Is(err, auth.ErrSessionsUnavailable) {
+			http.Error(w, "Pathways cannot reach its database just now; you are still signed in. Go back and send the form again in a minute.", http.StatusServiceUnavailable)
+			return
+		}
+		if err != nil {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
@@ -51,6 +61,13 @@ func (s *Server) requirePageSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// sessionsUnavailable answers an API call whose session could not be checked.
+func sessionsUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	writeProblem(w, http.StatusServiceUnavailable, Problem{Code: "unavailable",
+		Message: "the session store could not be reached; nothing was done; you are still signed in, send it again"})
 }
 
 // noStore keeps answers about people out of browser and proxy caches: the
@@ -211,11 +228,32 @@ func (s *Server) apiSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
 
 // audit writes one audit row; a failure is logged, and callers that return
 // personal data use mustAudit instead.
+// audit records what already happened (an action the pathway accepted, a
+// refusal), so it may not be lost to a short database outage: it retries for
+// up to auditPatience, on a context the client's leaving does not cancel.
 func (s *Server) audit(r *http.Request, e store.AuditEntry) {
-	if err := s.mustAudit(r, e); err != nil {
-		s.Log.Error("audit write failed", zap.String("action", e.Action), zap.Error(err))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditPatience)
+	defer cancel()
+	r = r.WithContext(ctx)
+	wait := 100 * time.Millisecond
+	for {
+		err := s.mustAudit(r, e)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.Log.Error("audit write failed", zap.String("action", e.Action), zap.Error(err))
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
+
+// auditPatience bounds how long an answer waits for the audit log to take
+// its row while PostgreSQL restarts.
+const auditPatience = 30 * time.Second
 
 func (s *Server) mustAudit(r *http.Request, e store.AuditEntry) error {
 	if e.StaffID == "" {

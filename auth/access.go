@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/pathways-se/pathways/store"
@@ -84,13 +85,23 @@ func (p *Principal) Can(action string) bool {
 
 // Load resolves the request's session to an active staff member.
 func (m *Manager) Load(r *http.Request) (*Principal, bool) {
-	sess, ok := m.Session(r)
-	if !ok {
-		return nil, false
+	p, err := m.LoadErr(r)
+	return p, err == nil
+}
+
+// LoadErr is Load, telling a missing session (ErrNoSession) from an outage
+// of the store (ErrSessionsUnavailable).
+func (m *Manager) LoadErr(r *http.Request) (*Principal, error) {
+	sess, err := m.SessionErr(r)
+	if err != nil {
+		return nil, err
 	}
 	s, err := store.GetStaff(r.Context(), m.Pool, sess.StaffID)
-	if err != nil || !s.Active {
-		return nil, false
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !s.Active):
+		return nil, ErrNoSession
+	case err != nil:
+		return nil, ErrSessionsUnavailable
 	}
-	return &Principal{Staff: s, Session: sess}, true
+	return &Principal{Staff: s, Session: sess}, nil
 }

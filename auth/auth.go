@@ -224,34 +224,49 @@ func (m *Manager) cookieSession(r *http.Request) (Session, bool) {
 // not ended, not past its lifetime, used within the idle timeout. A live
 // session's last use moves forward.
 func (m *Manager) Session(r *http.Request) (Session, bool) {
+	s, err := m.SessionErr(r)
+	return s, err == nil
+}
+
+// ErrNoSession: the request carries no valid session (sign in).
+var ErrNoSession = errors.New("no valid session")
+
+// ErrSessionsUnavailable: the session store could not be read, so whether
+// the session is valid is unknown. It is an outage to answer with 503, never
+// a reason to send someone to the sign-in page (and lose their form).
+var ErrSessionsUnavailable = errors.New("the session store could not be reached")
+
+// SessionErr is Session, telling a missing session from an outage.
+func (m *Manager) SessionErr(r *http.Request) (Session, error) {
 	s, ok := m.cookieSession(r)
 	if !ok {
-		return Session{}, false
+		return Session{}, ErrNoSession
 	}
 	ctx := r.Context()
 	row, err := store.GetSession(ctx, m.Pool, s.idHash())
+	if errors.Is(err, store.ErrNotFound) {
+		return Session{}, ErrNoSession
+	}
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			m.Log.Error("read session", zap.Error(err))
-		}
-		return Session{}, false
+		m.Log.Error("read session", zap.Error(err))
+		return Session{}, ErrSessionsUnavailable
 	}
 	now := time.Now()
 	switch {
 	case row.EndedAt != nil || row.StaffID != s.StaffID || now.After(row.ExpiresAt) || now.Sub(row.CreatedAt) > m.Lifetime:
-		return Session{}, false
+		return Session{}, ErrNoSession
 	case now.Sub(row.LastSeenAt) > m.IdleTimeout:
 		if err := store.EndSession(ctx, m.Pool, s.idHash(), "idle"); err != nil {
 			m.Log.Warn("end idle session", zap.Error(err))
 		}
-		return Session{}, false
+		return Session{}, ErrNoSession
 	}
 	if now.Sub(row.LastSeenAt) > min(touchEvery, m.IdleTimeout/10) {
 		if err := store.TouchSession(ctx, m.Pool, s.idHash(), now); err != nil {
 			m.Log.Warn("touch session", zap.Error(err))
 		}
 	}
-	return s, true
+	return s, nil
 }
 
 // CSRFToken is the form token of a session.

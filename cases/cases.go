@@ -97,7 +97,11 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
-// ErrDuplicate is returned when the person already has an active pathway.
+// ErrUnavailable: the registry could not be read while validating, so
+// nothing was written and the same referral may be sent again.
+var ErrUnavailable = errors.New("the case registry could not be reached; nothing was written; send the referral again")
+
+// ErrDuplicate refuses a second active pathway for a person.
 var ErrDuplicate = &FieldError{Field: "personal_number", Code: "duplicate_active_pathway", Message: store.ErrActivePathway.Error()}
 
 // Started is the new case.
@@ -186,8 +190,11 @@ func (s *Service) Validate(ctx context.Context, r *Referral) (identity.Number, [
 			bad("centre_id", "age_outside", fmt.Sprintf("%s takes ages %d–%d", c.Name, c.MinAge, c.MaxAge))
 		}
 	} else if r.District != "" {
-		if _, err := store.CentreFor(ctx, s.Pool, r.District, age); err != nil {
+		var none *store.NoCentreError
+		if _, err := store.CentreFor(ctx, s.Pool, r.District, age); errors.As(err, &none) {
 			bad("district", "unrouted", err.Error())
+		} else if err != nil {
+			bad("district", "unavailable", "the centre registry could not be read")
 		}
 	}
 	return num, errs
@@ -197,6 +204,13 @@ func (s *Service) Validate(ctx context.Context, r *Referral) (identity.Number, [
 // On any refusal nothing is written.
 func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 	num, errs := s.Validate(ctx, &r)
+	for _, e := range errs {
+		// A registry that cannot be read is an outage, not bad input: the
+		// referral is fine and may simply be sent again.
+		if e.Code == "unavailable" {
+			return Started{}, ErrUnavailable
+		}
+	}
 	if len(errs) > 0 {
 		return Started{}, Invalid(errs)
 	}

@@ -64,9 +64,20 @@ func CentreFor(ctx context.Context, db Querier, district string, age int) (Centr
 	c, err := scanCentre(db.QueryRow(ctx, `SELECT `+centreCols+` FROM centres
 		WHERE $1 = ANY(districts) AND $2 BETWEEN min_age AND max_age ORDER BY id LIMIT 1`, district, age))
 	if errors.Is(err, ErrNotFound) {
-		return c, fmt.Errorf("no centre serves district %q at age %d", district, age)
+		return c, &NoCentreError{District: district, Age: age}
 	}
 	return c, err
+}
+
+// NoCentreError says no centre serves a district at an age: bad input, unlike
+// a registry that cannot be read.
+type NoCentreError struct {
+	District string
+	Age      int
+}
+
+func (e *NoCentreError) Error() string {
+	return fmt.Sprintf("no centre serves district %q at age %d", e.District, e.Age)
 }
 
 // Querier is satisfied by a pool, a connection and a transaction.

@@ -3,8 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"regexp"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"

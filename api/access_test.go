@@ -35,7 +35,7 @@ func openTaskAndEscalation(t *testing.T, e *env, caseID, centre string) {
 }
 
 func TestProtectedHiddenInEveryList(t *testing.T) {
-	e := newEnv(t, true)
+	e := newEscalationEnv(t)
 	coach := e.signIn(t, "coach.angered")
 	prot := referral(personalNumber(), "Angered")
 	prot["protected_identity"] = true
@@ -142,7 +142,7 @@ func TestDuplicateReferralElsewhere(t *testing.T) {
 	num, _ := identity.Parse(pnr, time.Now())
 	var n int
 	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM pathways pw JOIN participants pa ON pa.id = pw.participant_id
-		WHERE pa.personal_number = $1`, num.Canonical).Scan(&n); err != nil || n != 1 {
+		WHERE pa.personal_number_idx = $1`, store.PersonalNumberIndex(e.api.Keys, num.Canonical)).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("pathways for the person: %d %v", n, err)
 	}
 	team := e.signIn(t, "team.angered")

@@ -7,7 +7,6 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,9 +14,7 @@ import (
 	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
 
-	"github.com/pathways-se/pathways/api"
 	"github.com/pathways-se/pathways/escalation"
 	"github.com/pathways-se/pathways/internal/testsystem"
 )
@@ -25,14 +22,9 @@ import (
 // newEscalationEnv is newEnv with the escalation workflows on the worker.
 func newEscalationEnv(t *testing.T) *env {
 	t.Helper()
-	ts := testsystem.New(t, testsystem.Options{Register: func(w sdkworker.Worker, ts *testsystem.System) {
+	return newEnvWith(t, testsystem.Options{Register: func(w sdkworker.Worker, ts *testsystem.System) {
 		escalation.Register(w, escalation.ForDeployment(ts.Config, ts.Pool, ts.Temporal))
 	}})
-	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), UpdateTimeout: 5 * time.Second,
-		Cases: ts.Cases(0), Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &env{srv: srv, pool: ts.Pool, api: s, sim: ts.Sim}
 }
 
 // postKeyed posts JSON with an Idempotency-Key.

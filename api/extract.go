@@ -81,8 +81,7 @@ type extractBody struct {
 // body, never in a URL that proxies log): JSON, or with ?format=html the
 // printable page.
 func (s *Server) apiExtract(w http.ResponseWriter, r *http.Request) {
-	if !principal(r).HasRole(extract.Roles...) {
-		forbidden(w, extract.ErrForbidden.Error())
+	if !s.mayExtract(w, r) {
 		return
 	}
 	var b extractBody
@@ -105,10 +104,20 @@ func (s *Server) apiExtract(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, x)
 }
 
+// mayExtract refuses, and audits the refusal of, a role that may make no
+// register extract or correction, before any person is looked up.
+func (s *Server) mayExtract(w http.ResponseWriter, r *http.Request) bool {
+	if principal(r).HasRole(extract.Roles...) {
+		return true
+	}
+	s.audit(r, store.AuditEntry{Action: store.AuditDenied, Detail: map[string]any{"reason": "register_extract", "why": "role"}})
+	forbidden(w, extract.ErrForbidden.Error())
+	return false
+}
+
 // apiRectify answers PATCH /participants/{id} with the fields that changed.
 func (s *Server) apiRectify(w http.ResponseWriter, r *http.Request) {
-	if !principal(r).HasRole(extract.Roles...) {
-		forbidden(w, extract.ErrForbidden.Error())
+	if !s.mayExtract(w, r) {
 		return
 	}
 	id, err := uuid.Parse(chi.URLParam(r, "id"))

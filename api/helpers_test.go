@@ -39,7 +39,12 @@ type env struct {
 // withWorker is false.
 func newEnv(t *testing.T, withWorker bool) *env {
 	t.Helper()
-	ts := testsystem.New(t, testsystem.Options{NoWorker: !withWorker})
+	return newEnvWith(t, testsystem.Options{NoWorker: !withWorker})
+}
+
+func newEnvWith(t *testing.T, o testsystem.Options) *env {
+	t.Helper()
+	ts := testsystem.New(t, o)
 	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), UpdateTimeout: 5 * time.Second, Keys: ts.Keys,
 		Cases: ts.Cases(0), Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,8 +10,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/pathways-se/pathways/codec"
+	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/simulators"
 	"github.com/pathways-se/pathways/steps/manual"
@@ -36,7 +37,7 @@ func startWithHistoryLimit(tb testing.TB, s *system, pnr string, limit int) (cas
 		tb.Fatal(err)
 	}
 	var in pathway.Start
-	if err := converter.GetDefaultDataConverter().FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+	if err := codec.DataConverter(testenv.Keyring(tb)).FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
 		tb.Fatal(err)
 	}
 	if err := s.tc.TerminateWorkflow(ctx, started.WorkflowID, "", "restarted with a small history limit"); err != nil {
@@ -62,7 +63,7 @@ func scheduled(tb testing.TB, runs []run) [][]pathway.Notice {
 			switch a.GetActivityType().GetName() {
 			case pathway.ActivityNotifySocialServices, pathway.ActivityReportOutcome:
 				var n pathway.Notice
-				if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &n); err != nil {
+				if err := codec.DataConverter(testenv.Keyring(tb)).FromPayloads(a.GetInput(), &n); err != nil {
 					tb.Fatal(err)
 				}
 				out[i] = append(out[i], n)
@@ -321,21 +322,21 @@ func waitingToHandOver(tb testing.TB, s *system, workflowID string) bool {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if isMarker(e, "hand-over-yields-to-close") {
+		if isMarker(e, testenv.Keyring(tb), "hand-over-yields-to-close") {
 			return true
 		}
 	}
 	return false
 }
 
-func isMarker(e *historypb.HistoryEvent, changeID string) bool {
+func isMarker(e *historypb.HistoryEvent, keys *keyring.Ring, changeID string) bool {
 	m := e.GetMarkerRecordedEventAttributes()
 	if m == nil {
 		return false
 	}
 	var id string
 	if p := m.GetDetails()["change-id"]; p != nil && len(p.GetPayloads()) > 0 {
-		_ = json.Unmarshal(p.GetPayloads()[0].GetData(), &id)
+		_ = codec.DataConverter(keys).FromPayload(p.GetPayloads()[0], &id)
 	}
 	return id == changeID
 }

@@ -81,12 +81,12 @@ func TestImportLatin1File(t *testing.T) {
 	if err != nil || sum.Started != 3 {
 		t.Fatalf("windows-1252: %v %+v", err, sum)
 	}
-	var given, family string
-	if err := svc.Pool.QueryRow(ctx, `SELECT given_name, family_name FROM participants WHERE personal_number = $1`, pnr(1)).Scan(&given, &family); err != nil {
+	p, err := store.FindParticipant(ctx, svc.Pool, svc.Keys, pnr(1))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if given != "Åsa" || family != "Öberg" {
-		t.Errorf("stored %q %q", given, family)
+	if p.GivenName != "Åsa" || p.FamilyName != "Öberg" {
+		t.Errorf("stored %q %q", p.GivenName, p.FamilyName)
 	}
 	if _, err := Import(ctx, svc, strings.NewReader(file), ImportOptions{Encoding: "ebcdic"}); err == nil || !strings.Contains(err.Error(), "windows-1252") {
 		t.Errorf("unknown encoding: %v", err)

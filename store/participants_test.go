@@ -270,7 +270,8 @@ func TestBackfillEncryption(t *testing.T) {
 }
 
 // A legacy row's person started again before the backfill reached them is
-// the same participant, now encrypted.
+// the same participant, now encrypted, with their registered details kept
+// (a new referral never overwrites them; a correction is its own action).
 func TestUpsertConvertsLegacyRow(t *testing.T) {
 	pool, _ := testenv.Database(t)
 	keys := testenv.Keyring(t)
@@ -291,7 +292,7 @@ func TestUpsertConvertsLegacyRow(t *testing.T) {
 		t.Fatalf("a second participant %s for the person of %s", pid, old)
 	}
 	p, err := store.GetParticipant(ctx, pool, keys, pid)
-	if err != nil || p.GivenName != "Newname" || p.PersonalNumber != testNumber(301) {
+	if err != nil || p.GivenName != "Oldname" || p.PersonalNumber != testNumber(301) {
 		t.Fatalf("read %+v %v", p, err)
 	}
 	if left, _ := store.PlainRemaining(ctx, pool); left.Participants != 0 {

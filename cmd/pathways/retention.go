@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
+	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/retention"
 	"github.com/pathways-se/pathways/store"
 	"github.com/pathways-se/pathways/worker"
@@ -19,17 +21,7 @@ func retentionCmd() *cobra.Command {
 		Use:   "plan",
 		Short: "Show what the next retention run would remove, without removing it",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, log, err := setup(cmd)
-			if err != nil {
-				return err
-			}
-			defer log.Sync() //nolint:errcheck
-			pool, err := store.Open(cmd.Context(), cfg.Database.URL, 2)
-			if err != nil {
-				return err
-			}
-			defer pool.Close()
+		RunE: withPool(func(cmd *cobra.Command, cfg *config.Config, pool *pgxpool.Pool) error {
 			in := worker.RetentionInput(cfg)
 			now := time.Now()
 			p, err := store.PlanRetention(cmd.Context(), pool, retention.PlanRequest{Policy: in.Policy, AsOf: now})
@@ -48,7 +40,7 @@ func retentionCmd() *cobra.Command {
 				fmt.Fprintln(out, "nothing is due")
 			}
 			return nil
-		},
+		}),
 	}
 	plan.Flags().BoolVar(&all, "all", false, "list every case ID (default: the first 20)")
 	root.AddCommand(plan)

@@ -269,19 +269,41 @@ func (r *Ring) Index(purpose, value string) []byte {
 }
 
 // FromConfig loads the keys the configuration names: crypto.keys (JSON from
-// the environment), else crypto.key_file; development without either keeps
-// generated keys in <dev.data_dir>/keys.json. Production never generates.
+// the environment), else crypto.key_file, else in development the keys
+// `pathways dev` keeps in <dev.data_dir>/keys.json. It never generates keys:
+// a process that made its own would write what no other could read.
 func FromConfig(c *config.Config) (*Ring, error) {
 	switch {
 	case c.Crypto.Keys != "":
 		return Parse([]byte(c.Crypto.Keys))
-	case c.Crypto.KeyFile != "" && c.Production():
-		return LoadFile(c.Crypto.KeyFile)
 	case c.Crypto.KeyFile != "":
-		return EnsureFile(c.Crypto.KeyFile)
+		return LoadFile(c.Crypto.KeyFile)
 	case c.Production():
 		return nil, errors.New("keyring: production needs crypto.keys or crypto.key_file")
-	default:
-		return EnsureFile(filepath.Join(c.Dev.DataDir, "keys.json"))
 	}
+	path := DevFile(c)
+	r, err := LoadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("keyring: no keys at %s: start the system once with `make run` (it creates them there), "+
+			"or set PATHWAYS_CRYPTO_KEYS or crypto.key_file", path)
+	}
+	return r, err
+}
+
+// DevFile is where `pathways dev` keeps its keys: crypto.key_file, or
+// <dev.data_dir>/keys.json.
+func DevFile(c *config.Config) string {
+	if c.Crypto.KeyFile != "" {
+		return c.Crypto.KeyFile
+	}
+	return filepath.Join(c.Dev.DataDir, "keys.json")
+}
+
+// ForDev is FromConfig for `pathways dev`, the one process that creates the
+// development keys on first run.
+func ForDev(c *config.Config) (*Ring, error) {
+	if c.Crypto.Keys != "" || c.Production() {
+		return FromConfig(c)
+	}
+	return EnsureFile(DevFile(c))
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pathways-se/pathways/config"
 )
 
 func TestRotationKeepsOldValuesOpen(t *testing.T) {
@@ -102,5 +104,26 @@ func TestParseErrorsNameTheKeyNotTheSecret(t *testing.T) {
 	}
 	if _, err := Parse([]byte(`{"current":"k2","keys":{},"index_key":""}`)); err == nil {
 		t.Fatal("missing current key accepted")
+	}
+}
+
+// Only `pathways dev` creates development keys: any other process that made
+// its own would encrypt what the rest cannot open.
+func TestOnlyDevCreatesKeys(t *testing.T) {
+	c := &config.Config{Mode: config.ModeDevelopment, Dev: config.DevConfig{DataDir: t.TempDir()}}
+	if _, err := FromConfig(c); err == nil || !strings.Contains(err.Error(), "make run") {
+		t.Fatalf("FromConfig without keys: %v", err)
+	}
+	made, err := ForDev(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := FromConfig(c)
+	if err != nil || again.CurrentID() != made.CurrentID() || !bytes.Equal(again.Index("p", "x"), made.Index("p", "x")) {
+		t.Fatalf("FromConfig after dev: %v", err)
+	}
+	c.Mode = config.ModeProduction
+	if _, err := ForDev(c); err == nil {
+		t.Fatal("production made keys")
 	}
 }

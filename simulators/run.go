@@ -32,9 +32,11 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return err
 	}
 	// State survives a restart in the dev (or test) database; in production
-	// mode the database is the real one, and stand-ins keep out of it.
-	if cfg.Database.URL != "" && !cfg.Production() {
-		pool, err := pgxpool.New(ctx, cfg.Database.URL)
+	// mode the database is the real one, and stand-ins keep out of it. They
+	// create their own schema, so they connect as its owner where one is set
+	// (the application role may not create schemas).
+	if url := cfg.Database.MigrationURL(); url != "" && !cfg.Production() {
+		pool, err := pgxpool.New(ctx, url)
 		if err != nil {
 			return errors.New("simulators: database.url is not a valid PostgreSQL URL")
 		}

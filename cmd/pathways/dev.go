@@ -263,7 +263,7 @@ func (d *devRun) run(ctx context.Context) error {
 	}
 	// The keys, created on first run before any child could race to. After
 	// the log folder, so the data folder stays searchable for postgres.
-	keys, err := keyring.FromConfig(cfg)
+	keys, err := keyring.ForDev(cfg)
 	if err != nil {
 		return err
 	}
@@ -379,7 +379,7 @@ func (d *devRun) prepareDatabase(ctx context.Context, url string) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	d.say("migrations: %d applied", len(applied))
-	keys, err := keyring.FromConfig(d.cfg)
+	keys, err := keyring.ForDev(d.cfg)
 	if err != nil {
 		return err
 	}
@@ -416,6 +416,12 @@ func (d *devRun) childEnv(dbURL, ownerURL, temporalAddr string) []string {
 	)
 	if d.cfg.Temporal.UIURL == "http://localhost:8233" && d.cfg.Dev.TemporalUIPort != 8233 {
 		env = append(env, config.EnvName("temporal.ui_url")+"="+d.temporalUI())
+	}
+	// The children open what dev's keys encrypted, wherever they run from.
+	if d.cfg.Crypto.Keys == "" {
+		if abs, err := filepath.Abs(keyring.DevFile(d.cfg)); err == nil {
+			env = append(env, config.EnvName("crypto.key_file")+"="+abs)
+		}
 	}
 	return env
 }
@@ -462,7 +468,7 @@ func (d *devRun) printReady(base, dbURL string) {
 	simBase := httpBase(cfg.Sim.Addr)
 	w := d.out
 	fmt.Fprintf(w, "\n  pathways is ready in %s\n\n", since(d.start))
-	fmt.Fprintf(w, "    console          %s   (sign in as manager@pathways.test / %s)\n", base, store.DevPassword)
+	fmt.Fprintf(w, "    console          %s   (sign in as coach.angered, team.angered, manager or admin; password %s)\n", base, store.DevPassword)
 	fmt.Fprintf(w, "    API docs         %s/api/openapi.json\n", base)
 	fmt.Fprintf(w, "    health, metrics  %s/readyz   %s/metrics\n", base, base)
 	fmt.Fprintf(w, "    Temporal Web UI  %s   (codec server %s: sign in to the console, in its Codec Server settings use this endpoint with \"include cross-origin credentials\")\n", d.temporalUI(), d.codecEndpoint())

@@ -115,11 +115,7 @@ func TestIdempotencyKeysStableAcrossRuns(t *testing.T) {
 		if signals > 30 {
 			t.Fatal("the pathway did not continue as new while the notice was failing")
 		}
-		if err := s.tc.SignalWorkflow(ctx, wfID, "", pathway.SignalEscalate, pathway.Escalation{
-			Rule: fmt.Sprintf("check_in_%d", signals), Level: 1, Role: "job_coach", Reason: "check-in"}); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		checkIn(t, s, wfID, fmt.Sprintf("check_in_%d", signals))
 	}
 	if err := s.sim.SetFaults(simulators.Faults{}); err != nil {
 		t.Fatal(err)
@@ -236,11 +232,7 @@ func TestCloseDuringContinueAsNewOnServer(t *testing.T) {
 	signals := 0
 	escalate := func() {
 		signals++
-		if err := s.tc.SignalWorkflow(ctx, wfID, "", pathway.SignalEscalate, pathway.Escalation{
-			Rule: fmt.Sprintf("check_in_%d", signals), Level: 1, Role: "job_coach", Reason: "check-in"}); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(150 * time.Millisecond)
+		checkIn(t, s, wfID, fmt.Sprintf("check_in_%d", signals))
 	}
 	for len(histories(t, s, wfID)) < 3 {
 		if signals > 60 {
@@ -339,4 +331,30 @@ func isMarker(e *historypb.HistoryEvent, keys *keyring.Ring, changeID string) bo
 		_ = codec.DataConverter(keys).FromPayload(p.GetPayloads()[0], &id)
 	}
 	return id == changeID
+}
+
+// checkIn grows a pathway's history by one escalation signal and waits until
+// the workflow has handled it. Signals sent faster than a loaded machine
+// handles them would keep the channel full, and a run hands over only when
+// it is empty.
+func checkIn(tb testing.TB, s *system, workflowID, rule string) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := s.tc.SignalWorkflow(ctx, workflowID, "", pathway.SignalEscalate, pathway.Escalation{
+		Rule: rule, Level: 1, Role: "job_coach", Reason: "check-in"}); err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for idle := 0; idle < 2 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		d, err := s.tc.DescribeWorkflowExecution(ctx, workflowID, "")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if d.GetPendingWorkflowTask() == nil {
+			idle++
+		} else {
+			idle = 0
+		}
+	}
 }

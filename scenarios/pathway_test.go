@@ -59,7 +59,7 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 	}
 	if *updateHistories {
 		for i, r := range histories(t, s, started.WorkflowID) {
-			writeHistory(t, fmt.Sprintf("to-work-notices-in-loop-run%d.json", i+1), r)
+			writeHistory(t, fmt.Sprintf("to-work-local-projection-run%d.json", i+1), r)
 		}
 	}
 	row := s.waitRow(t, id, "closed", func(r store.PathwayRow) bool { return r.Status == "closed" })

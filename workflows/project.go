@@ -22,6 +22,22 @@ var projectionOptions = workflow.ActivityOptions{
 	},
 }
 
+// localProjectionOptions run the projection in the worker, inside the
+// workflow task, so an Update answers without two extra trips through the
+// server. Every back-off stays under the workflow task timeout (10 s), so
+// the SDK retries in process while it heartbeats the task; after 30 s the
+// server-side activity takes over with projectionOptions, so a long
+// PostgreSQL outage costs timers on the server, not a spinning task.
+var localProjectionOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    100 * time.Millisecond,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Second,
+	},
+}
+
 // outsideOptions bound calls to outside systems: 5xx and timeouts retry with
 // backoff, at least once a minute, for a day; refusals are non-retryable and
 // become staff tasks.
@@ -130,6 +146,15 @@ func (w *pathwayWorkflow) project(ctx workflow.Context, progress bool, ev *pathw
 		CloseTasks: w.closed,
 	}
 	w.opened, w.closed = nil, nil
+	if workflow.GetVersion(ctx, "project-local-activity", workflow.DefaultVersion, 1) == 1 {
+		lctx := workflow.WithLocalActivityOptions(ctx, localProjectionOptions)
+		err := workflow.ExecuteLocalActivity(lctx, pathway.ActivityProject, p).Get(ctx, nil)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		// PostgreSQL is away for longer: the same idempotent write, retried
+		// by the server until it lands; the caller still waits for it.
+	}
 	actx := workflow.WithActivityOptions(ctx, projectionOptions)
 	return workflow.ExecuteActivity(actx, pathway.ActivityProject, p).Get(ctx, nil)
 }

@@ -29,7 +29,8 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 		t.Fatalf("workflow ID %q", started.WorkflowID)
 	}
 	id := started.CaseID
-	s.waitRow(t, id, "referral projected", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseReferral && r.OpenTasks == 1 })
+	// The first-contact task; at 0.05 s a day the missed-contact one may follow within 0.1 s.
+	s.waitRow(t, id, "referral projected", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseReferral && r.OpenTasks >= 1 })
 
 	s.update(t, id, pathway.UpdateFirstContact, pathway.FirstContact{Actor: coach, Channel: "meeting"})
 	s.update(t, id, pathway.UpdateMapping, pathway.Mapping{Actor: coach, Abilities: []string{"truck licence"}, EducationLevel: "3",

@@ -198,7 +198,9 @@ func TestChaosWorkerAndDatabaseKills(t *testing.T) {
 
 	// 5. The step is confirmed, work recorded, the case closed.
 	forAll(nil, func(id string) {
-		if !waitPhase(t, db.pool, id, pathway.PhaseSteps) {
+		// The step's child runs once its start is projected (the phase
+		// changes earlier, with the plan).
+		if !waitRowCond(t, db.pool, id, "step r1-coaching running", func(r store.PathwayRow) bool { return r.CurrentStep == "r1-coaching" }) {
 			return
 		}
 		act(id, "steps/r1-coaching/confirm", map[string]any{"outcome": "completed"})
@@ -445,14 +447,26 @@ func (c *chaosStaff) act(t *testing.T, path string, body any) bool {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
 		resp, err := c.http.Do(req)
-		status, text := 0, ""
+		status, text, location := 0, "", ""
 		if err == nil {
 			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			status, text = resp.StatusCode, string(raw)
+			status, text, location = resp.StatusCode, string(raw), resp.Header.Get("Location")
+		}
+		if status == http.StatusAccepted && location != "" {
+			// Accepted, still running: follow the link until the pathway has
+			// applied it, as the console does before the next step.
+			switch c.follow(t, location, deadline) {
+			case "completed":
+				return true
+			case "refused":
+				t.Errorf("POST %s: accepted, then refused", path)
+				return false
+			}
+			continue // never recorded: send it again under the same key
 		}
 		switch {
-		case status == http.StatusOK || status == http.StatusAccepted:
+		case status == http.StatusOK:
 			return true
 		case status >= 400 && status < 500:
 			t.Errorf("POST %s (attempt %d, key %s): %d %s", path, attempt, key, status, text)
@@ -463,6 +477,28 @@ func (c *chaosStaff) act(t *testing.T, path string, body any) bool {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// follow polls an action's status link until it is no longer pending and
+// returns its state ("" when it was never recorded or time ran out).
+func (c *chaosStaff) follow(t *testing.T, location string, deadline time.Time) string {
+	t.Helper()
+	for time.Now().Before(deadline) {
+		resp, err := c.http.Get(c.base + location)
+		if err == nil {
+			var res api.ActionResult
+			_ = json.NewDecoder(resp.Body).Decode(&res)
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode == http.StatusNotFound:
+				return ""
+			case resp.StatusCode == http.StatusOK && res.State != "pending" && res.State != "unknown":
+				return res.State
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	return ""
 }
 
 // ownDatabase is a PostgreSQL cluster of the test's own, which it may kill.

@@ -21,7 +21,7 @@ var apiOps = []apiOp{
 	{method: "get", path: "/centres", summary: "All centres", response: "CentreList"},
 	{method: "get", path: "/staff", summary: "Staff of the caller's centre (all centres for administrators and unit managers)", params: []string{"centre"}, response: "StaffList"},
 	{method: "get", path: "/pathways", summary: "The caseload: a filtered, sorted page of visible pathways",
-		params: []string{"centre", "phase", "track", "status", "assignee", "overdue", "stalled", "sort", "limit", "offset"}, response: "PathwayPage", errors: []int{400, 403}},
+		params: []string{"centre", "phase", "track", "status", "assignee", "overdue", "stalled", "sort", "limit", "offset", "after"}, response: "PathwayPage", errors: []int{400, 403}},
 	{method: "post", path: "/pathways", summary: "Start a pathway from a referral (202 referral_received: the person already has a pathway the caller may not see; it was passed on to that centre)", body: "StartRequest", response: "Started", errors: []int{400, 403, 409, 422, 503}},
 	{method: "get", path: "/pathways/{case}", summary: "One pathway: the read model and the workflow's live status", response: "PathwayView", errors: []int{403, 404}},
 	{method: "get", path: "/pathways/{case}/timeline", summary: "The pathway's timeline, oldest first", response: "Timeline", errors: []int{403, 404}},
@@ -91,6 +91,14 @@ func items(name string) map[string]any {
 	return obj(map[string]any{"items": arr(name), "total": num, "limit": num, "offset": num})
 }
 
+// pathwayPage is a caseload page: next is the cursor of the following page
+// (pass it as after; deep pages cost what the first does).
+func pathwayPage() map[string]any {
+	page := items("Pathway")
+	page["properties"].(map[string]any)["next"] = str
+	return page
+}
+
 var schemas = map[string]any{
 	"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str,
 		"fields": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "code": str, "message": str})}}, "code", "message")}),
@@ -103,7 +111,7 @@ var schemas = map[string]any{
 		"track": str, "activity_duty": boo, "status": str, "phase": str, "current_step": str, "referral_source": str, "referred_at": ts, "started_at": ts,
 		"first_contact_due": ts, "mapping_due": ts, "time_limit_at": ts, "days_left": num, "paused": boo, "last_progress_at": ts, "closed_at": ts,
 		"closure_reason": str, "outcome": anyOb, "assignee": str, "open_tasks": num}),
-	"PathwayPage": items("Pathway"),
+	"PathwayPage": pathwayPage(),
 	"PathwayView": obj(map[string]any{"pathway": ref("Pathway"), "live": ref("Status"), "temporal_ui": str}),
 	"Status": obj(map[string]any{"case_id": str, "centre_id": str, "programme": str, "phase": str, "current_step": str, "days_left": num, "paused": boo,
 		"mapping_overdue": boo, "open_tasks": map[string]any{"type": "array", "items": anyOb}, "steps": map[string]any{"type": "array", "items": anyOb},

@@ -101,7 +101,7 @@ func caseloadFilter(q map[string][]string) (store.PathwayFilter, *Problem) {
 		}
 		return ""
 	}
-	f := store.PathwayFilter{Status: get("status"), Phase: get("phase"), Track: get("track"), Assignee: get("assignee"), Sort: get("sort")}
+	f := store.PathwayFilter{Status: get("status"), Phase: get("phase"), Track: get("track"), Assignee: get("assignee"), Sort: get("sort"), After: get("after")}
 	if c := get("centre"); c != "" {
 		f.CentreIDs = []string{c}
 	}
@@ -169,6 +169,10 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		badRequest(w, "after", err.Error())
+		return
+	}
 	if err != nil {
 		s.internal(w, r, "list pathways", err)
 		return

@@ -128,6 +128,12 @@ func protectedVisibleTo(ph string) string {
 	return `(p.assignee = ` + ph + ` OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
 }
 
+// protectedHiddenFrom is the negation of protectedVisibleTo: the pathways
+// of protected identities not assigned to the staff ID in ph.
+func protectedHiddenFrom(ph string) string {
+	return `(p.assignee <> ` + ph + ` AND EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
+}
+
 // ListVisiblePathways is ListPathways restricted to what the viewer may see.
 // f.CentreIDs narrows further (a filter), never widens.
 func ListVisiblePathways(ctx context.Context, pool *pgxpool.Pool, v Viewer, f PathwayFilter) (Page[PathwayRow], error) {

@@ -434,10 +434,14 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 		return page, err
 	}
 	args = append(args, f.Limit, f.Offset)
+	// As in listPathways: the page's IDs first, from the indexes alone, so
+	// a deep offset sorts narrow rows; then only the page's rows whole.
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT t.id, t.task_key, t.case_id, p.centre_id, t.kind, t.title, t.role, t.assignee,
 			t.due_at, t.status, t.created_at
-		FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE %s
-		ORDER BY t.due_at NULLS LAST, t.id LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), planned(args)...)
+		FROM tasks t JOIN pathways p ON p.case_id = t.case_id
+		JOIN (SELECT t.id FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE %s
+			ORDER BY t.due_at NULLS LAST, t.id LIMIT $%d OFFSET $%d) page ON page.id = t.id
+		ORDER BY t.due_at NULLS LAST, t.id`, cond, len(args)-1, len(args)), planned(args)...)
 	if err != nil {
 		return page, err
 	}

@@ -6,10 +6,9 @@
 CREATE INDEX pathways_phase_started ON pathways (phase, started_at DESC, case_id);
 -- The task inbox across centres, earliest due first.
 CREATE INDEX tasks_open_due ON tasks (due_at, id) WHERE status = 'open';
--- A centre's inbox counts its open tasks by joining on case ID: both sides
--- in case ID order from the index alone, with what the protected-identity
--- rule reads.
-CREATE INDEX tasks_open_role_case ON tasks (role, case_id) WHERE status = 'open';
+-- A centre's inbox counts its open tasks by joining on case ID: the
+-- centre's pathways in case ID order from the index alone, with what the
+-- protected-identity rule reads.
 CREATE INDEX pathways_centre_case ON pathways (centre_id, case_id) INCLUDE (assignee, participant_id, status);
 -- The task inbox across centres subtracts the tasks of protected
 -- identities: from the few protected participants to their pathways.
@@ -18,6 +17,5 @@ CREATE INDEX pathways_participant ON pathways (participant_id);
 -- +goose Down
 DROP INDEX pathways_participant;
 DROP INDEX pathways_centre_case;
-DROP INDEX tasks_open_role_case;
 DROP INDEX tasks_open_due;
 DROP INDEX pathways_phase_started;

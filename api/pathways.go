@@ -420,7 +420,7 @@ func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	q := r.URL.Query()
 	v := p.Viewer()
-	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status"), Viewer: &v}
+	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status"), Viewer: &v, After: q.Get("after")}
 	switch q.Get("scope") {
 	case "mine":
 		f.Assignee = p.ID
@@ -451,6 +451,10 @@ func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
+	if errors.Is(err, store.ErrBadCursor) {
+		badRequest(w, "after", err.Error())
+		return
+	}
 	if err != nil {
 		s.internal(w, r, "list tasks", err)
 		return

@@ -144,8 +144,9 @@ func sortValue(r PathwayRow, field string) *string {
 	return str(r.CaseID)
 }
 
-// cursor is the position after a row: its sort value and case ID (the tie
-// breaker). It is opaque to clients and carries no personal data.
+// cursor is the position after a row: its sort value and case ID (a
+// task's ID) as the tie breaker. It is opaque to clients and carries no
+// personal data.
 type cursor struct {
 	Sort  string  `json:"s"`
 	Value *string `json:"v"`
@@ -161,28 +162,41 @@ func encodeCursor(c cursor) string {
 // sort order).
 var ErrBadCursor = errors.New("after is not a cursor of this list and sort order")
 
-func decodeCursor(s, sort string) (cursor, error) {
+// decodeCursor reads a cursor of sort order sort whose value is of SQL
+// type typ (timestamptz, int or text).
+func decodeCursor(s, sort, typ string) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.Case == "" {
 		return c, ErrBadCursor
 	}
+	if c.Value != nil {
+		switch typ {
+		case "timestamptz":
+			_, err = time.Parse(time.RFC3339Nano, *c.Value)
+		case "int":
+			_, err = strconv.Atoi(*c.Value)
+		}
+	}
+	if err != nil {
+		return c, ErrBadCursor
+	}
 	return c, nil
 }
 
-// keysetCondition is the rows after cursor c in ORDER BY col [DESC],
-// p.case_id, with PostgreSQL's NULL placement (last ascending, first
-// descending); v and id are the placeholders of c's value and case ID.
-func keysetCondition(col string, desc, valueNull bool, v, id string) string {
+// keysetCondition is the rows after a cursor in ORDER BY col [DESC], tie,
+// with PostgreSQL's NULL placement (last ascending, first descending); v
+// and id are the placeholders of the cursor's value and tie breaker.
+func keysetCondition(col, tie string, desc, valueNull bool, v, id string) string {
 	switch {
 	case valueNull && desc: // NULLs come first: the rest of the NULLs, then every value
-		return fmt.Sprintf("((%s IS NULL AND p.case_id > %s) OR %s IS NOT NULL)", col, id, col)
+		return fmt.Sprintf("((%s IS NULL AND %s > %s) OR %s IS NOT NULL)", col, tie, id, col)
 	case valueNull: // NULLs come last
-		return fmt.Sprintf("(%s IS NULL AND p.case_id > %s)", col, id)
+		return fmt.Sprintf("(%s IS NULL AND %s > %s)", col, tie, id)
 	case desc:
-		return fmt.Sprintf("(%s < %s OR (%s = %s AND p.case_id > %s))", col, v, col, v, id)
+		return fmt.Sprintf("(%s < %s OR (%s = %s AND %s > %s))", col, v, col, v, tie, id)
 	}
-	return fmt.Sprintf("(%s > %s OR (%s = %s AND p.case_id > %s) OR %s IS NULL)", col, v, col, v, id, col)
+	return fmt.Sprintf("(%s > %s OR (%s = %s AND %s > %s) OR %s IS NULL)", col, v, col, v, tie, id, col)
 }
 
 // SortFields lists the fields a caseload may be sorted by.
@@ -276,13 +290,13 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 	}
 	skip := f.Offset
 	if f.After != "" {
-		c, err := decodeCursor(f.After, sortKey)
-		if err != nil {
-			return page, err
-		}
 		typ := sortType[sortField]
 		if typ == "" {
 			typ = "text"
+		}
+		c, err := decodeCursor(f.After, sortKey, typ)
+		if err != nil {
+			return page, err
 		}
 		v := ""
 		if c.Value != nil { // a NULL's condition has no value to compare
@@ -290,7 +304,7 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 			v = fmt.Sprintf("$%d::%s", len(args), typ)
 		}
 		args = append(args, c.Case)
-		cond += " AND " + keysetCondition(col, desc, c.Value == nil, v, fmt.Sprintf("$%d", len(args)))
+		cond += " AND " + keysetCondition(col, "p.case_id", desc, c.Value == nil, v, fmt.Sprintf("$%d", len(args)))
 		skip = 0
 	}
 	// The inner query picks the page's case IDs (a narrow sort, in memory
@@ -380,6 +394,8 @@ type TaskFilter struct {
 	Limit, Offset int
 	// Viewer, when set, leaves out tasks of cases the viewer may not see.
 	Viewer *Viewer
+	// After is the Next cursor of the previous page (as PathwayFilter's).
+	After string
 }
 
 // ListTasks returns a page of tasks, the earliest due first.
@@ -433,7 +449,25 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if err := pool.QueryRow(ctx, countSQL, planned(countArgs)...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	args = append(args, f.Limit, f.Offset)
+	skip := f.Offset
+	if f.After != "" {
+		c, err := decodeCursor(f.After, "due_at", "timestamptz")
+		if _, perr := strconv.ParseInt(c.Case, 10, 64); err == nil && perr != nil {
+			err = ErrBadCursor
+		}
+		if err != nil {
+			return page, err
+		}
+		v := ""
+		if c.Value != nil {
+			args = append(args, *c.Value)
+			v = fmt.Sprintf("$%d::timestamptz", len(args))
+		}
+		args = append(args, c.Case)
+		cond += " AND " + keysetCondition("t.due_at", "t.id", false, c.Value == nil, v, fmt.Sprintf("$%d::bigint", len(args)))
+		skip = 0
+	}
+	args = append(args, f.Limit, skip)
 	// As in listPathways: the page's IDs first, from the indexes alone, so
 	// a deep offset sorts narrow rows; then only the page's rows whole.
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT t.id, t.task_key, t.case_id, p.centre_id, t.kind, t.title, t.role, t.assignee,
@@ -453,5 +487,17 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 		}
 		page.Items = append(page.Items, t)
 	}
-	return page, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if n := len(page.Items); n == f.Limit && (f.After != "" || f.Offset+n < page.Total) {
+		last := page.Items[n-1]
+		var due *string
+		if last.DueAt != nil {
+			due = new(string)
+			*due = last.DueAt.UTC().Format(time.RFC3339Nano)
+		}
+		page.Next = encodeCursor(cursor{Sort: "due_at", Value: due, Case: strconv.FormatInt(last.ID, 10)})
+	}
+	return page, nil
 }

@@ -104,9 +104,10 @@ func TestCaseloadKeysetPages(t *testing.T) {
 	}
 }
 
-// TestTaskInboxTotals checks each inbox's total against its rows: across
-// centres the total is counted without the pathways (less the protected
-// identities the viewer may not see), within a centre through them.
+// TestTaskInboxTotals checks each inbox's total against its rows (across
+// centres the total is counted without the pathways, less the protected
+// identities the viewer may not see; within a centre through them) and
+// that paging by cursor returns the same tasks in the same order.
 func TestTaskInboxTotals(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := testenv.Database(t)
@@ -133,6 +134,11 @@ func TestTaskInboxTotals(t *testing.T) {
 			tasks = append(tasks, []any{fmt.Sprintf("%s:t%d", caseID, j), caseID, "review", "Review", role, status, base.Add(time.Duration(i*3+j) * time.Hour)})
 		}
 	}
+	// Two open tasks without a due date (last in every inbox), one on a
+	// due date another task shares (ordered by ID).
+	tasks = append(tasks, []any{"2026-T00000:nodue1", "2026-T00000", "review", "Review", "case_officer", "open", nil},
+		[]any{"2026-T00003:nodue2", "2026-T00003", "review", "Review", "case_officer", "open", nil},
+		[]any{"2026-T00003:samedue", "2026-T00003", "review", "Review", "case_officer", "open", base})
 	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"participants"}, []string{"id", "personal_number", "given_name", "family_name", "district", "birth_date", "protected_identity"}, pgx.CopyFromRows(people)); err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +158,14 @@ func TestTaskInboxTotals(t *testing.T) {
 		f    store.TaskFilter
 		want int
 	}{
-		{"admin, all centres", store.TaskFilter{Viewer: &admin}, 4},
+		{"admin, all centres", store.TaskFilter{Viewer: &admin}, 7},
 		{"admin, one role", store.TaskFilter{Viewer: &admin, Role: "job_coach"}, 2},
 		{"admin, done", store.TaskFilter{Viewer: &admin, Status: "done"}, 2},
-		{"admin, one centre", store.TaskFilter{Viewer: &admin, CentreIDs: []string{"gbg-oster"}}, 2},
-		{"assigned to a protected identity", store.TaskFilter{Viewer: &coachX}, 6},
-		{"no viewer", store.TaskFilter{}, 8},
-		{"own centre", store.TaskFilter{Viewer: &hisingen, CentreIDs: []string{"gbg-hisingen"}}, 4},
-		{"own centre, protected unassigned", store.TaskFilter{Viewer: &oster, CentreIDs: []string{"gbg-oster"}}, 2},
+		{"admin, one centre", store.TaskFilter{Viewer: &admin, CentreIDs: []string{"gbg-oster"}}, 4},
+		{"assigned to a protected identity", store.TaskFilter{Viewer: &coachX}, 9},
+		{"no viewer", store.TaskFilter{}, 11},
+		{"own centre", store.TaskFilter{Viewer: &hisingen, CentreIDs: []string{"gbg-hisingen"}}, 5},
+		{"own centre, protected unassigned", store.TaskFilter{Viewer: &oster, CentreIDs: []string{"gbg-oster"}}, 4},
 		{"another centre", store.TaskFilter{Viewer: &oster, CentreIDs: []string{"gbg-hisingen"}}, 0},
 	} {
 		c.f.Limit = 500
@@ -170,5 +176,31 @@ func TestTaskInboxTotals(t *testing.T) {
 		if page.Total != c.want || len(page.Items) != c.want {
 			t.Errorf("%s: total %d, %d rows, want %d", c.name, page.Total, len(page.Items), c.want)
 		}
+		// Page by page with the cursor: the same tasks in the same order.
+		var walked []int64
+		f := c.f
+		f.Limit = 2
+		for pages := 0; pages <= c.want; pages++ {
+			p, err := store.ListTasks(ctx, pool, f)
+			if err != nil {
+				t.Fatalf("%s, page %d: %v", c.name, pages, err)
+			}
+			for _, task := range p.Items {
+				walked = append(walked, task.ID)
+			}
+			if f.After = p.Next; f.After == "" {
+				break
+			}
+		}
+		var whole []int64
+		for _, task := range page.Items {
+			whole = append(whole, task.ID)
+		}
+		if !slices.Equal(walked, whole) {
+			t.Errorf("%s: pages by cursor %v, whole list %v", c.name, walked, whole)
+		}
+	}
+	if _, err := store.ListTasks(ctx, pool, store.TaskFilter{After: "not-a-cursor"}); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("a task list after a bad cursor: %v, want ErrBadCursor", err)
 	}
 }

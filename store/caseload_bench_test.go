@@ -103,6 +103,20 @@ func BenchmarkCaseload100k(b *testing.B) {
 		}
 		return f.After
 	}
+	// taskDeepAfter does the same for the centre's task inbox at 5,000.
+	inboxDeep := store.TaskFilter{CentreIDs: []string{"gbg-hisingen"}, Limit: 50, Viewer: &v}
+	taskDeepAfter := func(b *testing.B) string {
+		f := inboxDeep
+		f.Limit = 500
+		for skipped := 0; skipped < 5_000; skipped += 500 {
+			page, err := store.ListTasks(ctx, pool, f)
+			if err != nil || page.Next == "" {
+				b.Fatalf("walking the inbox at %d: %v", skipped, err)
+			}
+			f.After = page.Next
+		}
+		return f.After
+	}
 	lists := []struct {
 		name string
 		run  func(*pgxpool.Pool) (int, error)
@@ -120,12 +134,18 @@ func BenchmarkCaseload100k(b *testing.B) {
 		{"task-inbox-mine", taskList(ctx, store.TaskFilter{CentreIDs: []string{"gbg-centrum-vaster"}, Assignee: "coach.7", Limit: 200, Viewer: &mine})},
 		{"task-inbox-all-centres", taskList(ctx, store.TaskFilter{Limit: 50, Viewer: &admin})},
 		{"task-inbox-deep", taskList(ctx, store.TaskFilter{CentreIDs: []string{"gbg-hisingen"}, Offset: 5_000, Limit: 50, Viewer: &v})},
+		{"task-inbox-deep-after", nil},
 	}
 	for _, c := range lists {
 		b.Run(c.name, func(b *testing.B) {
 			run := c.run
-			if c.name == "deep-page-after" {
+			switch c.name {
+			case "deep-page-after":
 				run = pathways(ctx, v, store.PathwayFilter{After: deepAfter(b), Limit: 50})
+			case "task-inbox-deep-after":
+				f := inboxDeep
+				f.After = taskDeepAfter(b)
+				run = taskList(ctx, f)
 			}
 			if out := os.Getenv("CASELOAD_EXPLAIN"); out != "" {
 				explain(ctx, b, dbURL, out, run)

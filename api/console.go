@@ -140,25 +140,33 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 		data["Error"], status = "You can see your own centre's pathways only.", http.StatusForbidden
 	default:
 		page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
-		if err != nil {
+		if errors.Is(err, store.ErrBadCursor) {
+			data["Error"], status = "This page link no longer fits the list: start again from the first page.", http.StatusBadRequest
+		} else if err != nil {
 			s.Log.Error("caseload", zap.Error(err))
 			data["Error"], status = "The caseload could not be read.", http.StatusInternalServerError
 		}
 		data["Page"] = page
 		data["From"] = page.Offset + 1
-		link := func(off int) string {
+		// Next pages by cursor (offset only numbers the rows); Previous by
+		// offset.
+		link := func(off int, after string) string {
 			qq := url.Values{}
 			for k, v := range q {
 				qq[k] = v
 			}
 			qq.Set("offset", strconv.Itoa(off))
+			qq.Del("after")
+			if after != "" {
+				qq.Set("after", after)
+			}
 			return "/caseload?" + qq.Encode()
 		}
 		if page.Offset > 0 {
-			data["Prev"] = link(max(0, page.Offset-page.Limit))
+			data["Prev"] = link(max(0, page.Offset-page.Limit), "")
 		}
-		if page.Offset+len(page.Items) < page.Total {
-			data["Next"] = link(page.Offset + page.Limit)
+		if page.Next != "" {
+			data["Next"] = link(page.Offset+page.Limit, page.Next)
 		}
 	}
 	s.render(w, r, status, "caseload", "Caseload", data)

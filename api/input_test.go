@@ -46,6 +46,8 @@ func TestAPIBadInput(t *testing.T) {
 		{name: "task limit not a number", c: coach, method: "GET", path: "/api/v1/tasks?limit=ten", status: 400, field: "limit"},
 		{name: "unknown phase", c: coach, method: "GET", path: "/api/v1/pathways?phase=finished", status: 400, field: "phase", message: []string{"referral", "follow_up", "closed"}},
 		{name: "unknown track", c: coach, method: "GET", path: "/api/v1/pathways?track=senior", status: 400, field: "track", message: []string{"youth", "adult"}},
+		{name: "not a cursor", c: coach, method: "GET", path: "/api/v1/pathways?after=page-2", status: 400, field: "after", message: []string{"cursor"}},
+		{name: "not a task cursor", c: coach, method: "GET", path: "/api/v1/tasks?after=page-2", status: 400, field: "after", message: []string{"cursor"}},
 		{name: "audit limit", c: lead, method: "GET", path: "/api/v1/audit?staff=coach.angered&limit=-5", status: 400, field: "limit"},
 		{name: "20 MB body", c: coach, method: "POST", path: "/api/v1/pathways", body: `{"given_name":"` + strings.Repeat("a", 20<<20) + `"}`, status: 413, message: []string{"1 MiB"}},
 		{name: "wrong type", c: coach, method: "POST", path: "/api/v1/pathways", body: `{"given_name": 5}`, status: 400, field: "given_name", message: []string{"given_name must be a string, not a number"}},

@@ -21,7 +21,7 @@ var apiOps = []apiOp{
 	{method: "get", path: "/centres", summary: "All centres", response: "CentreList"},
 	{method: "get", path: "/staff", summary: "Staff of the caller's centre (all centres for administrators and unit managers)", params: []string{"centre"}, response: "StaffList"},
 	{method: "get", path: "/pathways", summary: "The caseload: a filtered, sorted page of visible pathways",
-		params: []string{"centre", "phase", "track", "status", "assignee", "overdue", "stalled", "sort", "limit", "offset"}, response: "PathwayPage", errors: []int{400, 403}},
+		params: []string{"centre", "phase", "track", "status", "assignee", "overdue", "stalled", "sort", "limit", "offset", "after"}, response: "PathwayPage", errors: []int{400, 403}},
 	{method: "post", path: "/pathways", summary: "Start a pathway from a referral (202 referral_received: the person already has a pathway the caller may not see; it was passed on to that centre)", body: "StartRequest", response: "Started", errors: []int{400, 403, 409, 422, 503}},
 	{method: "get", path: "/pathways/{case}", summary: "One pathway: the read model and the workflow's live status", response: "PathwayView", errors: []int{403, 404}},
 	{method: "get", path: "/pathways/{case}/timeline", summary: "The pathway's timeline, oldest first", response: "Timeline", errors: []int{403, 404}},
@@ -40,7 +40,7 @@ var apiOps = []apiOp{
 	{method: "post", path: "/pathways/{case}/complete-task", summary: "Mark a human task done (Update complete-task)", body: "CompleteTask", response: "ActionResult", errors: actionErrors},
 	{method: "get", path: "/pathways/{case}/actions/{id}", summary: "What became of an action answered 202: completed (with the status), refused, or still pending (202 again); 404 when it was never recorded (send it again with the same Idempotency-Key)", response: "ActionResult", errors: []int{403, 404}},
 	{method: "post", path: "/pathways/{case}/steps/{step}/confirm", summary: "Confirm a running manual step (Update confirm-step on the step's workflow)", body: "ConfirmStep", response: "ActionResult", errors: actionErrors},
-	{method: "get", path: "/tasks", summary: "Task inbox: mine, my role's, or all visible", params: []string{"scope", "centre", "role", "assignee", "status", "limit", "offset"}, response: "TaskPage", errors: []int{400, 403}},
+	{method: "get", path: "/tasks", summary: "Task inbox: mine, my role's, or all visible", params: []string{"scope", "centre", "role", "assignee", "status", "limit", "offset", "after"}, response: "TaskPage", errors: []int{400, 403}},
 	{method: "get", path: "/employers", summary: "Employers and their count of open recruitment needs", response: "EmployerList"},
 	{method: "get", path: "/recruitment-needs", summary: "Recruitment needs", params: []string{"ssyk", "employer", "centre", "status"}, response: "NeedList"},
 	{method: "post", path: "/recruitment-needs", summary: "Register a recruitment need (job brokers, team leads, administrators)", body: "NeedRequest", response: "Need", errors: []int{400, 403, 422}},
@@ -91,6 +91,14 @@ func items(name string) map[string]any {
 	return obj(map[string]any{"items": arr(name), "total": num, "limit": num, "offset": num})
 }
 
+// keysetPage is a list page whose next is the cursor of the following page
+// (pass it as after; deep pages cost what the first does).
+func keysetPage(name string) map[string]any {
+	page := items(name)
+	page["properties"].(map[string]any)["next"] = str
+	return page
+}
+
 var schemas = map[string]any{
 	"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str,
 		"fields": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "code": str, "message": str})}}, "code", "message")}),
@@ -103,7 +111,7 @@ var schemas = map[string]any{
 		"track": str, "activity_duty": boo, "status": str, "phase": str, "current_step": str, "referral_source": str, "referred_at": ts, "started_at": ts,
 		"first_contact_due": ts, "mapping_due": ts, "time_limit_at": ts, "days_left": num, "paused": boo, "last_progress_at": ts, "closed_at": ts,
 		"closure_reason": str, "outcome": anyOb, "assignee": str, "open_tasks": num}),
-	"PathwayPage": items("Pathway"),
+	"PathwayPage": keysetPage("Pathway"),
 	"PathwayView": obj(map[string]any{"pathway": ref("Pathway"), "live": ref("Status"), "temporal_ui": str}),
 	"Status": obj(map[string]any{"case_id": str, "centre_id": str, "programme": str, "phase": str, "current_step": str, "days_left": num, "paused": boo,
 		"mapping_overdue": boo, "open_tasks": map[string]any{"type": "array", "items": anyOb}, "steps": map[string]any{"type": "array", "items": anyOb},
@@ -117,7 +125,7 @@ var schemas = map[string]any{
 	"Participant": obj(map[string]any{"id": str, "personal_number": str, "given_name": str, "family_name": str, "email": str, "phone": str, "district": str,
 		"birth_date": ts, "protected_identity": boo, "consents": map[string]any{"type": "array", "items": obj(map[string]any{"scope": strs, "registered_at": ts, "registered_by": str})}}),
 	"Task":         obj(map[string]any{"id": num, "key": str, "case_id": str, "centre_id": str, "kind": str, "title": str, "role": str, "assignee": str, "due_at": ts, "status": str}),
-	"TaskPage":     items("Task"),
+	"TaskPage":     keysetPage("Task"),
 	"Empty":        obj(map[string]any{}),
 	"FirstContact": obj(map[string]any{"channel": map[string]any{"type": "string", "enum": []string{"meeting", "phone", "video"}}}),
 	"Mapping": obj(map[string]any{"abilities": strs, "education_level": str, "language": str, "work_history": str, "goals": str, "obstacles": strs},

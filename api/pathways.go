@@ -101,7 +101,7 @@ func caseloadFilter(q map[string][]string) (store.PathwayFilter, *Problem) {
 		}
 		return ""
 	}
-	f := store.PathwayFilter{Status: get("status"), Phase: get("phase"), Track: get("track"), Assignee: get("assignee"), Sort: get("sort")}
+	f := store.PathwayFilter{Status: get("status"), Phase: get("phase"), Track: get("track"), Assignee: get("assignee"), Sort: get("sort"), After: get("after")}
 	if c := get("centre"); c != "" {
 		f.CentreIDs = []string{c}
 	}
@@ -169,6 +169,10 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		badRequest(w, "after", err.Error())
+		return
+	}
 	if err != nil {
 		s.internal(w, r, "list pathways", err)
 		return
@@ -416,7 +420,7 @@ func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	q := r.URL.Query()
 	v := p.Viewer()
-	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status"), Viewer: &v}
+	f := store.TaskFilter{Role: q.Get("role"), Assignee: q.Get("assignee"), Status: q.Get("status"), Viewer: &v, After: q.Get("after")}
 	switch q.Get("scope") {
 	case "mine":
 		f.Assignee = p.ID
@@ -447,6 +451,10 @@ func (s *Server) apiTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
+	if errors.Is(err, store.ErrBadCursor) {
+		badRequest(w, "after", err.Error())
+		return
+	}
 	if err != nil {
 		s.internal(w, r, "list tasks", err)
 		return

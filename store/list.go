@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +47,8 @@ type PathwayRow struct {
 	OpenTasks        int              `json:"open_tasks"`
 }
 
+// pathwayCols counts open tasks in a subquery: select it only over a page's
+// rows (see listPathways), never over rows an OFFSET skips.
 const pathwayCols = `p.case_id, p.participant_id::text, p.centre_id, p.workflow_id, p.programme, p.programme_version,
 	p.track, p.activity_duty, p.status, p.phase, p.current_step, p.referral_source, p.referred_at, p.started_at,
 	p.first_contact_due, p.mapping_due, p.time_limit_at, p.days_left, p.paused, p.last_progress_at, p.closed_at,
@@ -67,6 +72,13 @@ func scanPathway(row pgx.Row) (PathwayRow, error) {
 	return r, err
 }
 
+// planned runs a list's query planned for its values: a list's filters vary
+// too much for one cached generic plan, which at 100,000 pathways scans
+// many times more rows and cannot use the partial indexes.
+func planned(args []any) []any {
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
+
 // GetPathway returns one pathway's read model.
 func GetPathway(ctx context.Context, db Querier, caseID string) (PathwayRow, error) {
 	return scanPathway(db.QueryRow(ctx, `SELECT `+pathwayCols+` FROM pathways p WHERE p.case_id = $1`, caseID))
@@ -85,11 +97,106 @@ type PathwayFilter struct {
 	Sort           string // field, optionally prefixed by "-" for descending
 	Limit, Offset  int
 	Now            time.Time
+	// After is the Next cursor of the previous page: the page starts after
+	// that row (keyset), so a deep page costs what the first does. With
+	// After, Offset skips nothing; it is echoed as the page's position.
+	After string
 }
 
 var sortable = map[string]string{
 	"case_id": "p.case_id", "started_at": "p.started_at", "last_progress_at": "p.last_progress_at",
 	"phase": "p.phase", "time_limit_at": "p.time_limit_at", "centre_id": "p.centre_id", "days_left": "p.days_left",
+}
+
+// sortType is each sort column's SQL type, for the cursor's value; the
+// columns not listed here are NOT NULL text.
+var sortType = map[string]string{
+	"started_at": "timestamptz", "last_progress_at": "timestamptz", "time_limit_at": "timestamptz", "days_left": "int",
+}
+
+// sortValue is a row's value of a sort field as the cursor stores it (nil
+// for NULL).
+func sortValue(r PathwayRow, field string) *string {
+	str := func(s string) *string { return &s }
+	at := func(t *time.Time) *string {
+		if t == nil {
+			return nil
+		}
+		return str(t.UTC().Format(time.RFC3339Nano))
+	}
+	switch field {
+	case "started_at":
+		return at(&r.StartedAt)
+	case "last_progress_at":
+		return at(&r.LastProgressAt)
+	case "time_limit_at":
+		return at(r.TimeLimitAt)
+	case "days_left":
+		if r.DaysLeft == nil {
+			return nil
+		}
+		return str(strconv.Itoa(*r.DaysLeft))
+	case "phase":
+		return str(r.Phase)
+	case "centre_id":
+		return str(r.CentreID)
+	}
+	return str(r.CaseID)
+}
+
+// cursor is the position after a row: its sort value and case ID (a
+// task's ID) as the tie breaker. It is opaque to clients and carries no
+// personal data.
+type cursor struct {
+	Sort  string  `json:"s"`
+	Value *string `json:"v"`
+	Case  string  `json:"c"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ErrBadCursor is a cursor this list did not issue (or issued for another
+// sort order).
+var ErrBadCursor = errors.New("after is not a cursor of this list and sort order")
+
+// decodeCursor reads a cursor of sort order sort whose value is of SQL
+// type typ (timestamptz, int or text).
+func decodeCursor(s, sort, typ string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Sort != sort || c.Case == "" {
+		return c, ErrBadCursor
+	}
+	if c.Value != nil {
+		switch typ {
+		case "timestamptz":
+			_, err = time.Parse(time.RFC3339Nano, *c.Value)
+		case "int":
+			_, err = strconv.Atoi(*c.Value)
+		}
+	}
+	if err != nil {
+		return c, ErrBadCursor
+	}
+	return c, nil
+}
+
+// keysetCondition is the rows after a cursor in ORDER BY col [DESC], tie,
+// with PostgreSQL's NULL placement (last ascending, first descending); v
+// and id are the placeholders of the cursor's value and tie breaker.
+func keysetCondition(col, tie string, desc, valueNull bool, v, id string) string {
+	switch {
+	case valueNull && desc: // NULLs come first: the rest of the NULLs, then every value
+		return fmt.Sprintf("((%s IS NULL AND %s > %s) OR %s IS NOT NULL)", col, tie, id, col)
+	case valueNull: // NULLs come last
+		return fmt.Sprintf("(%s IS NULL AND %s > %s)", col, tie, id)
+	case desc:
+		return fmt.Sprintf("(%s < %s OR (%s = %s AND %s > %s))", col, v, col, v, tie, id)
+	}
+	return fmt.Sprintf("(%s > %s OR (%s = %s AND %s > %s) OR %s IS NULL)", col, v, col, v, tie, id, col)
 }
 
 // SortFields lists the fields a caseload may be sorted by.
@@ -103,6 +210,9 @@ type Page[T any] struct {
 	Total  int `json:"total"`
 	Limit  int `json:"limit"`
 	Offset int `json:"offset"`
+	// Next, when set, is the cursor of the page after this one (pass it
+	// as after); only keyset-paged lists set it.
+	Next string `json:"next,omitempty"`
 }
 
 // ListPathways returns a filtered, sorted page of all pathways (for
@@ -153,19 +263,20 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 	if f.StalledDays > 0 {
 		add("p.status = 'active' AND p.last_progress_at < $?", now.Add(-time.Duration(f.StalledDays)*24*time.Hour))
 	}
-	order := "p.last_progress_at DESC, p.case_id"
+	sortField, desc := "last_progress_at", true
 	if f.Sort != "" {
-		field, desc := strings.CutPrefix(f.Sort, "-")
-		col, ok := sortable[field]
-		if !ok {
-			return Page[PathwayRow]{}, fmt.Errorf("cannot sort by %q (use one of %s)", field, strings.Join(SortFields(), ", "))
-		}
-		order = col
-		if desc {
-			order += " DESC"
-		}
-		order += ", p.case_id"
+		sortField, desc = strings.CutPrefix(f.Sort, "-")
 	}
+	col, ok := sortable[sortField]
+	if !ok {
+		return Page[PathwayRow]{}, fmt.Errorf("cannot sort by %q (use one of %s)", sortField, strings.Join(SortFields(), ", "))
+	}
+	order := col
+	if desc {
+		order += " DESC"
+	}
+	order += ", p.case_id"
+	sortKey := map[bool]string{true: "-", false: ""}[desc] + sortField
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
@@ -174,12 +285,35 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 	}
 	cond := strings.Join(where, " AND ")
 	page := Page[PathwayRow]{Limit: f.Limit, Offset: f.Offset, Items: []PathwayRow{}}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pathways p WHERE `+cond, args...).Scan(&page.Total); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pathways p WHERE `+cond, planned(args)...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	args = append(args, f.Limit, f.Offset)
-	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM pathways p WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
-		pathwayCols, cond, order, len(args)-1, len(args)), args...)
+	skip := f.Offset
+	if f.After != "" {
+		typ := sortType[sortField]
+		if typ == "" {
+			typ = "text"
+		}
+		c, err := decodeCursor(f.After, sortKey, typ)
+		if err != nil {
+			return page, err
+		}
+		v := ""
+		if c.Value != nil { // a NULL's condition has no value to compare
+			args = append(args, *c.Value)
+			v = fmt.Sprintf("$%d::%s", len(args), typ)
+		}
+		args = append(args, c.Case)
+		cond += " AND " + keysetCondition(col, "p.case_id", desc, c.Value == nil, v, fmt.Sprintf("$%d", len(args)))
+		skip = 0
+	}
+	// The inner query picks the page's case IDs (a narrow sort, in memory
+	// even at deep offsets); only the page's rows are read whole and get
+	// their open tasks counted, never the rows an OFFSET skips.
+	args = append(args, f.Limit, skip)
+	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM pathways p JOIN (SELECT p.case_id FROM pathways p WHERE %s
+		ORDER BY %s LIMIT $%d OFFSET $%d) page ON page.case_id = p.case_id ORDER BY %s`,
+		pathwayCols, cond, order, len(args)-1, len(args), order), planned(args)...)
 	if err != nil {
 		return page, err
 	}
@@ -191,7 +325,14 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 		}
 		page.Items = append(page.Items, r)
 	}
-	return page, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if n := len(page.Items); n == f.Limit && (f.After != "" || f.Offset+n < page.Total) {
+		last := page.Items[n-1]
+		page.Next = encodeCursor(cursor{Sort: sortKey, Value: sortValue(last, sortField), Case: last.CaseID})
+	}
+	return page, nil
 }
 
 // TimelineEntry is a stored timeline event.
@@ -253,6 +394,8 @@ type TaskFilter struct {
 	Limit, Offset int
 	// Viewer, when set, leaves out tasks of cases the viewer may not see.
 	Viewer *Viewer
+	// After is the Next cursor of the previous page (as PathwayFilter's).
+	After string
 }
 
 // ListTasks returns a page of tasks, the earliest due first.
@@ -265,13 +408,9 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if f.Status == "" {
 		f.Status = "open"
 	}
+	// The task's own conditions first: the count across centres uses them
+	// (and only their arguments) without the pathway.
 	add("t.status = $?", f.Status)
-	if f.Viewer != nil {
-		f.Viewer.condition(add)
-	}
-	if len(f.CentreIDs) > 0 {
-		add("p.centre_id = ANY($?)", f.CentreIDs)
-	}
 	if f.CaseID != "" {
 		add("t.case_id = $?", f.CaseID)
 	}
@@ -281,19 +420,62 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if f.Assignee != "" {
 		add("t.assignee = $?", f.Assignee)
 	}
+	taskCond, taskArgs := strings.Join(where, " AND "), len(args)
+	if f.Viewer != nil {
+		f.Viewer.condition(add)
+	}
+	// The viewer's own centre again would only halve the planner's row
+	// estimate (and choose a join that reads every task of the role).
+	if len(f.CentreIDs) > 0 && (f.Viewer == nil || f.Viewer.AllCentres || !slices.Equal(f.CentreIDs, []string{f.Viewer.CentreID})) {
+		add("p.centre_id = ANY($?)", f.CentreIDs)
+	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
 	cond := strings.Join(where, " AND ")
 	page := Page[TaskRow]{Limit: f.Limit, Offset: f.Offset, Items: []TaskRow{}}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE `+cond, args...).Scan(&page.Total); err != nil {
+	countSQL, countArgs := `SELECT count(*) FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE `+cond, args
+	if len(f.CentreIDs) == 0 && (f.Viewer == nil || f.Viewer.AllCentres) {
+		// Across centres, count the tasks alone (every task has its
+		// pathway) less those of protected identities the viewer may not
+		// see: joining every task to its pathway costs ten times more.
+		countSQL, countArgs = `SELECT count(*) FROM tasks t WHERE `+taskCond, args[:taskArgs:taskArgs]
+		if f.Viewer != nil {
+			countArgs = append(countArgs, f.Viewer.StaffID)
+			countSQL = `SELECT (` + countSQL + `) - (SELECT count(*) FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE ` + taskCond +
+				` AND ` + protectedHiddenFrom(fmt.Sprintf("$%d", len(countArgs))) + `)`
+		}
+	}
+	if err := pool.QueryRow(ctx, countSQL, planned(countArgs)...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	args = append(args, f.Limit, f.Offset)
+	skip := f.Offset
+	if f.After != "" {
+		c, err := decodeCursor(f.After, "due_at", "timestamptz")
+		if _, perr := strconv.ParseInt(c.Case, 10, 64); err == nil && perr != nil {
+			err = ErrBadCursor
+		}
+		if err != nil {
+			return page, err
+		}
+		v := ""
+		if c.Value != nil {
+			args = append(args, *c.Value)
+			v = fmt.Sprintf("$%d::timestamptz", len(args))
+		}
+		args = append(args, c.Case)
+		cond += " AND " + keysetCondition("t.due_at", "t.id", false, c.Value == nil, v, fmt.Sprintf("$%d::bigint", len(args)))
+		skip = 0
+	}
+	args = append(args, f.Limit, skip)
+	// As in listPathways: the page's IDs first, from the indexes alone, so
+	// a deep offset sorts narrow rows; then only the page's rows whole.
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT t.id, t.task_key, t.case_id, p.centre_id, t.kind, t.title, t.role, t.assignee,
 			t.due_at, t.status, t.created_at
-		FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE %s
-		ORDER BY t.due_at NULLS LAST, t.id LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+		FROM tasks t JOIN pathways p ON p.case_id = t.case_id
+		JOIN (SELECT t.id FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE %s
+			ORDER BY t.due_at NULLS LAST, t.id LIMIT $%d OFFSET $%d) page ON page.id = t.id
+		ORDER BY t.due_at NULLS LAST, t.id`, cond, len(args)-1, len(args)), planned(args)...)
 	if err != nil {
 		return page, err
 	}
@@ -305,5 +487,17 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 		}
 		page.Items = append(page.Items, t)
 	}
-	return page, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if n := len(page.Items); n == f.Limit && (f.After != "" || f.Offset+n < page.Total) {
+		last := page.Items[n-1]
+		var due *string
+		if last.DueAt != nil {
+			due = new(string)
+			*due = last.DueAt.UTC().Format(time.RFC3339Nano)
+		}
+		page.Next = encodeCursor(cursor{Sort: "due_at", Value: due, Case: strconv.FormatInt(last.ID, 10)})
+	}
+	return page, nil
 }

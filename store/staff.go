@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -128,23 +126,16 @@ func protectedVisibleTo(ph string) string {
 	return `(p.assignee = ` + ph + ` OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
 }
 
+// protectedHiddenFrom is the negation of protectedVisibleTo: the pathways
+// of protected identities not assigned to the staff ID in ph.
+func protectedHiddenFrom(ph string) string {
+	return `(p.assignee <> ` + ph + ` AND EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
+}
+
 // ListVisiblePathways is ListPathways restricted to what the viewer may see.
 // f.CentreIDs narrows further (a filter), never widens.
 func ListVisiblePathways(ctx context.Context, pool *pgxpool.Pool, v Viewer, f PathwayFilter) (Page[PathwayRow], error) {
 	return listPathways(ctx, pool, &v, f)
-}
-
-// CaseloadSQL returns the count query a viewer's default caseload runs,
-// with its arguments, for EXPLAIN in benchmarks.
-func CaseloadSQL(v Viewer) (string, []any) {
-	where, args := []string{"true"}, []any{}
-	v.condition(func(cond string, val any) {
-		args = append(args, val)
-		where = append(where, strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args))))
-	})
-	args = append(args, 50, 0)
-	return fmt.Sprintf(`SELECT %s FROM pathways p WHERE %s AND p.status = 'active' ORDER BY p.last_progress_at DESC, p.case_id LIMIT $%d OFFSET $%d`,
-		pathwayCols, strings.Join(where, " AND "), len(args)-1, len(args)), args
 }
 
 // RecordConsent stores the participant's registered consent.

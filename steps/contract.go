@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/pathway"
 )
 
 // This file holds the shared parts of the step-type contract (see
@@ -127,34 +127,14 @@ func CallOptions(secondsPerDay float64) workflow.ActivityOptions {
 	return CompressBackoff(SideEffectOptions, secondsPerDay)
 }
 
-// CompressBackoff caps the retry back-off of opts at one programme day
-// (never below the initial interval). Under a compressed demo clock a
-// 5-minute wait would span months of the programme; on the real clock
-// (secondsPerDay 0) a day is far above every cap and opts are unchanged.
+// CompressBackoff caps retry back-off at one programme day: the pathway's
+// rule (pathway.CompressBackoff), so pathway and steps cannot drift apart.
 func CompressBackoff(opts workflow.ActivityOptions, secondsPerDay float64) workflow.ActivityOptions {
-	if secondsPerDay <= 0 || opts.RetryPolicy == nil {
-		return opts
-	}
-	rp := *opts.RetryPolicy // the caller's policy is shared; change a copy
-	day := Days(1, secondsPerDay)
-	if day < rp.InitialInterval {
-		day = rp.InitialInterval
-	}
-	if rp.MaximumInterval == 0 || rp.MaximumInterval > day {
-		rp.MaximumInterval = day
-	}
-	opts.RetryPolicy = &rp
-	return opts
+	return pathway.CompressBackoff(opts, secondsPerDay)
 }
 
 // ErrorMessage is the message of an activity error without the SDK's wrapping.
-func ErrorMessage(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Message()
-	}
-	return err.Error()
-}
+func ErrorMessage(err error) string { return pathway.ErrorMessage(err) }
 
 // Conformable is implemented by every step type so the conformance suite
 // (steps/conformance) can exercise it without knowing it.

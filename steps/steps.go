@@ -123,10 +123,7 @@ func (r *Registry) ValidateSpec(s pathway.StepSpec) error {
 
 // Days converts programme days to workflow time under the demo clock.
 func Days(days float64, secondsPerDay float64) time.Duration {
-	if secondsPerDay > 0 {
-		return time.Duration(days * secondsPerDay * float64(time.Second))
-	}
-	return time.Duration(days * 24 * float64(time.Hour))
+	return pathway.Days(days, secondsPerDay)
 }
 
 // Education marks step types that are education, for the activity duty's

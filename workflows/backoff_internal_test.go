@@ -7,7 +7,7 @@ import (
 	"github.com/pathways-se/pathways/steps"
 )
 
-// compressBackoff is steps.CompressBackoff without importing steps.
+// compressBackoff is the same rule steps.CompressBackoff applies.
 func TestCompressBackoffMatchesSteps(t *testing.T) {
 	for _, spd := range []float64{0, 0.05, 2, 600} {
 		got, want := compressBackoff(outsideOptions, spd), steps.CompressBackoff(outsideOptions, spd)

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -57,33 +56,11 @@ func (w *pathwayWorkflow) outsideOptions() workflow.ActivityOptions {
 	return compressBackoff(outsideOptions, w.in.SecondsPerDay)
 }
 
-// compressBackoff caps the retry back-off at one programme day (never below
-// the initial interval), as steps.CompressBackoff does for the steps; the
-// workflows tests hold the two to the same answers.
-func compressBackoff(opts workflow.ActivityOptions, secondsPerDay float64) workflow.ActivityOptions {
-	if secondsPerDay <= 0 || opts.RetryPolicy == nil {
-		return opts
-	}
-	rp := *opts.RetryPolicy // the caller's policy is shared; change a copy
-	day := pathway.Days(1, secondsPerDay)
-	if day < rp.InitialInterval {
-		day = rp.InitialInterval
-	}
-	if rp.MaximumInterval == 0 || rp.MaximumInterval > day {
-		rp.MaximumInterval = day
-	}
-	opts.RetryPolicy = &rp
-	return opts
-}
-
-// errorMessage is the message of an activity error without the SDK's wrapping.
-func errorMessage(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Message()
-	}
-	return err.Error()
-}
+// compressBackoff and errorMessage are the contract's, shared with the steps.
+var (
+	compressBackoff = pathway.CompressBackoff
+	errorMessage    = pathway.ErrorMessage
+)
 
 func event(kind, summary, actor string) *pathway.TimelineEvent {
 	return &pathway.TimelineEvent{Kind: kind, Summary: summary, Actor: actor}

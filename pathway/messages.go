@@ -61,21 +61,21 @@ const (
 // Outcome is where the participant went.
 type Outcome struct {
 	Actor
-	Kind       string     `json:"kind"`
-	StartDate  time.Time  `json:"start_date"`
-	Employer   string     `json:"employer"` // employer or school (an organisation, not a person)
-	SSYK       string     `json:"ssyk,omitempty"`
+	Kind      string    `json:"kind"`
+	StartDate time.Time `json:"start_date"`
+	Employer  string    `json:"employer"` // employer or school (an organisation, not a person)
+	SSYK      string    `json:"ssyk,omitempty"`
 	// Work: the employer's kind, the employment form and, when subsidised,
 	// the subsidy's name. Studies: the form and whether it qualifies for
 	// student finance (CSN); nil means not given.
-	EmployerKind   string `json:"employer_kind,omitempty"`
-	EmploymentForm string `json:"employment_form,omitempty"`
-	Subsidy        string `json:"subsidy,omitempty"`
-	StudyForm      string `json:"study_form,omitempty"`
-	StudentFinance *bool  `json:"student_finance,omitempty"`
-	FollowUps  []FollowUp `json:"follow_ups,omitempty"`
-	Sustained  *bool      `json:"sustained,omitempty"`
-	RecordedAt time.Time  `json:"recorded_at"`
+	EmployerKind   string     `json:"employer_kind,omitempty"`
+	EmploymentForm string     `json:"employment_form,omitempty"`
+	Subsidy        string     `json:"subsidy,omitempty"`
+	StudyForm      string     `json:"study_form,omitempty"`
+	StudentFinance *bool      `json:"student_finance,omitempty"`
+	FollowUps      []FollowUp `json:"follow_ups,omitempty"`
+	Sustained      *bool      `json:"sustained,omitempty"`
+	RecordedAt     time.Time  `json:"recorded_at"`
 }
 
 // FollowUp is one answer: is the person still in work or studies?

@@ -8,7 +8,13 @@
 // timer at half the duration that records a detail; staff may also send
 // the Update "check-in"), then the end: an Update "assess" from staff
 // (completed, dropped_out, failed) or an automatic completion at the end
-// date. On cancel the agreement is ended on a disconnected context.
+// date. However the step ends (assessed, at the end date, cancelled, wound
+// down) the agreement is ended at the employer, under the business key
+// "<case>:<step>:end-agreement".
+//
+// The internship-like step types differ only by name, kind and title: each
+// is a catalogue entry of Type (steps/catalog), so their workflow and
+// activity names ("step.internship", "internship.Create") are unchanged.
 package agreement
 
 import (
@@ -184,6 +190,9 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		}}); err != nil {
 		return steps.Result{}, err
 	}
+	if err := steps.OfferActions(ctx, UpdateCheckIn, UpdateAssess); err != nil {
+		return steps.Result{}, err
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCheckIn,
 		func(ctx workflow.Context, c CheckIn) (string, error) {
 			details["check_in"] = c.Status
@@ -264,6 +273,11 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		}
 	} else {
 		details["assessed_by"] = "automatic at the end date"
+		if workflow.GetVersion(ctx, VersionEndAtEndDate, workflow.DefaultVersion, 1) == 1 {
+			// The employer's agreement ends with the step, not only when
+			// the step is cut short.
+			windDown(ctx, in.SecondsPerDay, act("End"), endInput("ended at its end date"))
+		}
 	}
 	if res.Outcome == pathway.StepCompleted && spec.Leads != "" {
 		res.Leads = &pathway.Outcome{Kind: spec.Leads, Employer: emp.Name, SSYK: emp.SSYK}
@@ -274,6 +288,11 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 	}
 	return res, nil
 }
+
+// VersionEndAtEndDate is the change ID under which a step that reaches its
+// end date without an assessment ends the agreement at the employer (before
+// it, the agreement stayed "active" there).
+const VersionEndAtEndDate = "end-agreement-at-end-date"
 
 // windDown ends the agreement although ctx is cancelled.
 func windDown(ctx workflow.Context, secondsPerDay float64, end string, in EndInput) {

@@ -111,6 +111,9 @@ func validateResult(r WorkshopResult) error {
 // on cancel on a disconnected context.
 func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	var got *WorkshopResult
+	if err := steps.OfferActions(ctx, UpdateResult); err != nil {
+		return steps.Result{}, err
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResult,
 		func(ctx workflow.Context, r WorkshopResult) (string, error) { got = &r; return r.Outcome, nil },
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r WorkshopResult) error {
@@ -164,6 +167,17 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	}
 	return steps.Result{Outcome: got.Outcome, Reason: got.Reason,
 		Details: map[string]string{"place_id": place.ID, "workshop_code": in.Params["workshop_code"], "recorded_by": got.StaffID}}, nil
+}
+
+// Actions: staff record the workshop leader's result, which ends the step.
+func (Type) Actions() []steps.Action {
+	return []steps.Action{{Name: UpdateResult, Roles: steps.CaseworkRoles, Label: "stepactions.workshop_result",
+		Fields: []steps.Field{
+			{Name: "outcome", Label: "stepactions.outcome", Options: steps.OutcomeOptions, Required: true},
+			{Name: "reason", Label: "stepactions.reason"}},
+		Message: func(staff string, in map[string]string) any {
+			return WorkshopResult{Actor: pathway.Actor{StaffID: staff}, Outcome: in["outcome"], Reason: in["reason"]}
+		}}}
 }
 
 // Example is a CV and interview workshop occasion.

@@ -97,6 +97,11 @@ func trainingDays(p map[string]string) (int, error) {
 // Cancel during the course withdraws the enrolment; during the internship
 // it ends the agreement.
 func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
+	// The internship's actions open with the internship (agreement.Run
+	// offers them); during the course the service answers "not yet".
+	if err := steps.OfferActions(ctx); err != nil {
+		return steps.Result{}, err
+	}
 	training, err := trainingDays(in.Params)
 	if err != nil {
 		return steps.Result{Outcome: pathway.StepFailed, Reason: err.Error()}, nil
@@ -136,6 +141,10 @@ func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	}
 	return out, err
 }
+
+// Actions are the internship's check-in and assessment; they open when
+// the course is over.
+func (Type) Actions() []steps.Action { return agreement.Actions() }
 
 // Example is a job track for a care-assistant need: eight weeks of training.
 func (Type) Example() map[string]string {

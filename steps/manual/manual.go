@@ -59,9 +59,23 @@ func ValidateConfirm(c Confirm) error {
 	return fmt.Errorf("outcome %q is not one of completed, dropped_out, failed", c.Outcome)
 }
 
+// Actions: staff confirm how the measure went.
+func (Type) Actions() []steps.Action {
+	return []steps.Action{{Name: UpdateConfirm, Roles: steps.CaseworkRoles, Label: "stepactions.confirm_step",
+		Fields: []steps.Field{
+			{Name: "outcome", Label: "stepactions.outcome", Options: steps.OutcomeOptions, Required: true},
+			{Name: "reason", Label: "stepactions.reason"}},
+		Message: func(staff string, in map[string]string) any {
+			return Confirm{Actor: pathway.Actor{StaffID: staff}, Outcome: in["outcome"], Reason: in["reason"]}
+		}}}
+}
+
 // Workflow waits for staff to confirm. Nothing outside needs winding down.
 func Workflow(ctx workflow.Context, in steps.Input) (steps.Result, error) {
 	var got *Confirm
+	if err := steps.OfferActions(ctx, UpdateConfirm); err != nil {
+		return steps.Result{}, err
+	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConfirm,
 		func(ctx workflow.Context, c Confirm) (string, error) {
 			got = &c

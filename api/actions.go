@@ -19,7 +19,6 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps/manual"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -238,49 +237,6 @@ func (s *Server) check(r *http.Request, caseID string) (store.PathwayRow, int, *
 	return row, http.StatusOK, nil
 }
 
-func (s *Server) apiConfirmStep(w http.ResponseWriter, r *http.Request) {
-	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
-	var c manual.Confirm
-	if !decodeJSON(w, r, &c) {
-		return
-	}
-	res, status, prob := s.confirmStep(r, caseID, step, c)
-	if prob != nil {
-		writeProblem(w, status, *prob)
-		return
-	}
-	if status == http.StatusAccepted {
-		writeJSON(w, status, ActionResult{CaseID: caseID, Action: auth.ActConfirmStep, State: "pending", Message: pendingMessage})
-		return
-	}
-	writeJSON(w, http.StatusOK, ActionResult{CaseID: caseID, Action: auth.ActConfirmStep, State: "completed", Result: map[string]string{"step": step, "outcome": res}})
-}
-
-func (s *Server) confirmStep(r *http.Request, caseID, step string, c manual.Confirm) (string, int, *Problem) {
-	p := principal(r)
-	if !p.Can(auth.ActConfirmStep) {
-		return "", http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role may not confirm steps"}
-	}
-	row, status, prob := s.check(r, caseID)
-	if prob != nil {
-		return "", status, prob
-	}
-	key, prob := idempotencyKey(r)
-	if prob != nil {
-		return "", http.StatusBadRequest, prob
-	}
-	c.Actor = pathway.Actor{StaffID: p.ID}
-	var out string
-	status, prob = s.update(r.Context(), pathway.StepWorkflowID(caseID, step), caseID+":"+step+":confirm:"+key, manual.UpdateConfirm, c, &out)
-	pid, _ := uuid.Parse(row.ParticipantID)
-	s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditConfirmStep, CaseID: caseID, ParticipantID: &pid,
-		Detail: outcomeDetail(map[string]any{"step": step, "outcome": c.Outcome}, status, prob)})
-	if prob != nil && prob.Code == "not_found" {
-		prob.Message = fmt.Sprintf("step %q is not running as a manual step", step)
-	}
-	return out, status, prob
-}
-
 // apiActionStatus answers what became of an action sent earlier, by polling
 // its Update: completed (with the pathway's status), refused, pending, or
 // unknown (never recorded: sending it again with the same key is safe).
@@ -290,20 +246,30 @@ func (s *Server) apiActionStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, _, _ := strings.Cut(actionID, ":")
+	workflowID := pathway.WorkflowID(caseID)
+	var st pathway.Status
+	var answer any = &st
 	if _, ok := Actions[name]; !ok {
-		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such action"})
-		return
+		// A step action's ID is "<step>:<action>:<key>"; its Update went to the step's workflow.
+		step, rest, _ := strings.Cut(actionID, ":")
+		action, key, _ := strings.Cut(rest, ":")
+		if step == "" || action == "" || key == "" {
+			writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such action"})
+			return
+		}
+		name, workflowID, answer = action, pathway.StepWorkflowID(caseID, step), new(string)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	var st pathway.Status
 	err := s.Temporal.GetWorkflowUpdateHandle(client.GetWorkflowUpdateHandleOptions{
-		WorkflowID: pathway.WorkflowID(caseID), UpdateID: caseID + ":" + actionID}).Get(ctx, &st)
+		WorkflowID: workflowID, UpdateID: caseID + ":" + actionID}).Get(ctx, answer)
 	res := ActionResult{CaseID: caseID, Action: name, ActionID: actionID}
 	var appErr *temporal.ApplicationError
 	var notFound *serviceerror.NotFound
 	var deadline *serviceerror.DeadlineExceeded
 	switch {
+	case err == nil && answer != &st:
+		res.State, res.Result = "completed", map[string]string{"answer": *answer.(*string)}
 	case err == nil:
 		res.State, res.Status = "completed", &st
 	case errors.As(err, &appErr):

@@ -41,7 +41,7 @@ func TestUnauthenticated(t *testing.T) {
 	// The health endpoints and the OpenAPI document stay public.
 	c.must(c.get("/healthz"), http.StatusOK)
 	doc := c.must(c.get("/api/openapi.json"), http.StatusOK)
-	for _, p := range []string{"/api/v1/pathways/{case}/mapping", "/api/v1/pathways/{case}/steps/{step}/confirm", "/api/v1/recruitment-needs", "\"openapi\":\"3.0.3\""} {
+	for _, p := range []string{"/api/v1/pathways/{case}/mapping", "/api/v1/pathways/{case}/steps/{step}/{action}", "/api/v1/recruitment-needs", "\"openapi\":\"3.0.3\""} {
 		if !contains(doc.Body, p) {
 			t.Errorf("openapi lacks %s", p)
 		}
@@ -130,7 +130,7 @@ func TestStartActionsAndAudit(t *testing.T) {
 	coach.must(coach.post(base+"/pause", map[string]any{"reason": "sick"}), http.StatusUnprocessableEntity)
 	coach.must(coach.post(base+"/resume", map[string]any{}), http.StatusOK)
 	coach.must(coach.post(base+"/transfer", map[string]any{"to_centre": "nowhere"}), http.StatusUnprocessableEntity)
-	coach.must(coach.post(base+"/steps/no-such-step/confirm", map[string]any{"outcome": "completed"}), http.StatusConflict)
+	coach.must(coach.post(base+"/steps/no-such-step/confirm-step", map[string]any{"outcome": "completed"}), http.StatusConflict)
 
 	var tl struct{ Items []store.TimelineEntry }
 	waitFor(t, "timeline", func() bool {

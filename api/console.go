@@ -21,11 +21,10 @@ import (
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps/manual"
 	"github.com/pathways-se/pathways/store"
 )
 
-//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/tasks.html templates/employers.html templates/outcomes.html
+//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/stepactions.html templates/tasks.html templates/employers.html templates/outcomes.html
 var consoleTemplates embed.FS
 
 //go:embed static
@@ -59,7 +58,11 @@ func parsePage(name string, fsys fs.FS, files ...string) {
 
 func init() {
 	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes"} {
-		parsePage(name, consoleTemplates, "templates/layout.html", "templates/"+name+".html")
+		files := []string{"templates/layout.html", "templates/" + name + ".html"}
+		if name == "pathway" {
+			files = append(files, "templates/stepactions.html")
+		}
+		parsePage(name, consoleTemplates, files...)
 	}
 	pages = append(pages, mountConsole)
 }
@@ -71,7 +74,6 @@ func mountConsole(s *Server, r chi.Router) {
 	r.Post("/pathways/new", s.pageStartSubmit)
 	r.Get("/pathways/{case}", s.pagePathway)
 	r.Post("/pathways/{case}/actions/{action}", s.pageAction)
-	r.Post("/pathways/{case}/steps/{step}/confirm", s.pageConfirm)
 	r.Get("/tasks", s.pageTasks)
 	r.Get("/employers", s.pageEmployers)
 	r.Get("/outcomes", s.pageOutcomes)
@@ -310,6 +312,7 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 	needs, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
 	s.partial(r.Context(), "recruitment needs", err)
 	s.addMatches(r, row, live, needs, data)
+	s.addStepForms(r, caseID, live, data)
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
 	data["Centres"] = centres
@@ -416,26 +419,6 @@ func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
 	// Each Update projects its change before it answers, so the next page
 	// already shows it.
 	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Recorded: "+name+"."), http.StatusSeeOther)
-}
-
-func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
-	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
-	c := manual.Confirm{Outcome: r.PostFormValue("outcome"), Reason: r.PostFormValue("reason")}
-	_, status, prob := s.confirmStep(r, caseID, step, c)
-	if status == http.StatusAccepted {
-		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Received: step "+step+". The pathway has not confirmed it yet; "+
-			"reload this page in a moment."), http.StatusSeeOther)
-		return
-	}
-	if prob != nil && (status == http.StatusForbidden || status == http.StatusNotFound) {
-		s.pageError(w, r, status, prob.Message)
-		return
-	}
-	if prob != nil {
-		s.showPathway(w, r, caseID, status, nil, "Step "+step+": "+prob.Message)
-		return
-	}
-	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Step "+step+" confirmed."), http.StatusSeeOther)
 }
 
 func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {

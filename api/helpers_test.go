@@ -32,6 +32,7 @@ type env struct {
 	pool *pgxpool.Pool
 	api  *api.Server
 	sim  *simulators.Sim
+	ts   *testsystem.System
 }
 
 // newEnv serves the real router against a fresh database and the dev
@@ -49,7 +50,8 @@ func newEnvWith(t *testing.T, o testsystem.Options) *env {
 		Cases: ts.Cases(0), Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, pool: ts.Pool, api: s, sim: ts.Sim}
+	ts.SetPublicURL(srv.URL)
+	return &env{srv: srv, pool: ts.Pool, api: s, sim: ts.Sim, ts: ts}
 }
 
 // client is a browser-like HTTP client with a cookie jar.

@@ -57,6 +57,7 @@ GET  /healthz                                        | everyone                 
 GET  /readyz                                         | everyone                               | allowed
 GET  /metrics                                        | everyone                               | allowed
 GET  /api/openapi.json                               | everyone                               | allowed
+POST /callbacks/education/{case}/{step}              | everyone                               | refused    | refused      | refused           | refused
 GET  /login                                          | everyone                               | allowed
 POST /login                                          | everyone                               | allowed
 POST /logout                                         | everyone                               | allowed
@@ -93,10 +94,10 @@ GET  /api/v1/pathways/{case}/tasks                   | signed out               
 GET  /api/v1/pathways/{case}/matches                 | centre staff                           | allowed    | refused      | allowed           | not found
 GET  /api/v1/pathways/{case}/matches                 | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /api/v1/pathways/{case}/matches                 | signed out                             | sign in    | sign in      | sign in           | sign in
-POST /api/v1/pathways/{case}/steps/{step}/confirm    | centre staff                           | allowed    | refused      | allowed           | not found
-POST /api/v1/pathways/{case}/steps/{step}/confirm    | admin                                  | allowed    | allowed      | allowed           | not found
-POST /api/v1/pathways/{case}/steps/{step}/confirm    | manager                                | refused    | refused      | refused           | refused
-POST /api/v1/pathways/{case}/steps/{step}/confirm    | signed out                             | sign in    | sign in      | sign in           | sign in
+POST /api/v1/pathways/{case}/steps/{step}/{action}   | centre staff                           | allowed    | refused      | allowed           | not found
+POST /api/v1/pathways/{case}/steps/{step}/{action}   | admin                                  | allowed    | allowed      | allowed           | not found
+POST /api/v1/pathways/{case}/steps/{step}/{action}   | manager                                | refused    | refused      | refused           | refused
+POST /api/v1/pathways/{case}/steps/{step}/{action}   | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /api/v1/pathways/{case}/{action} (pause)        | coach, team lead                       | allowed    | refused      | allowed           | not found
 POST /api/v1/pathways/{case}/{action} (pause)        | admin                                  | allowed    | allowed      | allowed           | not found
 POST /api/v1/pathways/{case}/{action} (pause)        | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused
@@ -168,10 +169,10 @@ POST /pathways/{case}/actions/{action} (pause)       | coach, team lead         
 POST /pathways/{case}/actions/{action} (pause)       | admin                                  | allowed    | allowed      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused
 POST /pathways/{case}/actions/{action} (pause)       | signed out                             | sign in    | sign in      | sign in           | sign in
-POST /pathways/{case}/steps/{step}/confirm           | centre staff                           | allowed    | refused      | allowed           | not found
-POST /pathways/{case}/steps/{step}/confirm           | admin                                  | allowed    | allowed      | allowed           | not found
-POST /pathways/{case}/steps/{step}/confirm           | manager                                | refused    | refused      | refused           | refused
-POST /pathways/{case}/steps/{step}/confirm           | signed out                             | sign in    | sign in      | sign in           | sign in
+POST /pathways/{case}/steps/{step}/{action}          | centre staff                           | allowed    | refused      | allowed           | not found
+POST /pathways/{case}/steps/{step}/{action}          | admin                                  | allowed    | allowed      | allowed           | not found
+POST /pathways/{case}/steps/{step}/{action}          | manager                                | refused    | refused      | refused           | refused
+POST /pathways/{case}/steps/{step}/{action}          | signed out                             | sign in    | sign in      | sign in           | sign in
 GET  /tasks                                          | staff                                  | allowed
 GET  /tasks                                          | signed out                             | sign in
 GET  /employers                                      | staff                                  | allowed
@@ -367,7 +368,7 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 	case "POST /pathways/new":
 		body, contentType = form(url.Values{"personal_number": {personalNumber()}, "given_name": {"Matrix"}, "family_name": {"Person"},
 			"district": {"Angered"}, "centre_id": {centre}, "source": {"social_services"}})
-	case "POST /api/v1/pathways/{case}/steps/{step}/confirm":
+	case "POST /api/v1/pathways/{case}/steps/{step}/{action}":
 		body, contentType = js(map[string]any{"outcome": "completed"})
 	case "POST /api/v1/pathways/{case}/{action}":
 		body, contentType = js(map[string]any{"reason": "matrix"})
@@ -379,7 +380,7 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		body, contentType = js(map[string]any{})
 	case "POST /pathways/{case}/actions/{action}":
 		body, contentType = form(url.Values{"reason": {"matrix"}})
-	case "POST /pathways/{case}/steps/{step}/confirm":
+	case "POST /pathways/{case}/steps/{step}/{action}":
 		body, contentType = form(url.Values{"outcome": {"completed"}})
 	case "POST /escalations":
 		body, contentType = form(url.Values{"case_ids": {caseID}, "reason": {""}})

@@ -32,7 +32,6 @@ func mountPathwayAPI(s *Server, r chi.Router) {
 	r.Get("/pathways/{case}/timeline", s.apiTimeline)
 	r.Get("/pathways/{case}/participant", s.apiParticipant)
 	r.Get("/pathways/{case}/tasks", s.apiCaseTasks)
-	r.Post("/pathways/{case}/steps/{step}/confirm", s.apiConfirmStep)
 	r.Post("/pathways/{case}/{action}", s.apiAction)
 	r.Get("/tasks", s.apiTasks)
 	r.Get("/employers", s.apiEmployers)

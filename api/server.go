@@ -20,6 +20,7 @@ import (
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/lang"
+	"github.com/pathways-se/pathways/stepactions"
 )
 
 // Server holds what handlers need.
@@ -43,6 +44,9 @@ type Server struct {
 	stopCtx  context.Context
 	stop     context.CancelFunc
 	inflight sync.WaitGroup // requests being served, so Run returns only after them
+
+	stepActionsOnce sync.Once
+	stepActionsSvc  *stepactions.Service
 }
 
 // stoppingContext ends when the server starts shutting down: a staff action
@@ -84,6 +88,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	r.Get("/api/openapi.json", s.openapi)
 	mountPublic(s, r)
+	for _, mount := range public {
+		mount(s, r)
+	}
 	mountCodec(s, r) // its own session check: the UI's CORS preflight comes without cookies
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.requireAPISession)
@@ -109,10 +116,12 @@ func withLanguage(next http.Handler) http.Handler {
 	})
 }
 
-// routes and pages let each feature file mount its own endpoints.
+// routes and pages let each feature file mount its own endpoints; public
+// ones check their callers themselves (e.g. a signed callback URL).
 var (
 	routes []func(*Server, chi.Router)
 	pages  []func(*Server, chi.Router)
+	public []func(*Server, chi.Router)
 )
 
 // requestLog logs each request with its ID; never the query string, which

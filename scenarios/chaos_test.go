@@ -203,7 +203,7 @@ func TestChaosWorkerAndDatabaseKills(t *testing.T) {
 		if !waitRowCond(t, db.pool, id, "step r1-coaching running", func(r store.PathwayRow) bool { return r.CurrentStep == "r1-coaching" }) {
 			return
 		}
-		act(id, "steps/r1-coaching/confirm", map[string]any{"outcome": "completed"})
+		act(id, "steps/r1-coaching/confirm-step", map[string]any{"outcome": "completed"})
 		if !waitPhase(t, db.pool, id, pathway.PhaseOutcome) {
 			return
 		}
@@ -255,8 +255,8 @@ func TestChaosWorkerAndDatabaseKills(t *testing.T) {
 	for id, actions := range accepted {
 		for _, a := range actions {
 			action, key := a, "action"
-			if a == "steps/r1-coaching/confirm" {
-				action, key = "completed", "outcome"
+			if a == "steps/r1-coaching/confirm-step" {
+				action = "confirm-step"
 			}
 			var ok bool
 			if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE case_id = $1 AND detail->>$2 = $3)`,

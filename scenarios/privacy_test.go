@@ -217,7 +217,7 @@ func TestPrivacyScan(t *testing.T) {
 	coach.post(baseA+"/plan", map[string]any{"target_ssyk": "8332", "steps": []map[string]any{
 		{"id": "coach", "type": "manual", "duration_days": 10, "params": map[string]string{"description": "CV training"}}}}, http.StatusOK, nil)
 	row := r.waitRow(t, caseA, "step running", func(r store.PathwayRow) bool { return r.CurrentStep != "" })
-	coach.post(baseA+"/steps/"+row.CurrentStep+"/confirm", map[string]any{"outcome": "completed", "reason": a.text("confirm")}, http.StatusOK, nil)
+	coach.post(baseA+"/steps/"+row.CurrentStep+"/confirm-step", map[string]any{"outcome": "completed", "reason": a.text("confirm")}, http.StatusOK, nil)
 	r.waitRow(t, caseA, "awaiting outcome", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseOutcome })
 	coach.post(baseA+"/outcome", map[string]any{"kind": "work", "start_date": time.Now().Format(time.DateOnly), "employer": "Åkeri AB", "ssyk": "8332"}, http.StatusOK, nil)
 	for _, d := range []int{30, 90} {

@@ -44,6 +44,10 @@ type Deps struct {
 	SocialServices integrations.SocialServices
 	// People resolves a case to the person, inside an activity only.
 	People PersonResolver
+	// EducationCallback, when set, is the URL the education system calls
+	// when an enrolment of the step ends (see package callbacks); the API
+	// relays the call to the step as a signal.
+	EducationCallback func(caseID, stepID string) string
 }
 
 // PersonResolver looks up a case's participant for an outside system.

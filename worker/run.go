@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/callbacks"
 	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
@@ -55,6 +56,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	deps := steps.Deps{
 		Education: clients.Education, Employers: clients.Employers, Employment: clients.Employment,
 		SocialServices: clients.SocialServices, People: &activities.People{Pool: pool, Keys: keys},
+		EducationCallback: callbacks.Education(func() string { return cfg.HTTP.PublicURL }, keys),
 	}
 	w := sdkworker.New(c, cfg.Temporal.TaskQueue, Options(cfg.Worker))
 	RegisterPathway(w, reg, pool, keys, deps)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/activities"
+	"github.com/pathways-se/pathways/callbacks"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/integrations"
@@ -44,6 +46,18 @@ type System struct {
 	Steps      *steps.Registry
 	Programmes *programmes.Catalog
 	Keys       *keyring.Ring // the test run's keys (testenv.Keyring)
+
+	publicURL atomic.Value // string: where the education system calls back
+}
+
+// SetPublicURL tells the steps where the API serves (the test's HTTP
+// server, known only once it runs): enrolments then carry a signed
+// completion callback URL to it, which the education simulator calls.
+func (s *System) SetPublicURL(u string) { s.publicURL.Store(u) }
+
+func (s *System) callbackBase() string {
+	u, _ := s.publicURL.Load().(string)
+	return u
 }
 
 // Options choose what runs besides the database and the simulators.
@@ -95,7 +109,8 @@ func New(tb testing.TB, o Options) *System {
 	cfg.SMTP.Addr = ln.Addr().String()
 	s.Clients = integrations.NewClients(cfg)
 	s.Deps = steps.Deps{Education: s.Clients.Education, Employers: s.Clients.Employers, Employment: s.Clients.Employment,
-		SocialServices: s.Clients.SocialServices, People: &activities.People{Pool: pool, Keys: s.Keys}}
+		SocialServices: s.Clients.SocialServices, People: &activities.People{Pool: pool, Keys: s.Keys},
+		EducationCallback: callbacks.Education(s.callbackBase, s.Keys)}
 
 	_, here, _, _ := runtime.Caller(0)
 	s.Programmes, err = programmes.Load(filepath.Join(filepath.Dir(here), "..", "..", "programmes", "definitions"), s.Steps)

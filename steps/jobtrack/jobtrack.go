@@ -69,7 +69,7 @@ func (a *Activities) Employer(ctx context.Context, in agreement.NeedInput) (agre
 
 func (Type) Activities(d steps.Deps) any {
 	return &Activities{
-		Course:    &komvux.Activities{Education: d.Education, People: d.People},
+		Course:    &komvux.Activities{Education: d.Education, People: d.People, Callback: d.EducationCallback},
 		Agreement: &agreement.Activities{Employers: d.Employers},
 	}
 }

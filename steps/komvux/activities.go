@@ -3,6 +3,7 @@ package komvux
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -16,6 +17,8 @@ import (
 type Activities struct {
 	Education integrations.Education
 	People    steps.PersonResolver
+	// Callback makes the enrolment's completion callback URL (nil: none).
+	Callback func(caseID, stepID string) string
 }
 
 // EnrolInput names the case and course; the person is looked up here.
@@ -53,7 +56,12 @@ func (a *Activities) Enrol(ctx context.Context, in EnrolInput) (integrations.Enr
 	if err != nil {
 		return integrations.Enrolment{}, err
 	}
-	e, err := a.Education.Enrol(ctx, steps.KeyOr(ctx, in.Key), integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.CourseCode, Person: person})
+	req := integrations.EnrolRequest{CaseID: in.CaseID, CourseCode: in.CourseCode, Person: person}
+	// The business key "<case>:<step>:enrol" names the step the callback is for.
+	if parts := strings.Split(in.Key, ":"); a.Callback != nil && len(parts) == 3 && parts[0] == in.CaseID {
+		req.CallbackURL = a.Callback(in.CaseID, parts[1])
+	}
+	e, err := a.Education.Enrol(ctx, steps.KeyOr(ctx, in.Key), req)
 	return e, steps.Classify(err)
 }
 

@@ -18,7 +18,8 @@ import (
 // Name is the step type's identifier in programme definitions.
 const Name = "komvux"
 
-// SignalResult is the education system's callback, relayed by the API.
+// SignalResult is the education system's completion callback, relayed by
+// the API (POST /callbacks/education/{case}/{step}, see package callbacks).
 const SignalResult = "education-result"
 
 // Result is what the education system reports.
@@ -40,7 +41,7 @@ func (Type) Workflow() any   { return Workflow }
 
 // Activities binds the education adapter.
 func (Type) Activities(d steps.Deps) any {
-	return &Activities{Education: d.Education, People: d.People}
+	return &Activities{Education: d.Education, People: d.People, Callback: d.EducationCallback}
 }
 
 // Validate checks the course code and the form of education.

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/pathway"
@@ -44,7 +45,7 @@ var recordHistories = flag.Bool("record-histories", false, "write steps/testdata
 // codeVersion names the step code a recorded history comes from. Bump it
 // after a versioned change (workflow.GetVersion) so that new recordings sit
 // beside the old ones instead of replacing them.
-const codeVersion = "v1"
+const codeVersion = "v2" // v2: agreement.VersionEndAtEndDate
 
 const liveSecondsPerDay = 0.5
 
@@ -235,6 +236,10 @@ func (l *live) record(typ steps.Type, scenario string, run client.WorkflowRun) {
 		}
 		h.Events = append(h.Events, e)
 	}
+	// Committed decoded: the payloads are encrypted under this run's keys.
+	if err := codec.New(testenv.Keyring(l.t)).DecodeInPlace(context.Background(), &h); err != nil {
+		l.t.Fatal(err)
+	}
 	data, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&h)
 	if err != nil {
 		l.t.Fatal(err)
@@ -313,6 +318,12 @@ func TestLiveCompletion(t *testing.T) {
 		}
 		if res.Outcome != pathway.StepCompleted {
 			t.Fatalf("outcome %q (%s), want completed", res.Outcome, res.Reason)
+		}
+		// A completed placement's agreement is ended at the employer too.
+		for _, a := range l.sim.Agreements() {
+			if a.CaseID == in.CaseID && a.Status == "active" {
+				t.Errorf("agreement %s still active at the employer after the step completed", a.ID)
+			}
 		}
 		l.record(typ, "completed", run)
 	})

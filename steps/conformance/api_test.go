@@ -56,78 +56,80 @@ func TestEveryStepActionReachableThroughAPI(t *testing.T) {
 	need := needs[0]
 
 	var reached, declared atomic.Int64
-	t.Run("types", func(t *testing.T) {
-		forEachType(t, func(t *testing.T, typ steps.Type, c steps.Conformable) {
-			actions := steps.ActionsOf(typ)
-			if len(actions) == 0 {
-				t.Skip("declares no actions")
-			}
-			declared.Add(int64(len(actions)))
-			t.Parallel()
-			started, err := ts.Cases(0).Start(ctx, cases.Referral{PersonalNumber: pnr(), GivenName: "Steg", FamilyName: "Åtgärd",
-				District: "Angered", Source: pathway.SourceSocialServices, Consent: true, Via: "cli"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			params := map[string]string{}
-			for k, v := range c.Example() {
-				switch k {
-				case "course_code", "workshop_code":
-					v = course
-				case "employer":
-					v = need.EmployerID
-				}
-				params[k] = v
-			}
-			// Real time (no demo clock): nothing ends by itself meanwhile.
-			in := steps.Input{CaseID: started.CaseID, StepID: "r1-s1", Type: typ.Name(), Params: params, DurationDays: 200,
-				MunicipalityCode: need.Municipality, NeedID: need.ID, TargetSSYK: need.SSYK}
-			run, err := ts.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: pathway.StepWorkflowID(in.CaseID, in.StepID),
-				TaskQueue: ts.TaskQueue}, steps.WorkflowName(typ.Name()), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := "/api/v1/pathways/" + in.CaseID + "/steps/" + in.StepID + "/"
-			if hasSideEffects(typ) {
-				waitUntil(t, "the step's first outside call", func() bool { return len(simCreated(ts, in.CaseID)) > 0 })
-			}
-			if typ.Name() == "jobtrack" {
-				// During the course: not yet.
-				r := coach.post(path+actions[0].Name, example(actions[0]), "k-early")
-				if r.status != http.StatusConflict || !strings.Contains(r.body, "not_yet") {
-					t.Fatalf("%s during the course: %d %s, want 409 not_yet", actions[0].Name, r.status, r.body)
-				}
-				enrolment := simCreated(ts, in.CaseID)[0]
-				resp, err := http.Post(ts.SimURL+"/education/admin/enrolments/"+enrolment+"/complete", "application/json", strings.NewReader(`{"status":"completed"}`))
-				if err != nil || resp.StatusCode != http.StatusOK {
-					t.Fatalf("complete the course: %v %v", err, resp)
-				}
-				resp.Body.Close()
-				waitUntil(t, "the internship's agreement", func() bool { return len(simCreated(ts, in.CaseID)) > 1 })
-			}
-			for i, a := range actions {
-				var r reply
-				waitUntil(t, a.Name+" accepted", func() bool {
-					r = coach.post(path+a.Name, example(a), fmt.Sprintf("k%d", i))
-					return r.status != http.StatusConflict || !strings.Contains(r.body, "not_yet")
-				})
-				if r.status != http.StatusOK || !strings.Contains(r.body, `"state":"completed"`) {
-					t.Fatalf("%s: %d %s", a.Name, r.status, r.body)
-				}
-				reached.Add(1)
-			}
-			wctx, cancel := context.WithTimeout(ctx, time.Minute)
-			defer cancel()
-			var res steps.Result
-			if err := run.Get(wctx, &res); err != nil || res.Outcome != pathway.StepCompleted {
-				t.Fatalf("after its actions the step ended %+v, %v; want completed", res, err)
-			}
-		})
+	// After every (parallel) subtest: each declared action was reached.
+	t.Cleanup(func() {
+		if reached.Load() != declared.Load() {
+			t.Errorf("%d of %d declared actions reached through the API", reached.Load(), declared.Load())
+		}
+		t.Logf("%d declared step actions reached through the API", reached.Load())
 	})
-	if reached.Load() != declared.Load() || declared.Load() == 0 {
-		t.Errorf("%d of %d declared actions reached through the API", reached.Load(), declared.Load())
-	}
-	t.Logf("%d declared step actions reached through the API", reached.Load())
+	forEachType(t, func(t *testing.T, typ steps.Type, c steps.Conformable) {
+		actions := steps.ActionsOf(typ)
+		if len(actions) == 0 {
+			t.Skip("declares no actions")
+		}
+		declared.Add(int64(len(actions)))
+		t.Parallel()
+		started, err := ts.Cases(0).Start(ctx, cases.Referral{PersonalNumber: pnr(), GivenName: "Steg", FamilyName: "Åtgärd",
+			District: "Angered", Source: pathway.SourceSocialServices, Consent: true, Via: "cli"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := map[string]string{}
+		for k, v := range c.Example() {
+			switch k {
+			case "course_code", "workshop_code":
+				v = course
+			case "employer":
+				v = need.EmployerID
+			}
+			params[k] = v
+		}
+		// Real time (no demo clock): nothing ends by itself meanwhile.
+		in := steps.Input{CaseID: started.CaseID, StepID: "r1-s1", Type: typ.Name(), Params: params, DurationDays: 200,
+			MunicipalityCode: need.Municipality, NeedID: need.ID, TargetSSYK: need.SSYK}
+		run, err := ts.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: pathway.StepWorkflowID(in.CaseID, in.StepID),
+			TaskQueue: ts.TaskQueue}, steps.WorkflowName(typ.Name()), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/api/v1/pathways/" + in.CaseID + "/steps/" + in.StepID + "/"
+		if hasSideEffects(typ) {
+			waitUntil(t, "the step's first outside call", func() bool { return len(simCreated(ts, in.CaseID)) > 0 })
+		}
+		if typ.Name() == "jobtrack" {
+			// During the course: not yet.
+			r := coach.post(path+actions[0].Name, example(actions[0]), "k-early")
+			if r.status != http.StatusConflict || !strings.Contains(r.body, "not_yet") {
+				t.Fatalf("%s during the course: %d %s, want 409 not_yet", actions[0].Name, r.status, r.body)
+			}
+			enrolment := simCreated(ts, in.CaseID)[0]
+			resp, err := http.Post(ts.SimURL+"/education/admin/enrolments/"+enrolment+"/complete", "application/json", strings.NewReader(`{"status":"completed"}`))
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("complete the course: %v %v", err, resp)
+			}
+			resp.Body.Close()
+			waitUntil(t, "the internship's agreement", func() bool { return len(simCreated(ts, in.CaseID)) > 1 })
+		}
+		for i, a := range actions {
+			var r reply
+			waitUntil(t, a.Name+" accepted", func() bool {
+				r = coach.post(path+a.Name, example(a), fmt.Sprintf("k%d", i))
+				return r.status != http.StatusConflict || !strings.Contains(r.body, "not_yet")
+			})
+			if r.status != http.StatusOK || !strings.Contains(r.body, `"state":"completed"`) {
+				t.Fatalf("%s: %d %s", a.Name, r.status, r.body)
+			}
+			reached.Add(1)
+		}
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		var res steps.Result
+		if err := run.Get(wctx, &res); err != nil || res.Outcome != pathway.StepCompleted {
+			t.Fatalf("after its actions the step ended %+v, %v; want completed", res, err)
+		}
+	})
+
 }
 
 // example is a valid input of an action: each choice's first option.

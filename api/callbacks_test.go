@@ -32,7 +32,9 @@ func TestEducationCallbackRelayed(t *testing.T) {
 	var started cases.Started
 	coach.must(coach.post("/api/v1/pathways", referral(personalNumber(), "Angered")), http.StatusCreated).decode(t, &started)
 	base := "/api/v1/pathways/" + started.CaseID
-	waitFor(t, "the pathway", func() bool { return coach.post(base+"/first-contact", map[string]any{"channel": "phone"}).Status == http.StatusOK })
+	waitFor(t, "the pathway", func() bool {
+		return coach.post(base+"/first-contact", map[string]any{"channel": "phone"}).Status == http.StatusOK
+	})
 	coach.must(coach.post(base+"/mapping", map[string]any{"abilities": []string{"care"}, "education_level": "3", "language": "sv:B1", "goals": "Work in care"}), http.StatusOK)
 	coach.must(coach.post(base+"/plan", map[string]any{"target_ssyk": "5321", "steps": []map[string]any{
 		{"id": "course", "type": "komvux", "title": "Course", "duration_days": 60, "params": map[string]string{"course_code": code, "form": "komvux"}}}}), http.StatusOK)

@@ -117,8 +117,13 @@ func TestEveryStepActionReachableThroughAPI(t *testing.T) {
 				r = coach.post(path+a.Name, example(a), fmt.Sprintf("k%d", i))
 				return r.status != http.StatusConflict || !strings.Contains(r.body, "not_yet")
 			})
-			if r.status != http.StatusOK || !strings.Contains(r.body, `"state":"completed"`) {
+			var done api.ActionResult
+			if err := json.Unmarshal([]byte(r.body), &done); r.status != http.StatusOK || err != nil || done.State != "completed" {
 				t.Fatalf("%s: %d %s", a.Name, r.status, r.body)
+			}
+			// The status link answers for it too.
+			if st := coach.get("/api/v1/pathways/" + in.CaseID + "/actions/" + done.ActionID); st.status != http.StatusOK || !strings.Contains(st.body, `"state":"completed"`) {
+				t.Fatalf("status of %s: %d %s", done.ActionID, st.status, st.body)
 			}
 			reached.Add(1)
 		}
@@ -204,6 +209,17 @@ func signIn(t *testing.T, base, id string) *apiClient {
 		t.Fatalf("sign in as %s: %d", id, resp.StatusCode)
 	}
 	return c
+}
+
+func (c *apiClient) get(path string) reply {
+	c.t.Helper()
+	resp, err := c.http.Get(c.base + path)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return reply{status: resp.StatusCode, body: string(out)}
 }
 
 func (c *apiClient) post(path string, body any, key string) reply {

@@ -1,0 +1,31 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// StaffLanguage is the console language staffID chose, "" when none.
+func StaffLanguage(ctx context.Context, pool *pgxpool.Pool, staffID string) (string, error) {
+	var l string
+	err := pool.QueryRow(ctx, `SELECT language FROM staff_settings WHERE staff_id = $1`, staffID).Scan(&l)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return l, err
+}
+
+// SetStaffLanguage keeps staffID's choice of console language; "" forgets
+// it, so the browser's choice applies again.
+func SetStaffLanguage(ctx context.Context, pool *pgxpool.Pool, staffID, language string) error {
+	if language == "" {
+		_, err := pool.Exec(ctx, `DELETE FROM staff_settings WHERE staff_id = $1`, staffID)
+		return err
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO staff_settings (staff_id, language) VALUES ($1, $2)
+		ON CONFLICT (staff_id) DO UPDATE SET language = excluded.language, updated_at = now()`, staffID, language)
+	return err
+}

@@ -217,7 +217,7 @@ func (s *Server) writeExtractPage(w http.ResponseWriter, r *http.Request, x *ext
 	_, _ = rand.Read(nb)
 	nonce := base64.StdEncoding.EncodeToString(nb)
 	var b strings.Builder
-	if err := extract.WriteHTML(&b, x, extract.PageOptions{Nonce: nonce, CSRF: csrf, RectifyAction: "/register-extract/rectify"}); err != nil {
+	if err := extract.WriteHTML(&b, x, extract.PageOptions{Nonce: nonce, CSRF: csrf, RectifyAction: "/register-extract/rectify", Lang: lang.For(r)}); err != nil {
 		s.internal(w, r, "render extract", err)
 		return
 	}

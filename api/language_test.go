@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/pathways-se/pathways/api"
 )
 
 // getLang fetches a console page as a browser asking for acceptLanguage.
@@ -108,6 +112,34 @@ func TestConsoleLanguage(t *testing.T) {
 	set("")
 	if got := pageLang(t, coach.getLang("/caseload", "en")); got != "en" {
 		t.Errorf("after clearing, browser asking for English: %s", got)
+	}
+
+	// The API keeps its English codes and says its message in the language
+	// asked for; a client that asks for none gets English as before.
+	ref := referral(personalNumber(), "Angered")
+	ref["consent"] = false
+	for _, c := range []struct{ accept, want string }{{"sv", "samtycke"}, {"", "consent is required"}} {
+		req, _ := http.NewRequest(http.MethodPost, coach.base+"/api/v1/pathways", bytes.NewReader(mustJSON(ref)))
+		req.Header.Set("Content-Type", "application/json")
+		if c.accept != "" {
+			req.Header.Set("Accept-Language", c.accept)
+		}
+		resp, err := coach.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		p := reply{Status: resp.StatusCode, Body: b}.problem(t)
+		var consent *api.FieldProblem
+		for i := range p.Fields {
+			if p.Fields[i].Field == "consent" {
+				consent = &p.Fields[i]
+			}
+		}
+		if resp.StatusCode != http.StatusUnprocessableEntity || consent == nil || consent.Code != "required" || !strings.Contains(consent.Message, c.want) {
+			t.Errorf("API refusal with Accept-Language %q: %d %s", c.accept, resp.StatusCode, b)
+		}
 	}
 
 	// Signed out, the sign-in page and the accessibility statement follow

@@ -38,8 +38,22 @@ func (s *Server) requireAPISession(next http.Handler) http.Handler {
 			writeProblem(w, http.StatusUnsupportedMediaType, Problem{Code: "json_required", Message: "send the body as application/json"})
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		l := s.apiLanguage(r, p)
+		next.ServeHTTP(&langWriter{w, l}, r.WithContext(lang.With(auth.WithPrincipal(r.Context(), p), l)))
 	})
+}
+
+// apiLanguage is the language of an API caller's messages: the staff
+// member's setting, else an Accept-Language the client sent, else English
+// (scripts that ask for nothing keep the messages they always had).
+func (s *Server) apiLanguage(r *http.Request, p *auth.Principal) *lang.Localizer {
+	setting, err := store.StaffLanguage(r.Context(), s.Pool, p.ID)
+	s.partial(r.Context(), "staff language", err)
+	accept := r.Header.Get("Accept-Language")
+	if setting == "" && accept == "" {
+		return lang.New(lang.English)
+	}
+	return lang.New(lang.Pick(setting, accept))
 }
 
 // requirePageSession redirects to the sign-in page without a session, and

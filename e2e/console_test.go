@@ -53,6 +53,8 @@ func browser(t *testing.T) context.Context {
 		cd.Flag("disable-background-networking", true), cd.Flag("disable-component-update", true),
 		cd.Flag("disable-sync", true), cd.NoFirstRun, cd.NoDefaultBrowserCheck,
 		cd.UserDataDir(t.TempDir()), cd.WindowSize(1366, 900),
+		// A Swedish member of staff's browser: the console answers in Swedish.
+		cd.Flag("accept-lang", "sv-SE,sv"), cd.Flag("lang", "sv-SE"),
 	}
 	actx, cancel := cd.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
@@ -127,7 +129,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "#consent-error")
-	if !strings.Contains(text, "consent") {
+	if !strings.Contains(text, "samtycke") {
 		t.Fatalf("consent error: %q", text)
 	}
 	if invalid = attrOf(t, ctx, "#given_name", "aria-invalid"); invalid != "true" {
@@ -149,7 +151,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 	if text != "Alva Berg" {
 		t.Fatalf("profile shows %q", text)
 	}
-	waitText(ctx, t, "#phase", "referral")
+	waitText(ctx, t, "#phase", "Anvisning")
 
 	// First contact, mapping, plan: the timeline advances each time.
 	if err := cd.Do(ctx,
@@ -159,8 +161,8 @@ func TestConsoleWalkthrough(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "First contact made by phone")
-	waitText(ctx, t, "#phase", "mapping")
+	waitText(ctx, t, "#timeline", "Första kontakt via telefon")
+	waitText(ctx, t, "#phase", "Kartläggning")
 
 	// A refused mapping (no abilities) shows the validator's message.
 	if err := cd.Do(ctx,
@@ -172,7 +174,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "form[action$='/actions/mapping'] .error")
-	if !strings.Contains(text, "abilities") {
+	if !strings.Contains(text, "Förmågor") {
 		t.Fatalf("mapping refusal: %q", text)
 	}
 	if err := cd.Do(ctx,
@@ -185,8 +187,8 @@ func TestConsoleWalkthrough(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "Mapping recorded")
-	waitText(ctx, t, "#phase", "planning")
+	waitText(ctx, t, "#timeline", "Kartläggningen registrerad")
+	waitText(ctx, t, "#phase", "Handlingsplan")
 
 	// Staff look up openings for bus drivers before they plan.
 	if err := cd.Do(ctx,
@@ -204,11 +206,11 @@ func TestConsoleWalkthrough(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "Plan revision 1 approved")
+	waitText(ctx, t, "#timeline", "Handlingsplan version 1 godkänd")
 	// The plan's first step starts (or, if the education system refuses it,
 	// the pathway asks for a new plan): either way the case has left mapping.
 	t.Logf("timeline after the plan:\n%s", textOf(t, ctx, "#timeline"))
-	if text = textOf(t, ctx, "#phase"); strings.Contains(text, "mapping") || strings.Contains(text, "referral") {
+	if text = textOf(t, ctx, "#phase"); strings.Contains(text, "Kartläggning") || strings.Contains(text, "Anvisning") {
 		t.Fatalf("phase after the plan: %q", text)
 	}
 
@@ -221,7 +223,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "tbody")
-	if !strings.Contains(text, "gbg-angered") || !strings.Contains(href, "/namespaces/default/workflows/pathway-") {
+	if !strings.Contains(text, "Kompetenscenter Angered") || !strings.Contains(href, "/namespaces/default/workflows/pathway-") {
 		t.Fatalf("caseload %q, temporal link %q", text, href)
 	}
 	// Task inbox and employers render.

@@ -23,6 +23,7 @@ var messages = compile([][2]string{
 	{`^the participant is under 20 \(activity duty\): the plan must start with an education step, not "(?P<Value>[^"]*)"$`, "msg.activity_duty"},
 	{`^kind "(?P<Value>[^"]*)" is not one of work, subsidised_work, studies$`, "msg.outcome_kind"},
 	{`^start_date is required$`, "msg.start_date"},
+	{`^start_date must be a date, YYYY-MM-DD$`, "msg.start_date_format"},
 	{`^no follow-up is due yet$`, "msg.no_follow_up"},
 	{`^the follow-up due is day (?P<Due>\d+), not day (?P<Day>\d+)$`, "msg.follow_up_day"},
 	{`^day must be a number$`, "msg.day_number"},

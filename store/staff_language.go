@@ -29,3 +29,16 @@ func SetStaffLanguage(ctx context.Context, pool *pgxpool.Pool, staffID, language
 		ON CONFLICT (staff_id) DO UPDATE SET language = excluded.language, updated_at = now()`, staffID, language)
 	return err
 }
+
+// MailboxLanguage is the console language of the staff member whose
+// address addr is, Swedish when none is chosen or the address is a shared
+// mailbox. A failed read is Swedish too: the mail still goes out.
+func MailboxLanguage(ctx context.Context, pool *pgxpool.Pool, addr string) string {
+	var l string
+	err := pool.QueryRow(ctx, `SELECT ss.language FROM staff s JOIN staff_settings ss ON ss.staff_id = s.id
+		WHERE lower(s.email) = lower($1) LIMIT 1`, addr).Scan(&l)
+	if err != nil || l == "" {
+		return "sv"
+	}
+	return l
+}

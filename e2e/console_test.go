@@ -71,6 +71,15 @@ func validPNR() string {
 	return "19850412-" + nine[6:] + string(identity.CheckDigit(nine))
 }
 
+// submit clicks a form's submit button and waits for the page that answers
+// it: a reload before it would abandon the form's request.
+func submit(ctx context.Context, t *testing.T, sel string) {
+	t.Helper()
+	if _, err := cd.RunResponse(ctx, cd.Click(cd.CSS(sel))); err != nil {
+		t.Fatalf("submit %s: %v", sel, err)
+	}
+}
+
 // waitText reloads until the selector's text contains want.
 func waitText(ctx context.Context, t *testing.T, sel, want string) {
 	t.Helper()
@@ -157,10 +166,10 @@ func TestConsoleWalkthrough(t *testing.T) {
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#fc-channel")),
 		cd.SetValue(cd.CSS("#fc-channel"), "phone"),
-		cd.Click(cd.CSS("#fc-submit")),
-	); err != nil {
+); err != nil {
 		t.Fatal(err)
 	}
+	submit(ctx, t, "#fc-submit")
 	waitText(ctx, t, "#timeline", "Första kontakt via telefon")
 	waitText(ctx, t, "#phase", "Kartläggning")
 
@@ -183,29 +192,29 @@ func TestConsoleWalkthrough(t *testing.T) {
 		cd.SendKeys(cd.CSS("#map-language"), "sv:B1"),
 		cd.SendKeys(cd.CSS("#map-goals"), "Drive buses"),
 		cd.SendKeys(cd.CSS("#map-obstacles"), "licence"),
-		cd.Click(cd.CSS("#map-submit")),
-	); err != nil {
+); err != nil {
 		t.Fatal(err)
 	}
+	submit(ctx, t, "#map-submit")
 	waitText(ctx, t, "#timeline", "Kartläggningen registrerad")
 	waitText(ctx, t, "#phase", "Handlingsplan")
 
 	// Staff look up openings for bus drivers before they plan.
 	if err := cd.Do(ctx,
 		cd.SendKeys(cd.CSS("#match-ssyk"), "8331"),
-		cd.Click(cd.CSS("#match-submit")),
-	); err != nil {
+); err != nil {
 		t.Fatal(err)
 	}
+	submit(ctx, t, "#match-submit")
 	waitText(ctx, t, "#match-needs", "need-bus-angered")
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#plan-ssyk")),
 		cd.SendKeys(cd.CSS("#plan-ssyk"), "8331"),
 		cd.SetValue(cd.CSS("#plan-need"), "need-bus-angered"),
-		cd.Click(cd.CSS("#plan-submit")),
-	); err != nil {
+); err != nil {
 		t.Fatal(err)
 	}
+	submit(ctx, t, "#plan-submit")
 	waitText(ctx, t, "#timeline", "Handlingsplan version 1 godkänd")
 	// The plan's first step starts (or, if the education system refuses it,
 	// the pathway asks for a new plan): either way the case has left mapping.

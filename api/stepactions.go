@@ -161,9 +161,12 @@ func (s *Server) pageStepAction(w http.ResponseWriter, r *http.Request) {
 	case status == http.StatusAccepted:
 		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape(l.T("stepactions.pending", "Step", step)), http.StatusSeeOther)
 	case prob != nil && (status == http.StatusForbidden || status == http.StatusNotFound):
-		s.pageError(w, r, status, prob.Message)
+		s.pageError(w, r, status, problemText(l, prob))
+	case prob != nil && status == http.StatusServiceUnavailable:
+		s.showPathway(w, r, caseID, status, nil, problemText(l, prob))
 	case prob != nil:
-		s.showPathway(w, r, caseID, status, nil, l.T("stepactions.refused", "Step", step, "Message", prob.Message))
+		// Shown above the plan, beside the step's form.
+		s.showPathway(w, r, caseID, status, map[string]string{"confirm": l.T("stepactions.refused", "Step", step, "Message", problemText(l, prob))}, "")
 	default:
 		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape(l.T("stepactions.recorded", "Step", step)), http.StatusSeeOther)
 	}

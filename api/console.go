@@ -46,6 +46,13 @@ var pageFuncs = template.FuncMap{
 	"idem": uuid.NewString,
 	// daysleft counts a row's days left when the page is shown.
 	"daysleft": daysLeft,
+	// share is part of whole in percent, for pct.
+	"share": func(part, whole int) float64 {
+		if whole == 0 {
+			return 0
+		}
+		return float64(part) * 100 / float64(whole)
+	},
 }
 
 // parsePage parses page name from fsys's files in every language the

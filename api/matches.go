@@ -129,7 +129,7 @@ type needOption struct{ ID, Label string }
 // addMatches puts the matches for ?ssyk= (default: the plan's target) on
 // the case page, and offers the centre's needs plus the matched ones in the
 // plan form.
-func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway.Status, local []store.RecruitmentNeed, data map[string]any) {
+func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway.Status, local []integrations.RecruitmentNeed, data map[string]any) {
 	ssyk := r.URL.Query().Get("ssyk")
 	if ssyk == "" && live != nil {
 		ssyk = live.TargetSSYK
@@ -139,7 +139,7 @@ func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway
 	seen := map[string]bool{}
 	for _, n := range local {
 		seen[n.ID] = true
-		opts = append(opts, needOption{n.ID, fmt.Sprintf("%s: %s (SSYK %s, %d from %s)", n.EmployerName, n.Title, n.SSYK, n.Positions, n.StartDate.Format("2006-01-02"))})
+		opts = append(opts, needOption{n.ID, fmt.Sprintf("%s: %s (SSYK %s, %d open from %s)", n.EmployerName, n.Title, n.SSYK, n.Positions, n.StartDate.Format("2006-01-02"))})
 	}
 	if ssykCode.MatchString(ssyk) {
 		m, err := s.matches(r.Context(), row, ssyk)

@@ -19,8 +19,8 @@ import (
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/keyring"
-	"github.com/pathways-se/pathways/plans"
 	"github.com/pathways-se/pathways/lang"
+	"github.com/pathways-se/pathways/plans"
 )
 
 // Server holds what handlers need.

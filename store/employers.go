@@ -62,4 +62,3 @@ func ListEmployers(ctx context.Context, pool *pgxpool.Pool) ([]Employer, error) 
 	}
 	return out, rows.Err()
 }
-

@@ -251,10 +251,7 @@ func (s *Service) course(ctx context.Context, c Case, st *pathway.StepSpec, at s
 	for k, v := range st.Params {
 		params[k] = v
 	}
-	params["course_code"] = found.Code
-	if params["form"] == "" {
-		params["form"] = found.Form
-	}
+	params["course_code"], params["form"] = found.Code, found.Form // the occasion decides its form
 	st.Params = params
 	return nil, nil
 }

@@ -224,6 +224,10 @@ func (s *Server) renderPlan(w http.ResponseWriter, r *http.Request, status int, 
 
 func (s *Server) pagePlanSubmit(w http.ResponseWriter, r *http.Request) {
 	caseID := chi.URLParam(r, "case")
+	if !principal(r).Can(auth.ActPlan) { // before the case, as runAction does
+		s.pageError(w, r, http.StatusForbidden, "your role may not plan")
+		return
+	}
 	row, code, prob := s.check(r, caseID)
 	if prob != nil {
 		s.pageError(w, r, code, prob.Message)

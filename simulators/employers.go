@@ -7,15 +7,18 @@ import (
 )
 
 type simAgreement struct {
-	ID         string    `json:"id"`
-	Status     string    `json:"status"` // active, ended
-	CaseID     string    `json:"case_id"`
-	EmployerID string    `json:"employer_id"`
-	NeedID     string    `json:"need_id,omitempty"`
-	Kind       string    `json:"kind"`
-	StartDate  time.Time `json:"start_date"`
-	EndDate    time.Time `json:"end_date"`
-	EndReason  string    `json:"end_reason,omitempty"`
+	ID         string `json:"id"`
+	Status     string `json:"status"` // active, ended
+	CaseID     string `json:"case_id"`
+	EmployerID string `json:"employer_id"`
+	NeedID     string `json:"need_id,omitempty"`
+	// TookPosition: the agreement took one of the need's positions (none
+	// is left to take once the need is filled).
+	TookPosition bool      `json:"took_position,omitempty"`
+	Kind         string    `json:"kind"`
+	StartDate    time.Time `json:"start_date"`
+	EndDate      time.Time `json:"end_date"`
+	EndReason    string    `json:"end_reason,omitempty"`
 }
 
 type employersState struct {
@@ -61,8 +64,10 @@ func (s *Sim) createAgreement(w http.ResponseWriter, r *http.Request) {
 		if in.StartDate.IsZero() || (!in.EndDate.IsZero() && in.EndDate.Before(in.StartDate)) {
 			return fail(http.StatusUnprocessableEntity, "start_date is required and end_date may not precede it")
 		}
+		took := false
 		if in.NeedID != "" {
-			if refused := s.takePositionLocked(in.NeedID, in.EmployerID); refused != nil {
+			var refused *effect
+			if took, refused = s.takePositionLocked(in.NeedID, in.EmployerID); refused != nil {
 				return *refused
 			}
 		}
@@ -74,7 +79,7 @@ func (s *Sim) createAgreement(w http.ResponseWriter, r *http.Request) {
 		}
 		s.ers.seq++
 		a := &simAgreement{ID: fmt.Sprintf("agr-%05d", s.ers.seq), Status: "active", CaseID: in.CaseID,
-			EmployerID: in.EmployerID, NeedID: in.NeedID, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate}
+			EmployerID: in.EmployerID, NeedID: in.NeedID, TookPosition: took, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate}
 		s.ers.agreements[a.ID] = a
 		s.ers.order = append(s.ers.order, a.ID)
 		s.touch(kindAgreement, a.ID, s.ers.seq, *a)
@@ -113,7 +118,7 @@ func (s *Sim) endAgreement(w http.ResponseWriter, r *http.Request) {
 			return effect{status: http.StatusOK, body: *a}
 		}
 		a.Status, a.EndReason = "ended", in.Reason
-		if a.NeedID != "" && !a.EndDate.IsZero() && time.Now().Before(a.EndDate) {
+		if a.TookPosition && !a.EndDate.IsZero() && time.Now().Before(a.EndDate) {
 			s.releasePositionLocked(a.NeedID) // ended early: the position is free again
 		}
 		s.touch(kindAgreement, a.ID, 0, *a)

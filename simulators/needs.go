@@ -172,21 +172,26 @@ func (s *Sim) setNeedStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// takePositionLocked fills one position of the need an agreement names; a
-// refusal is the effect to answer with.
-func (s *Sim) takePositionLocked(needID, employerID string) *effect {
+// takePositionLocked fills one position of the need an agreement names. A
+// withdrawn or expired need refuses (the effect to answer with); a filled
+// one still lets the employer make the agreement but has no position to
+// give, so took is false.
+func (s *Sim) takePositionLocked(needID, employerID string) (took bool, refused *effect) {
 	n := s.needLocked(needID)
 	if n == nil {
 		e := fail(http.StatusUnprocessableEntity, "unknown recruitment need "+needID)
-		return &e
-	}
-	if st := n.status(time.Now()); st != "open" {
-		e := fail(http.StatusConflict, "recruitment need "+needID+" is "+st)
-		return &e
+		return false, &e
 	}
 	if n.EmployerID != employerID {
 		e := fail(http.StatusUnprocessableEntity, "recruitment need "+needID+" is not employer "+employerID+"'s")
-		return &e
+		return false, &e
+	}
+	switch st := n.status(time.Now()); st {
+	case "withdrawn", "expired":
+		e := fail(http.StatusConflict, "recruitment need "+needID+" is "+st)
+		return false, &e
+	case "filled":
+		return false, nil
 	}
 	n = s.ownNeedLocked(needID)
 	n.Positions--
@@ -195,7 +200,7 @@ func (s *Sim) takePositionLocked(needID, employerID string) *effect {
 		n.Positions, n.Status, n.StatusReason = 0, "filled", "every position taken"
 	}
 	s.touch(kindNeed, n.ID, 0, *n)
-	return nil
+	return true, nil
 }
 
 // releasePositionLocked gives a position back when an agreement ends

@@ -38,6 +38,21 @@ func signedIn(t *testing.T, base, id string) *http.Client {
 	return c
 }
 
+// waitPhase reloads until the case page's phase badge names the phase.
+func waitPhase(ctx context.Context, t *testing.T, phase string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	got := ""
+	for time.Now().Before(deadline) {
+		if got = attrOf(t, ctx, "#phase", "data-phase"); got == phase {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+		_ = cd.Do(ctx, cd.Reload(), cd.WaitVisible(cd.CSS("#phase")))
+	}
+	t.Fatalf("the phase never became %s; last %q", phase, got)
+}
+
 func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -102,22 +117,23 @@ func TestCoachBuildsPlanFromBrokersNeed(t *testing.T) {
 	}
 	loc := must(t)(cd.Run(ctx, cd.Location()))
 	caseID := strings.TrimPrefix(strings.SplitN(strings.TrimPrefix(loc, base), "?", 2)[0], "/pathways/")
-	waitText(ctx, t, "#phase", "referral")
-	if err := cd.Do(ctx, cd.WaitVisible(cd.CSS("#fc-submit")), cd.Click(cd.CSS("#fc-submit"))); err != nil {
+	waitPhase(ctx, t, pathway.PhaseReferral)
+	if err := cd.Do(ctx, cd.WaitVisible(cd.CSS("#fc-submit"))); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#phase", "mapping")
+	submit(ctx, t, "#fc-submit")
+	waitPhase(ctx, t, pathway.PhaseMapping)
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#map-submit")),
 		cd.SendKeys(cd.CSS("#map-abilities"), "cooking"),
 		cd.SendKeys(cd.CSS("#map-education"), "3"),
 		cd.SendKeys(cd.CSS("#map-language"), "sv:A2"),
 		cd.SendKeys(cd.CSS("#map-goals"), "Work as a cook"),
-		cd.Click(cd.CSS("#map-submit")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#phase", "planning")
+	submit(ctx, t, "#map-submit")
+	waitPhase(ctx, t, pathway.PhasePlanning)
 
 	// The plan builder: the programme's defaults, trimmed to a course and
 	// the internship with the need's employer; a Göteborg course first.
@@ -164,7 +180,7 @@ func TestCoachBuildsPlanFromBrokersNeed(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "Plan revision 1 approved")
+	waitPhase(ctx, t, pathway.PhaseSteps)
 	waitText(ctx, t, "#linked-need", need.ID)
 
 	// The employment service received the plan.
@@ -211,19 +227,19 @@ func TestCoachBuildsPlanFromBrokersNeed(t *testing.T) {
 		cd.SetValue(cd.CSS("#out-start"), time.Now().Format(time.DateOnly)),
 		cd.SendKeys(cd.CSS("#out-employer"), "Restaurang Fallen"),
 		cd.SendKeys(cd.CSS("#out-ssyk"), "5120"),
-		cd.Click(cd.CSS("form[action$='/actions/outcome'] button[type=submit]")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#phase", "follow_up")
+	submit(ctx, t, "form[action$='/actions/outcome'] button[type=submit]")
+	waitPhase(ctx, t, pathway.PhaseFollowUp)
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#close-reason")),
 		cd.SetValue(cd.CSS("#close-reason"), "work"),
-		cd.Click(cd.CSS("form[action$='/actions/close'] button[type=submit]")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#phase", "closed")
+	submit(ctx, t, "form[action$='/actions/close'] button[type=submit]")
+	waitPhase(ctx, t, pathway.PhaseClosed)
 	row, err := store.GetPathway(bg, ts.Pool, caseID)
 	if err != nil || row.ClosureReason != pathway.CloseWork {
 		t.Fatalf("closed as %q (%v)", row.ClosureReason, err)

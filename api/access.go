@@ -149,30 +149,3 @@ func (s *Server) visible(r *http.Request, row store.PathwayRow) bool {
 	protected, err := store.IsProtected(r.Context(), s.Pool, row.ParticipantID)
 	return err == nil && (!protected || row.Assignee == p.ID)
 }
-
-// checkNeedCentre keeps recruitment needs to their centre: staff who do not
-// see every centre register needs for their own centre and change only
-// those; a need shared by all centres is changed by those who see them all.
-func (s *Server) checkNeedCentre(r *http.Request, req *NeedRequest) *Problem {
-	p := principal(r)
-	if p.SeesAllCentres() {
-		return nil
-	}
-	if req.CentreID == "" {
-		req.CentreID = p.CentreID
-	}
-	if req.CentreID != p.CentreID {
-		return &Problem{Code: "forbidden", Field: "centre_id", Message: "you can register recruitment needs for your own centre only"}
-	}
-	if req.ID == "" {
-		return nil
-	}
-	old, err := store.GetNeed(r.Context(), s.Pool, req.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return &Problem{Code: "forbidden", Field: "id", Message: "the recruitment need could not be checked; nothing was written; try again"}
-	}
-	if err == nil && old.CentreID != p.CentreID {
-		return &Problem{Code: "forbidden", Field: "id", Message: "this recruitment need belongs to another centre or to all centres; you cannot change it"}
-	}
-	return nil
-}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps/manual"
@@ -340,9 +341,20 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 	tasks, err := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})
 	s.partial(r.Context(), "tasks", err)
 	data["Tasks"] = tasks.Items
-	needs, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
-	s.partial(r.Context(), "recruitment needs", err)
+	var needs []integrations.RecruitmentNeed
+	if centre, err := store.GetCentre(r.Context(), s.Pool, row.CentreID); err == nil {
+		needs, err = s.needs().RecruitmentNeeds(r.Context(), integrations.NeedQuery{Municipality: centre.MunicipalityCode})
+		s.partial(r.Context(), "recruitment needs", err)
+	}
 	s.addMatches(r, row, live, needs, data)
+	if live != nil && live.NeedID != "" {
+		n, err := s.needs().Need(r.Context(), live.NeedID)
+		s.partial(r.Context(), "linked recruitment need", err)
+		if err != nil {
+			n = integrations.RecruitmentNeed{ID: live.NeedID}
+		}
+		data["LinkedNeed"] = n
+	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
 	data["Centres"] = centres
@@ -503,9 +515,20 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {
 	es, err := store.ListEmployers(r.Context(), s.Pool)
 	s.partial(r.Context(), "employers", err)
-	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{})
+	ns, err := s.needs().RecruitmentNeeds(r.Context(), integrations.NeedQuery{Status: "all"})
 	s.partial(r.Context(), "recruitment needs", err)
-	s.render(w, r, http.StatusOK, "employers", "employers.title", map[string]any{"Employers": es, "Needs": ns})
+	open := map[string]int{}
+	for _, n := range ns {
+		if n.Status == integrations.NeedOpen {
+			open[n.EmployerID]++
+		}
+	}
+	for i := range es {
+		es[i].OpenNeeds = open[es[i].ID]
+	}
+	views, err := s.needViews(r, ns)
+	s.partial(r.Context(), "tied pathways", err)
+	s.render(w, r, http.StatusOK, "employers", "employers.title", map[string]any{"Employers": es, "Needs": views})
 }
 
 // partial logs a failed read of a page's secondary data: the page still

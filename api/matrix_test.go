@@ -94,6 +94,9 @@ GET  /api/v1/pathways/{case}/tasks                   | signed out               
 GET  /api/v1/pathways/{case}/matches                 | centre staff                           | allowed    | refused      | allowed           | not found
 GET  /api/v1/pathways/{case}/matches                 | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /api/v1/pathways/{case}/matches                 | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /api/v1/pathways/{case}/courses                 | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /api/v1/pathways/{case}/courses                 | manager, admin                         | allowed    | allowed      | allowed           | not found
+GET  /api/v1/pathways/{case}/courses                 | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /api/v1/pathways/{case}/steps/{step}/confirm    | centre staff                           | allowed    | refused      | allowed           | not found
 POST /api/v1/pathways/{case}/steps/{step}/confirm    | admin                                  | allowed    | allowed      | allowed           | not found
 POST /api/v1/pathways/{case}/steps/{step}/confirm    | manager                                | refused    | refused      | refused           | refused
@@ -116,6 +119,11 @@ POST /api/v1/recruitment-needs                       | broker, team lead        
 POST /api/v1/recruitment-needs                       | admin                                  | allowed    | allowed
 POST /api/v1/recruitment-needs                       | coach, officer, counsellor, manager    | refused    | refused
 POST /api/v1/recruitment-needs                       | signed out                             | sign in    | sign in
+GET  /api/v1/recruitment-needs/{need}                | staff                                  | allowed
+GET  /api/v1/recruitment-needs/{need}                | signed out                             | sign in
+POST /api/v1/recruitment-needs/{need}/status         | broker, team lead, admin               | allowed
+POST /api/v1/recruitment-needs/{need}/status         | coach, officer, counsellor, manager    | refused
+POST /api/v1/recruitment-needs/{need}/status         | signed out                             | sign in
 GET  /api/v1/audit                                   | team lead                              | allowed    | refused      | allowed           | not found
 GET  /api/v1/audit                                   | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /api/v1/audit                                   | coach, broker, officer, counsellor     | refused    | refused      | refused           | refused
@@ -165,6 +173,13 @@ POST /pathways/new                                   | signed out               
 GET  /pathways/{case}                                | centre staff                           | allowed    | refused      | allowed           | not found
 GET  /pathways/{case}                                | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /pathways/{case}                                | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /pathways/{case}/plan                           | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /pathways/{case}/plan                           | manager, admin                         | allowed    | allowed      | allowed           | not found
+GET  /pathways/{case}/plan                           | signed out                             | sign in    | sign in      | sign in           | sign in
+POST /pathways/{case}/plan                           | coach, officer, counsellor, team lead  | allowed    | refused      | allowed           | not found
+POST /pathways/{case}/plan                           | admin                                  | allowed    | allowed      | allowed           | not found
+POST /pathways/{case}/plan                           | broker, manager                        | refused    | refused      | refused           | refused
+POST /pathways/{case}/plan                           | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /pathways/{case}/actions/{action} (pause)       | coach, team lead                       | allowed    | refused      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | admin                                  | allowed    | allowed      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused
@@ -349,7 +364,7 @@ func placeOf(route string) string {
 func matrixRequest(route, caseID, centre, csrf string) (method, path string, body io.Reader, contentType string) {
 	method, pattern, _ := strings.Cut(route, " ")
 	path = strings.NewReplacer("{case}", caseID, "{step}", "no-such-step", "{action}", "pause",
-		"{staff}", "matrix.gbg-angered", "{id}", "00000000-0000-4000-8000-000000000000", "*", "style.css").Replace(pattern)
+		"{staff}", "matrix.gbg-angered", "{need}", "need-usk-hisingen", "{id}", "00000000-0000-4000-8000-000000000000", "*", "style.css").Replace(pattern)
 	js := func(v any) (io.Reader, string) {
 		b, _ := json.Marshal(v)
 		return bytes.NewReader(b), "application/json"
@@ -376,6 +391,10 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		body, contentType = js(map[string]any{"reason": "matrix"})
 	case "POST /api/v1/recruitment-needs":
 		body, contentType = js(map[string]any{"employer_id": "emp-vasttrafik", "centre_id": centre, "ssyk": "8331", "title": "Matrix", "positions": 1, "start_date": "2030-01-01"})
+	case "POST /api/v1/recruitment-needs/{need}/status":
+		body, contentType = js(map[string]any{"status": "matrix"})
+	case "POST /pathways/{case}/plan":
+		body, contentType = form(url.Values{"target_ssyk": {"matrix"}})
 	case "POST /api/v1/escalations":
 		body, contentType = js(map[string]any{"case_ids": []string{caseID}, "reason": ""})
 	case "POST /api/v1/staff/{staff}/sign-out-everywhere":

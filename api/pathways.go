@@ -38,6 +38,8 @@ func mountPathwayAPI(s *Server, r chi.Router) {
 	r.Get("/employers", s.apiEmployers)
 	r.Get("/recruitment-needs", s.apiNeeds)
 	r.Post("/recruitment-needs", s.apiCreateNeed)
+	r.Get("/recruitment-needs/{need}", s.apiNeed)
+	r.Post("/recruitment-needs/{need}/status", s.apiNeedStatus)
 	r.Get("/audit", s.apiAudit)
 	r.Get("/outcomes", s.apiOutcomes)
 }
@@ -469,78 +471,6 @@ func (s *Server) apiEmployers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": es})
-}
-
-func (s *Server) apiNeeds(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{SSYK: q.Get("ssyk"), EmployerID: q.Get("employer"), CentreID: q.Get("centre"), Status: q.Get("status")})
-	if err != nil {
-		s.internal(w, r, "list recruitment needs", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": ns})
-}
-
-// NeedRequest creates a recruitment need.
-type NeedRequest struct {
-	ID               string `json:"id"`
-	EmployerID       string `json:"employer_id"`
-	CentreID         string `json:"centre_id,omitempty"`
-	SSYK             string `json:"ssyk"`
-	Title            string `json:"title"`
-	Positions        int    `json:"positions"`
-	StartDate        string `json:"start_date"` // YYYY-MM-DD
-	RequiredTraining string `json:"required_training"`
-	ContactRole      string `json:"contact_role"`
-}
-
-func (s *Server) apiCreateNeed(w http.ResponseWriter, r *http.Request) {
-	if !principal(r).Can(auth.ActManageNeeds) {
-		forbidden(w, "your role does not manage recruitment needs")
-		return
-	}
-	var req NeedRequest
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	var fields []FieldProblem
-	bad := func(f, c, m string) { fields = append(fields, FieldProblem{Field: f, Code: c, Message: m}) }
-	if len(req.SSYK) != 4 || strings.Trim(req.SSYK, "0123456789") != "" {
-		bad("ssyk", "invalid", "must be a four-digit SSYK 2012 code")
-	}
-	if strings.TrimSpace(req.Title) == "" || len(req.Title) > 200 {
-		bad("title", "invalid", "is required, at most 200 characters")
-	}
-	if req.Positions < 1 || req.Positions > 10000 {
-		bad("positions", "invalid", "must be from 1 to 10000")
-	}
-	start, err := time.Parse(time.DateOnly, req.StartDate)
-	if err != nil {
-		bad("start_date", "invalid", "must be a date, YYYY-MM-DD")
-	}
-	if req.EmployerID == "" {
-		bad("employer_id", "required", "is required")
-	}
-	if len(fields) > 0 {
-		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: fields[0].Field, Message: fields[0].Field + ": " + fields[0].Message, Fields: fields})
-		return
-	}
-	if prob := s.checkNeedCentre(r, &req); prob != nil {
-		writeProblem(w, http.StatusForbidden, *prob)
-		return
-	}
-	if req.ID == "" {
-		req.ID = "need-" + strings.ToLower(cases.NewCaseID(time.Now()))
-	}
-	n := store.RecruitmentNeed{ID: req.ID, EmployerID: req.EmployerID, CentreID: req.CentreID, SSYK: req.SSYK, Title: req.Title,
-		Positions: req.Positions, StartDate: start, RequiredTraining: req.RequiredTraining, ContactRole: req.ContactRole}
-	if err := store.UpsertNeed(r.Context(), s.Pool, n); err != nil {
-		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: "employer_id", Message: "the employer or centre does not exist"})
-		return
-	}
-	s.audit(r, store.AuditEntry{Action: "recruitment_need", Detail: map[string]any{"need_id": n.ID}})
-	got, _ := store.GetNeed(r.Context(), s.Pool, n.ID)
-	writeJSON(w, http.StatusCreated, got)
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {

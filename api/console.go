@@ -139,7 +139,8 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 		"Sorts": []option{{"-started_at", "Started (newest)"}, {"started_at", "Started (oldest)"}, {"last_progress_at", "Last progress (oldest)"},
 			{"days_left", "Days left (fewest)"}, {"time_limit_at", "Time limit (soonest)"}, {"phase", "Phase"}, {"centre_id", "Centre"}, {"case_id", "Case"}},
 		"Q": map[string]string{"centre": q.Get("centre"), "phase": q.Get("phase"), "track": q.Get("track"), "status": q.Get("status"),
-			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort")},
+			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort"), "q": q.Get("q")},
+		"ShowNames": p.Can(auth.ActReadPersonal),
 		"Page": store.Page[store.PathwayRow]{},
 	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
@@ -152,14 +153,27 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Centres"] = visible
 	f, prob := caseloadFilter(q)
-	status := http.StatusOK
+	status, kind := http.StatusOK, ""
+	if prob == nil && !(len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0])) {
+		kind, status, prob = s.applySearch(r, q.Get("q"), "console", &f)
+	}
 	switch {
+	case prob != nil && prob.Field == "q":
+		data["Error"], data["SearchError"] = prob.Message, prob.Message
 	case prob != nil:
 		data["Error"], status = prob.Field+": "+prob.Message, http.StatusBadRequest
 	case len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0]):
 		data["Error"], status = "You can see your own centre's pathways only.", http.StatusForbidden
 	default:
 		page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+		// Names are audited, then decrypted, for this page's rows only; a
+		// name search keeps the rows whose decrypted names match.
+		list := map[bool]string{true: "search", false: "caseload"}[kind != ""]
+		names := s.shownNames(r, list, "console", caseIDsOf(page.Items))
+		if kind == searchName {
+			page.Items = confirmNames(page.Items, names, q.Get("q"))
+		}
+		data["Names"] = nameLabels(r, names)
 		if errors.Is(err, store.ErrBadCursor) {
 			data["Error"], status = "This page link no longer fits the list: start again from the first page.", http.StatusBadRequest
 		} else if err != nil {
@@ -459,11 +473,16 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 	if !p.SeesAllCentres() {
 		f.CentreIDs = []string{p.CentreID}
 	}
+	data, status := s.taskPage(r, &f, scope)
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
-	if err != nil {
+	if errors.Is(err, store.ErrBadCursor) {
+		data["Error"], status = lang.For(r).T("search.err_cursor"), http.StatusBadRequest
+	} else if err != nil {
 		s.Log.Error("tasks", zap.Error(err))
 	}
-	s.render(w, r, http.StatusOK, "tasks", "Tasks", map[string]any{"Scope": scope, "Role": role, "Page": page})
+	data["Role"], data["Page"] = role, page
+	s.taskPager(r, page, scope, data)
+	s.render(w, r, status, "tasks", "Tasks", data)
 }
 
 func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {

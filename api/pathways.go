@@ -16,6 +16,7 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -168,6 +169,11 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, "you can see your own centre's pathways only")
 		return
 	}
+	kind, status, prob := s.applySearch(r, r.URL.Query().Get("q"), "api", &f)
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
 	page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		badRequest(w, "after", err.Error())
@@ -176,6 +182,20 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.internal(w, r, "list pathways", err)
 		return
+	}
+	if kind == searchName && len(page.Items) > 0 {
+		// Confirm the blind index's candidates on their decrypted names.
+		names := s.shownNames(r, "search", "api", caseIDsOf(page.Items))
+		if names == nil {
+			writeProblem(w, http.StatusServiceUnavailable, Problem{Code: "unavailable", Message: lang.For(r).T("search.err_unavailable")})
+			return
+		}
+		page.Items = confirmNames(page.Items, names, r.URL.Query().Get("q"))
+	} else if kind != "" {
+		if err := s.auditResults(r, kind, page.Items); err != nil {
+			s.internal(w, r, "audit search", err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, page)
 }

@@ -141,7 +141,7 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 		"Q": map[string]string{"centre": q.Get("centre"), "phase": q.Get("phase"), "track": q.Get("track"), "status": q.Get("status"),
 			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort"), "q": q.Get("q")},
 		"ShowNames": p.Can(auth.ActReadPersonal),
-		"Page": store.Page[store.PathwayRow]{},
+		"Page":      store.Page[store.PathwayRow]{},
 	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)

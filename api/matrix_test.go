@@ -164,6 +164,10 @@ POST /pathways/new                                   | signed out               
 GET  /pathways/{case}                                | centre staff                           | allowed    | refused      | allowed           | not found
 GET  /pathways/{case}                                | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /pathways/{case}                                | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /pathways/{case}/handlingsplan                  | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /pathways/{case}/handlingsplan                  | admin                                  | allowed    | allowed      | allowed           | not found
+GET  /pathways/{case}/handlingsplan                  | manager                                | refused    | refused      | refused           | not found
+GET  /pathways/{case}/handlingsplan                  | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /pathways/{case}/actions/{action} (pause)       | coach, team lead                       | allowed    | refused      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | admin                                  | allowed    | allowed      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused

@@ -367,22 +367,8 @@ func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (ca
 		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role does not start pathways"}
 	}
 	ref := req.Referral
-	// Staff start pathways for their own centre only, unless their role sees all.
-	centre := s.referralCentre(r.Context(), ref)
-	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
-		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
-			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
-	}
-	// A protected identity is visible to its assignee only: someone of the
-	// centre must be, and must exist.
-	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
-		ref.Assignee = p.ID
-	}
-	if prob := s.checkAssignee(r.Context(), ref, centre); prob != nil {
-		if prob.Code == "invalid" {
-			return cases.Started{}, http.StatusUnprocessableEntity, prob
-		}
-		return cases.Started{}, http.StatusServiceUnavailable, prob
+	if status, prob := s.referralRules(r.Context(), p, &ref); prob != nil {
+		return cases.Started{}, status, prob
 	}
 	// The case service records the consent and the audit row with the case.
 	ref.ConsentScope, ref.StaffID, ref.Via, ref.RequestID = req.ConsentScope, p.ID, via, middleware.GetReqID(r.Context())
@@ -416,6 +402,30 @@ func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (ca
 		return started, http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the pathway could not be started; nothing was written; try again"}
 	}
 	return started, http.StatusCreated, nil
+}
+
+// referralRules are the access rules of a start beyond the role, for the
+// API, the console and the console's import: staff start pathways for their
+// own centre only unless their role sees all, and a protected identity gets
+// an existing assignee of its centre (the starter, when none is named).
+func (s *Server) referralRules(ctx context.Context, p *auth.Principal, ref *cases.Referral) (int, *Problem) {
+	centre := s.referralCentre(ctx, *ref)
+	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
+		return http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
+			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
+	}
+	// A protected identity is visible to its assignee only: someone of the
+	// centre must be, and must exist.
+	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
+		ref.Assignee = p.ID
+	}
+	if prob := s.checkAssignee(ctx, *ref, centre); prob != nil {
+		if prob.Code == "invalid" {
+			return http.StatusUnprocessableEntity, prob
+		}
+		return http.StatusServiceUnavailable, prob
+	}
+	return http.StatusOK, nil
 }
 
 func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {

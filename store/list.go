@@ -252,7 +252,7 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 		add("p.assignee = $?", f.Assignee)
 	}
 	if len(f.ParticipantIDs) > 0 {
-		add("p.participant_id::text = ANY($?)", f.ParticipantIDs)
+		add("p.participant_id = ANY($?::uuid[])", f.ParticipantIDs) // typed, so pathways_participant serves it
 	}
 	if len(f.CaseIDs) > 0 {
 		add("p.case_id = ANY($?)", f.CaseIDs)

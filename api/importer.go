@@ -109,7 +109,7 @@ func (s *Server) pageImport(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderImportForm(w http.ResponseWriter, r *http.Request, status int, fileErr string) {
 	list, err := store.ListImportUploads(r.Context(), s.Pool, principal(r).ID, 10)
 	s.partial(r.Context(), "imports", err)
-	s.render(w, r, status, "import", lang.For(r).T("import.title"), map[string]any{"Form": true, "FileError": fileErr, "Uploads": list,
+	s.render(w, r, status, "import", "import.title", map[string]any{"Form": true, "FileError": fileErr, "Uploads": list,
 		"Columns": starter.ImportColumns})
 }
 
@@ -241,7 +241,7 @@ func (s *Server) pageImportShow(w http.ResponseWriter, r *http.Request) {
 		// The progress page refreshes itself until the import is done.
 		w.Header().Set("Refresh", "2")
 	}
-	s.render(w, r, http.StatusOK, "import", lang.For(r).T("import.title"), map[string]any{"Upload": v})
+	s.render(w, r, http.StatusOK, "import", "import.title", map[string]any{"Upload": v})
 }
 
 func (s *Server) pageImportConfirm(w http.ResponseWriter, r *http.Request) {

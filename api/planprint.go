@@ -97,7 +97,7 @@ func (s *Server) pagePlanPrint(w http.ResponseWriter, r *http.Request) {
 		data["Next"] = nextSteps(l, live)
 	}
 	data["TimeLimit"], data["Steps"] = limit, steps
-	s.render(w, r, http.StatusOK, "handlingsplan", l.T("planprint.title"), data)
+	s.render(w, r, http.StatusOK, "handlingsplan", "planprint.title", data)
 }
 
 // nextSteps says in plain words what happens next in the pathway.

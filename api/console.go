@@ -167,8 +167,9 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 		"Sorts": []option{{"-started_at", "caseload.sort.started_desc"}, {"started_at", "caseload.sort.started_asc"}, {"last_progress_at", "caseload.sort.progress_asc"},
 			{"days_left", "caseload.sort.days_left"}, {"time_limit_at", "caseload.sort.time_limit"}, {"phase", "caseload.sort.phase"}, {"centre_id", "caseload.sort.centre"}, {"case_id", "caseload.sort.case"}},
 		"Q": map[string]string{"centre": q.Get("centre"), "phase": q.Get("phase"), "track": q.Get("track"), "status": q.Get("status"),
-			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort")},
-		"Page": store.Page[store.PathwayRow]{},
+			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort"), "q": q.Get("q")},
+		"ShowNames": p.Can(auth.ActReadPersonal),
+		"Page":      store.Page[store.PathwayRow]{},
 	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
@@ -180,14 +181,27 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Centres"] = visible
 	f, prob := caseloadFilter(q)
-	status := http.StatusOK
+	status, kind := http.StatusOK, ""
+	if prob == nil && !(len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0])) {
+		kind, status, prob = s.applySearch(r, q.Get("q"), "console", &f)
+	}
 	switch {
+	case prob != nil && prob.Field == "q":
+		data["Error"], data["SearchError"] = prob.Message, prob.Message
 	case prob != nil:
 		data["Error"], status = problemText(l, prob), http.StatusBadRequest
 	case len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0]):
 		data["Error"], status = l.T("caseload.err_centre"), http.StatusForbidden
 	default:
 		page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+		// Names are audited, then decrypted, for this page's rows only; a
+		// name search keeps the rows whose decrypted names match.
+		list := map[bool]string{true: "search", false: "caseload"}[kind != ""]
+		names := s.shownNames(r, list, "console", caseIDsOf(page.Items))
+		if kind == searchName {
+			page.Items = confirmNames(page.Items, names, q.Get("q"))
+		}
+		data["Names"] = nameLabels(r, names)
 		if errors.Is(err, store.ErrBadCursor) {
 			data["Error"], status = l.T("caseload.err_cursor"), http.StatusBadRequest
 		} else if err != nil {
@@ -505,11 +519,16 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 	if !p.SeesAllCentres() {
 		f.CentreIDs = []string{p.CentreID}
 	}
+	data, status := s.taskPage(r, &f, scope)
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
-	if err != nil {
+	if errors.Is(err, store.ErrBadCursor) {
+		data["Error"], status = lang.For(r).T("search.err_cursor"), http.StatusBadRequest
+	} else if err != nil {
 		s.Log.Error("tasks", zap.Error(err))
 	}
-	s.render(w, r, http.StatusOK, "tasks", "tasks.title", map[string]any{"Scope": scope, "Role": role, "Page": page})
+	data["Role"], data["Page"] = role, page
+	s.taskPager(r, page, scope, data)
+	s.render(w, r, status, "tasks", "tasks.title", data)
 }
 
 func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {

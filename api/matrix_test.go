@@ -180,6 +180,10 @@ POST /pathways/{case}/plan                           | coach, officer, counsello
 POST /pathways/{case}/plan                           | admin                                  | allowed    | allowed      | allowed           | not found
 POST /pathways/{case}/plan                           | broker, manager                        | refused    | refused      | refused           | refused
 POST /pathways/{case}/plan                           | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /pathways/{case}/handlingsplan                  | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /pathways/{case}/handlingsplan                  | admin                                  | allowed    | allowed      | allowed           | not found
+GET  /pathways/{case}/handlingsplan                  | manager                                | refused    | refused      | refused           | not found
+GET  /pathways/{case}/handlingsplan                  | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /pathways/{case}/actions/{action} (pause)       | coach, team lead                       | allowed    | refused      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | admin                                  | allowed    | allowed      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused
@@ -200,6 +204,24 @@ POST /escalations                                    | coach, team lead         
 POST /escalations                                    | manager, admin                         | allowed    | allowed      | allowed           | not found
 POST /escalations                                    | broker, officer, counsellor            | refused    | refused      | refused           | refused
 POST /escalations                                    | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /import                                          | coach, officer, counsellor, team lead, admin | allowed
+GET  /import                                          | broker, manager                        | refused
+GET  /import                                          | signed out                             | sign in
+POST /import                                          | coach, officer, counsellor, team lead, admin | allowed
+POST /import                                          | broker, manager                        | refused
+POST /import                                          | signed out                             | sign in
+GET  /import/{id}                                     | coach, officer, counsellor, team lead, admin | not found
+GET  /import/{id}                                     | broker, manager                        | refused
+GET  /import/{id}                                     | signed out                             | sign in
+POST /import/{id}/confirm                             | coach, officer, counsellor, team lead, admin | not found
+POST /import/{id}/confirm                             | broker, manager                        | refused
+POST /import/{id}/confirm                             | signed out                             | sign in
+POST /import/{id}/discard                             | coach, officer, counsellor, team lead, admin | not found
+POST /import/{id}/discard                             | broker, manager                        | refused
+POST /import/{id}/discard                             | signed out                             | sign in
+GET  /import/{id}/report                              | coach, officer, counsellor, team lead, admin | not found
+GET  /import/{id}/report                              | broker, manager                        | refused
+GET  /import/{id}/report                              | signed out                             | sign in
 GET  /register-extract                               | team lead, admin                       | allowed
 GET  /register-extract                               | coach, broker, officer, counsellor, manager | refused
 GET  /register-extract                               | signed out                             | sign in
@@ -425,7 +447,7 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 	case "POST /language":
 		// Forgetting the choice leaves every later probe as it was.
 		body, contentType = form(url.Values{"language": {""}, "next": {"/caseload"}})
-	case "POST /logout":
+	case "POST /logout", "POST /import", "POST /import/{id}/confirm", "POST /import/{id}/discard":
 		body, contentType = form(url.Values{})
 	case "POST /login":
 		body, contentType = form(url.Values{"username": {"matrix.gbg-angered"}, "password": {"wrong"}})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -170,6 +171,11 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, "you can see your own centre's pathways only")
 		return
 	}
+	kind, status, prob := s.applySearch(r, r.URL.Query().Get("q"), "api", &f)
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
 	page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		badRequest(w, "after", err.Error())
@@ -178,6 +184,20 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.internal(w, r, "list pathways", err)
 		return
+	}
+	if kind == searchName && len(page.Items) > 0 {
+		// Confirm the blind index's candidates on their decrypted names.
+		names := s.shownNames(r, "search", "api", caseIDsOf(page.Items))
+		if names == nil {
+			writeProblem(w, http.StatusServiceUnavailable, Problem{Code: "unavailable", Message: lang.For(r).T("search.err_unavailable")})
+			return
+		}
+		page.Items = confirmNames(page.Items, names, r.URL.Query().Get("q"))
+	} else if kind != "" {
+		if err := s.auditResults(r, kind, page.Items); err != nil {
+			s.internal(w, r, "audit search", err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -349,22 +369,8 @@ func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (ca
 		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role does not start pathways"}
 	}
 	ref := req.Referral
-	// Staff start pathways for their own centre only, unless their role sees all.
-	centre := s.referralCentre(r.Context(), ref)
-	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
-		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
-			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
-	}
-	// A protected identity is visible to its assignee only: someone of the
-	// centre must be, and must exist.
-	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
-		ref.Assignee = p.ID
-	}
-	if prob := s.checkAssignee(r.Context(), ref, centre); prob != nil {
-		if prob.Code == "invalid" {
-			return cases.Started{}, http.StatusUnprocessableEntity, prob
-		}
-		return cases.Started{}, http.StatusServiceUnavailable, prob
+	if status, prob := s.referralRules(r.Context(), p, &ref); prob != nil {
+		return cases.Started{}, status, prob
 	}
 	// The case service records the consent and the audit row with the case.
 	ref.ConsentScope, ref.StaffID, ref.Via, ref.RequestID = req.ConsentScope, p.ID, via, middleware.GetReqID(r.Context())
@@ -398,6 +404,30 @@ func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (ca
 		return started, http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the pathway could not be started; nothing was written; try again"}
 	}
 	return started, http.StatusCreated, nil
+}
+
+// referralRules are the access rules of a start beyond the role, for the
+// API, the console and the console's import: staff start pathways for their
+// own centre only unless their role sees all, and a protected identity gets
+// an existing assignee of its centre (the starter, when none is named).
+func (s *Server) referralRules(ctx context.Context, p *auth.Principal, ref *cases.Referral) (int, *Problem) {
+	centre := s.referralCentre(ctx, *ref)
+	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
+		return http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
+			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
+	}
+	// A protected identity is visible to its assignee only: someone of the
+	// centre must be, and must exist.
+	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
+		ref.Assignee = p.ID
+	}
+	if prob := s.checkAssignee(ctx, *ref, centre); prob != nil {
+		if prob.Code == "invalid" {
+			return http.StatusUnprocessableEntity, prob
+		}
+		return http.StatusServiceUnavailable, prob
+	}
+	return http.StatusOK, nil
 }
 
 func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {

@@ -34,15 +34,15 @@ type Calibration struct {
 	// Levers: the mapping deadline (days), internship places against the
 	// cohort's demand for them, and the share of plans tied to an employer's
 	// recruitment need.
-	MappingDays       int     `yaml:"mapping_days"`
-	InternshipPlaces  int     `yaml:"internship_places"`
-	InternshipDemand  int     `yaml:"internship_demand"`
-	NeedShare         float64 `yaml:"need_share"`
-	YouthShare        float64 `yaml:"youth_share"`         // 16–24
-	UnderTwentyShare  float64 `yaml:"under_twenty_share"`  // of the youth: activity duty, education first
-	ExitMeanDays      float64 `yaml:"exit_mean_days"`      // moved, sick, declined: mean days to leaving
-	ReplanProbability float64 `yaml:"replan_probability"`  // a plan that ran out without an outcome is revised
-	Centres           []Centre                `yaml:"centres"`
+	MappingDays       int                      `yaml:"mapping_days"`
+	InternshipPlaces  int                      `yaml:"internship_places"`
+	InternshipDemand  int                      `yaml:"internship_demand"`
+	NeedShare         float64                  `yaml:"need_share"`
+	YouthShare        float64                  `yaml:"youth_share"`        // 16–24
+	UnderTwentyShare  float64                  `yaml:"under_twenty_share"` // of the youth: activity duty, education first
+	ExitMeanDays      float64                  `yaml:"exit_mean_days"`     // moved, sick, declined: mean days to leaving
+	ReplanProbability float64                  `yaml:"replan_probability"` // a plan that ran out without an outcome is revised
+	Centres           []Centre                 `yaml:"centres"`
 	Steps             map[string]StepBehaviour `yaml:"steps"`
 	Outcomes          OutcomeMix               `yaml:"outcomes"`
 	FollowUp          FollowUpBehaviour        `yaml:"follow_up"`

@@ -46,6 +46,16 @@ type Calibration struct {
 	Steps             map[string]StepBehaviour `yaml:"steps"`
 	Outcomes          OutcomeMix               `yaml:"outcomes"`
 	FollowUp          FollowUpBehaviour        `yaml:"follow_up"`
+	// Comparison, when set, is run beside the calibration: the same cohort
+	// with one lever changed (Trollhättan: plans not tied to a need).
+	Comparison *Comparison `yaml:"comparison"`
+}
+
+// Comparison is a lever setting printed beside the calibration's own run.
+type Comparison struct {
+	Title string  `yaml:"title"`
+	Lever string  `yaml:"lever"`
+	Value float64 `yaml:"value"`
 }
 
 // Centre is how one centre's staff work: how often they act on time.
@@ -180,6 +190,13 @@ func (c *Calibration) Validate() error {
 	prob("outcomes.subsidised", c.Outcomes.Subsidised)
 	prob("outcomes.municipal_measure", c.Outcomes.MunicipalMeasure)
 	prob("outcomes.student_finance", c.Outcomes.StudentFinance)
+	if c.Comparison != nil {
+		probe := *c
+		probe.Comparison = nil
+		if _, err := probe.WithLever(c.Comparison.Lever, c.Comparison.Value); err != nil {
+			bad("comparison", "%v", err)
+		}
+	}
 	prob("follow_up.day30", c.FollowUp.Day30)
 	prob("follow_up.day90", c.FollowUp.Day90)
 	return errors.Join(errs...)
@@ -207,6 +224,7 @@ var Levers = []string{LeverInternshipPlaces, LeverMappingDays, LeverNeedShare}
 // WithLever returns a copy with one lever changed; value is validated.
 func (c *Calibration) WithLever(lever string, value float64) (*Calibration, error) {
 	out := *c
+	out.Comparison = nil
 	switch lever {
 	case LeverInternshipPlaces:
 		if value < 0 || value > 100000 || value != float64(int(value)) {

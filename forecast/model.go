@@ -31,7 +31,8 @@ type model struct {
 	p      *Participant
 	staff  pathway.Actor
 
-	actions        int  // numbers Update IDs
+	mutate         func(*pathway.Outcome) // tests: make staff record an outcome wrongly
+	actions        int                    // numbers Update IDs
 	outcomePending bool // staff have decided to record an outcome
 	tied           bool // the current plan is tied to a recruitment need
 }
@@ -370,6 +371,13 @@ func (m *model) recordOutcome(subsidised bool) {
 		o.Employer = "Kommunens arbetsmarknadsenhet"
 		o.EmployerKind = pathway.EmployerMunicipalMeasure
 	}
+	m.recordAny(o)
+}
+
+func (m *model) recordAny(o pathway.Outcome) {
+	if m.mutate != nil {
+		m.mutate(&o)
+	}
 	m.update(pathway.UpdateOutcome, o)
 }
 
@@ -383,7 +391,7 @@ func (m *model) recordStudies() {
 	} else if m.rng.Float64() < 0.3 {
 		form = pathway.StudyFolkhogskola
 	}
-	m.update(pathway.UpdateOutcome, pathway.Outcome{Actor: m.staff, Kind: pathway.OutcomeStudies, StartDate: m.env.Now(),
+	m.recordAny(pathway.Outcome{Actor: m.staff, Kind: pathway.OutcomeStudies, StartDate: m.env.Now(),
 		Employer: "Vuxenutbildningen", StudyForm: form, StudentFinance: &csn})
 }
 

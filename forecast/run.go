@@ -28,6 +28,8 @@ type Options struct {
 	Participants int
 	// Workers is how many participants run at once (0: GOMAXPROCS).
 	Workers int
+
+	mutate func(*pathway.Outcome) // tests only: see model.mutate
 }
 
 // Participant is one synthetic person and where their pathway stood when
@@ -89,7 +91,7 @@ func Run(ctx context.Context, cal *Calibration, opt Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res.Participants[i] = runOne(cal, reg, opt.Seed, i, n)
+				res.Participants[i] = runOne(cal, reg, opt, i, n)
 			}
 		}()
 	}
@@ -111,8 +113,8 @@ feed:
 }
 
 // runOne plays one participant's pathway from referral to closure or the horizon.
-func runOne(cal *Calibration, reg *steps.Registry, seed uint64, i, n int) Participant {
-	rng := rand.New(rand.NewPCG(seed, uint64(i)+1))
+func runOne(cal *Calibration, reg *steps.Registry, opt Options, i, n int) Participant {
+	rng := rand.New(rand.NewPCG(opt.Seed, uint64(i)+1))
 	p := Participant{CaseID: fmt.Sprintf("FC-%s-%05d", cal.Name, i+1)}
 	// Referrals evenly over the window, each at a random hour of its day.
 	referral := (float64(i) + rng.Float64()) * float64(cal.WindowDays) / float64(n)
@@ -137,7 +139,7 @@ func runOne(cal *Calibration, reg *steps.Registry, seed uint64, i, n int) Partic
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(p.ReferredAt)
 	env.SetTestTimeout(10 * time.Minute) // wall clock while idle; a loaded machine is slow, never stuck
-	m := &model{cal: cal, centre: centre, rng: rng, env: env, p: &p, staff: pathway.Actor{StaffID: "forecast-" + centre.ID}}
+	m := &model{cal: cal, centre: centre, rng: rng, env: env, p: &p, staff: pathway.Actor{StaffID: "forecast-" + centre.ID}, mutate: opt.mutate}
 
 	d := deps()
 	wf := &workflows.Pathways{Steps: worker.StepCatalog(reg)}

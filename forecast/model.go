@@ -33,8 +33,8 @@ type model struct {
 
 	mutate         func(*pathway.Outcome) // tests: make staff record an outcome wrongly
 	actions        int                    // numbers Update IDs
-	outcomePending bool // staff have decided to record an outcome
-	tied           bool // the current plan is tied to a recruitment need
+	outcomePending bool                   // staff have decided to record an outcome
+	tied           bool                   // the current plan is tied to a recruitment need
 }
 
 func (m *model) days(d float64) time.Duration { return time.Duration(d * float64(day)) }

@@ -21,7 +21,7 @@ import (
 // cohort forecast beside the calibration's own, both run through the
 // production workflow (package forecast).
 
-//go:embed templates/forecast.html
+//go:embed templates/layout.html templates/forecast.html
 var forecastTemplates embed.FS
 
 func init() {

@@ -187,9 +187,10 @@ func (c *Calibration) Validate() error {
 			bad("steps."+t, "is not a step type the model plans with (%s)", strings.Join(stepTypes, ", "))
 		}
 	}
-	prob("outcomes.subsidised", c.Outcomes.Subsidised)
-	prob("outcomes.municipal_measure", c.Outcomes.MunicipalMeasure)
-	prob("outcomes.student_finance", c.Outcomes.StudentFinance)
+	o := "outcomes." // YAML paths, not catalogue keys
+	prob(o+"subsidised", c.Outcomes.Subsidised)
+	prob(o+"municipal_measure", c.Outcomes.MunicipalMeasure)
+	prob(o+"student_finance", c.Outcomes.StudentFinance)
 	if c.Comparison != nil {
 		probe := *c
 		probe.Comparison = nil

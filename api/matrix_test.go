@@ -198,6 +198,9 @@ GET  /employers                                      | staff                    
 GET  /employers                                      | signed out                             | sign in
 GET  /outcomes                                       | staff                                  | allowed
 GET  /outcomes                                       | signed out                             | sign in
+GET  /forecast                                       | manager, admin                         | allowed
+GET  /forecast                                       | coach, broker, officer, counsellor, team lead | refused
+GET  /forecast                                       | signed out                             | sign in
 GET  /escalations                                    | staff                                  | allowed
 GET  /escalations                                    | signed out                             | sign in
 POST /escalations                                    | coach, team lead                       | allowed    | refused      | allowed           | not found

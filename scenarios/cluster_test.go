@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,6 +84,8 @@ func TestClusterSurvivesKills(t *testing.T) {
 	coaches[0].others, coaches[1].others = []string{cl.apis[1]}, []string{cl.apis[0]}
 	team := chaosSignIn(t, cl.apis[1], "team.angered")
 
+	sizesBefore := databaseSizes(t, pool)
+
 	// 1. The starts, alternating between the APIs.
 	t0 := time.Now()
 	people := make([]string, n)
@@ -149,10 +152,21 @@ func TestClusterSurvivesKills(t *testing.T) {
 		}
 		_ = g.Wait()
 	}
-	act := func(i int, id, path string, body any) { coaches[i%2].act(t, "/api/v1/pathways/"+id+"/"+path, body) }
+	var lmu sync.Mutex
+	latency := map[string][]time.Duration{} // accepted staff actions by phase
+	current := ""
+	act := func(i int, id, path string, body any) {
+		began := time.Now()
+		if coaches[i%2].act(t, "/api/v1/pathways/"+id+"/"+path, body) {
+			lmu.Lock()
+			latency[current] = append(latency[current], time.Since(began))
+			lmu.Unlock()
+		}
+	}
 
 	// 3. First contacts; worker-1 is killed a third of the way through.
 	t0 = time.Now()
+	current = "first contacts"
 	killedAt := time.Now()
 	var killedWorker atomic.Int64
 	forAll(func() {
@@ -163,6 +177,7 @@ func TestClusterSurvivesKills(t *testing.T) {
 
 	// 4. Mappings; the Temporal server is killed and started again.
 	t0 = time.Now()
+	current = "mappings"
 	forAll(func() { crash("Temporal server during mappings", "temporal") }, func(i int, id string) {
 		act(i, id, "mapping", map[string]any{"abilities": []string{"driving"}, "education_level": "3", "language": "sv:B1", "goals": "Work"})
 	})
@@ -170,14 +185,17 @@ func TestClusterSurvivesKills(t *testing.T) {
 
 	// 5. Plans; api-1 is killed while they are in flight.
 	t0 = time.Now()
+	current = "plans"
 	forAll(func() { crash("api-1 during plan approvals", "api-1") }, func(i int, id string) {
 		act(i, id, "plan", map[string]any{"target_ssyk": "8331", "steps": []map[string]any{
 			{"id": "coaching", "type": "manual", "title": "Coaching", "duration_days": 2, "params": map[string]string{"description": "Weekly coaching"}}}})
 	})
 	phase("plans", t0)
 
-	// 6. The step confirmed, work recorded, the case closed.
+	// 6. The step confirmed, work recorded, the case closed (no kills: the
+	// latency of these is the cluster's ordinary one).
 	t0 = time.Now()
+	current = "steps, outcomes, closures"
 	forAll(nil, func(i int, id string) {
 		if !waitRowCond(t, pool, id, "step r1-coaching running", func(r store.PathwayRow) bool { return r.CurrentStep == "r1-coaching" }) {
 			return
@@ -238,6 +256,14 @@ func TestClusterSurvivesKills(t *testing.T) {
 			t.Errorf("case %s: %d outcome and %d closure notices, want 1 each", id, perCase[id+"/outcome"], perCase[id+"/closure"])
 		}
 	}
+	var notAsClosed int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pathways WHERE status <> 'closed' OR closure_reason <> $1`,
+		pathway.CloseWork).Scan(&notAsClosed); err != nil {
+		t.Fatal(err)
+	}
+	if notAsClosed != 0 {
+		t.Errorf("%d pathways did not end closed as staff closed them (%s)", notAsClosed, pathway.CloseWork)
+	}
 	var openOnClosed int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks t JOIN pathways p USING (case_id)
 		WHERE t.status = 'open' AND p.status = 'closed'`).Scan(&openOnClosed); err != nil {
@@ -278,6 +304,22 @@ func TestClusterSurvivesKills(t *testing.T) {
 		t.Errorf("no request was sent again to the other API after api-1 was killed")
 	}
 
+	// What one pathway costs: history, databases, rows, memory.
+	events, historyBytes := historyCosts(t, tc, ids)
+	sizesAfter := databaseSizes(t, pool)
+	var rowsPer [3]float64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM timeline)::float / $1, (SELECT count(*) FROM tasks)::float / $1,
+		(SELECT count(*) FROM audit_log WHERE case_id IS NOT NULL)::float / $1`, float64(n)).Scan(&rowsPer[0], &rowsPer[1], &rowsPer[2]); err != nil {
+		t.Fatal(err)
+	}
+	var perPhase []string
+	for _, p := range phaseOrder {
+		if l := latency[p]; len(l) > 0 {
+			perPhase = append(perPhase, fmt.Sprintf("%s %d at %.1f/s, p50 %s p99 %s", p, len(l),
+				float64(len(l))/phases[p].Seconds(), percentile(l, 50), percentile(l, 99)))
+		}
+	}
+
 	kmu.Lock()
 	defer kmu.Unlock()
 	var ph []string
@@ -292,6 +334,77 @@ func TestClusterSurvivesKills(t *testing.T) {
 	t.Logf("cluster: %d duplicates, %d registry mismatches, %d open tasks on closed cases; "+
 		"%d escalations, %d mails queued, %d sent, %d delivered twice",
 		dups, mismatches, openOnClosed, escalated, queued, sent, stats.Mail.Duplicates)
+	t.Logf("cluster: staff actions (8 staff at once): %s", strings.Join(perPhase, "; "))
+	t.Logf("cluster: per closed pathway: %.0f history events, %.1f KB history, %.1f KB in temporal, %.1f KB in temporal_visibility, "+
+		"%.1f KB in pathways; %.1f timeline lines, %.1f tasks, %.1f audit rows; RSS worker-2 %d MB, Temporal server %d MB",
+		events, historyBytes/1024, float64(sizesAfter[0]-sizesBefore[0])/float64(n)/1024, float64(sizesAfter[1]-sizesBefore[1])/float64(n)/1024,
+		float64(sizesAfter[2]-sizesBefore[2])/float64(n)/1024, rowsPer[0], rowsPer[1], rowsPer[2], cl.rssMB("worker-2"), cl.rssMB("temporal"))
+}
+
+// databaseSizes are the sizes in bytes of temporal, temporal_visibility and pathways.
+func databaseSizes(t *testing.T, pool *pgxpool.Pool) [3]int64 {
+	t.Helper()
+	var s [3]int64
+	if _, err := pool.Exec(context.Background(), "CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(context.Background(), `SELECT pg_database_size('temporal'), pg_database_size('temporal_visibility'),
+		pg_database_size('pathways')`).Scan(&s[0], &s[1], &s[2]); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// historyCosts are the mean history length and size of the pathways' last runs.
+func historyCosts(t *testing.T, tc client.Client, ids []string) (events, bytes float64) {
+	t.Helper()
+	var mu sync.Mutex
+	var n int
+	g := new(errgroup.Group)
+	g.SetLimit(8)
+	for _, id := range ids {
+		g.Go(func() error {
+			d, err := tc.DescribeWorkflowExecution(context.Background(), pathway.WorkflowID(id), "")
+			if err != nil {
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			events += float64(d.WorkflowExecutionInfo.HistoryLength)
+			bytes += float64(d.WorkflowExecutionInfo.HistorySizeBytes)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if n == 0 {
+		return 0, 0
+	}
+	return events / float64(n), bytes / float64(n)
+}
+
+func percentile(d []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, len(s)*p/100)].Round(time.Millisecond)
+}
+
+// rssMB is a child's resident memory, from /proc.
+func (cl *runningCluster) rssMB(child string) int {
+	cl.mu.Lock()
+	pid := cl.pids[child]
+	cl.mu.Unlock()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.Atoi(f[1])
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // start sends one referral until the API has it: 201, or 409 when an
@@ -398,6 +511,11 @@ type runningCluster struct {
 	log       *os.File
 }
 
+// clusterSecondsPerDay compresses the programme clock: a step of two days
+// takes seconds, and the adult programme's 548-day limit (18 minutes) stays
+// beyond the test even on a loaded machine.
+const clusterSecondsPerDay = 2
+
 var childLine = regexp.MustCompile(`cluster: (started|restarted) (\S+) \(pid (\d+)\)`)
 
 func startCluster(t *testing.T) *runningCluster {
@@ -463,7 +581,7 @@ func startCluster(t *testing.T) *runningCluster {
 	}()
 	cmd := exec.Command(bin, "cluster", "--base-port", strconv.Itoa(base), "--dev-data-dir", dir,
 		"--dev-tools-dir", filepath.Join(root, ".tools"), "--programmes-dir", filepath.Join(root, "programmes", "definitions"),
-		"--demo-seconds-per-day", "0.5", "--log-level", "warn")
+		"--demo-seconds-per-day", strconv.FormatFloat(clusterSecondsPerDay, 'f', -1, 64), "--log-level", "warn")
 	cmd.Dir = root
 	start := time.Now()
 	if cl.proc, err = devenv.Spawn("cluster", cmd, pw, syscall.SIGINT, 90*time.Second); err != nil {

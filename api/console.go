@@ -19,6 +19,7 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps/manual"
 	"github.com/pathways-se/pathways/store"
@@ -35,13 +36,30 @@ func staticFS() fs.FS {
 	return sub
 }
 
-var consolePages = map[string]*template.Template{}
+// consolePages holds every page once per language: language → page → template.
+var consolePages = map[string]map[string]*template.Template{}
+
+// pageFuncs are the template functions every page has beside lang.Funcs.
+var pageFuncs = template.FuncMap{
+	// idem is a fresh idempotency key per rendered form: a resubmitted
+	// form repeats it, so the action is applied once.
+	"idem": uuid.NewString,
+}
+
+// parsePage parses page name from fsys's files in every language the
+// console speaks; the files are the layout and the page's own.
+func parsePage(name string, fsys fs.FS, files ...string) {
+	for _, tag := range lang.Supported {
+		if consolePages[tag] == nil {
+			consolePages[tag] = map[string]*template.Template{}
+		}
+		consolePages[tag][name] = template.Must(template.New(name).Funcs(pageFuncs).Funcs(lang.Funcs(lang.New(tag))).ParseFS(fsys, files...))
+	}
+}
 
 func init() {
 	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes"} {
-		// idem is a fresh idempotency key per rendered form: a resubmitted
-		// form repeats it, so the action is applied once.
-		consolePages[name] = template.Must(template.New(name).Funcs(template.FuncMap{"idem": uuid.NewString}).ParseFS(consoleTemplates, "templates/layout.html", "templates/"+name+".html"))
+		parsePage(name, consoleTemplates, "templates/layout.html", "templates/"+name+".html")
 	}
 	pages = append(pages, mountConsole)
 }
@@ -61,6 +79,7 @@ func mountConsole(s *Server, r chi.Router) {
 
 // view is what every page template gets.
 type view struct {
+	Lang  string // the page's language, for <html lang>
 	Title string
 	Me    *auth.Principal
 	CSRF  string
@@ -69,12 +88,13 @@ type view struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
-	v := view{Title: title, Data: data, Flash: r.URL.Query().Get("flash")}
+	l := lang.For(r)
+	v := view{Lang: l.Tag(), Title: title, Data: data, Flash: r.URL.Query().Get("flash")}
 	if p := principal(r); p != nil {
 		v.Me, v.CSRF = p, s.Auth.CSRFToken(p.Session)
 	}
 	var b strings.Builder
-	if err := consolePages[page].ExecuteTemplate(&b, "layout", v); err != nil {
+	if err := consolePages[l.Tag()][page].ExecuteTemplate(&b, "layout", v); err != nil {
 		s.Log.Error("render", zap.String("page", page), zap.Error(err))
 		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
 		return

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,8 +29,7 @@ func init() {
 		r.Post("/register-extracts", s.apiExtract)
 		r.Patch("/participants/{id}", s.apiRectify)
 	})
-	consolePages["register_extract"] = template.Must(template.New("register_extract").ParseFS(extractTemplates,
-		"templates/layout.html", "templates/register_extract.html"))
+	parsePage("register_extract", extractTemplates, "templates/layout.html", "templates/register_extract.html")
 	apiOps = append(apiOps,
 		apiOp{method: "post", path: "/register-extracts", summary: "Register extract (GDPR art. 15): everything held about the person, as JSON or with ?format=html a printable page; team leads of the person's centre and administrators; audited",
 			params: []string{"format"}, body: "ExtractRequest", response: "anyObject", errors: []int{400, 403, 404, 422}},

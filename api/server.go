@@ -19,6 +19,7 @@ import (
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/keyring"
+	"github.com/pathways-se/pathways/lang"
 )
 
 // Server holds what handlers need.
@@ -65,7 +66,7 @@ func (s *Server) track(next http.Handler) http.Handler {
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	m := newMetrics(s)
-	r.Use(s.track, middleware.RequestID, s.requestLog, m.middleware, middleware.Recoverer)
+	r.Use(s.track, middleware.RequestID, s.requestLog, m.middleware, middleware.Recoverer, withLanguage)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	// Counts only, no personal data; restrict it at the network edge like /readyz.
@@ -97,6 +98,15 @@ func (s *Server) Handler() http.Handler {
 		}
 	})
 	return r
+}
+
+// withLanguage stores the request's language (the browser's choice; the
+// staff member's own setting wins once the session is known).
+func withLanguage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := lang.New(lang.Pick("", r.Header.Get("Accept-Language")))
+		next.ServeHTTP(w, r.WithContext(lang.With(r.Context(), l)))
+	})
 }
 
 // routes and pages let each feature file mount its own endpoints.

@@ -40,16 +40,42 @@ const (
 	OutcomeStudies        = "studies"
 )
 
+// What the national indicator (Kolada, "result at the end of the municipal
+// labour-market measures") needs to know of an outcome.
+const (
+	// Employer kinds: only the regular labour market counts as work.
+	EmployerRegular          = "regular"
+	EmployerMunicipalMeasure = "municipal_measure" // the municipality's own labour-market job
+
+	// Employment forms.
+	EmploymentUnsubsidised = "unsubsidised"
+	EmploymentSubsidised   = "subsidised"
+
+	// Study forms.
+	StudyKomvux       = "komvux"
+	StudyFolkhogskola = "folkhogskola"
+	StudyUniversity   = "university"
+	StudyOther        = "other"
+)
+
 // Outcome is where the participant went.
 type Outcome struct {
 	Actor
-	Kind       string     `json:"kind"`
-	StartDate  time.Time  `json:"start_date"`
-	Employer   string     `json:"employer"` // employer or school (an organisation, not a person)
-	SSYK       string     `json:"ssyk,omitempty"`
-	FollowUps  []FollowUp `json:"follow_ups,omitempty"`
-	Sustained  *bool      `json:"sustained,omitempty"`
-	RecordedAt time.Time  `json:"recorded_at"`
+	Kind      string    `json:"kind"`
+	StartDate time.Time `json:"start_date"`
+	Employer  string    `json:"employer"` // employer or school (an organisation, not a person)
+	SSYK      string    `json:"ssyk,omitempty"`
+	// Work: the employer's kind, the employment form and, when subsidised,
+	// the subsidy's name. Studies: the form and whether it qualifies for
+	// student finance (CSN); nil means not given.
+	EmployerKind   string     `json:"employer_kind,omitempty"`
+	EmploymentForm string     `json:"employment_form,omitempty"`
+	Subsidy        string     `json:"subsidy,omitempty"`
+	StudyForm      string     `json:"study_form,omitempty"`
+	StudentFinance *bool      `json:"student_finance,omitempty"`
+	FollowUps      []FollowUp `json:"follow_ups,omitempty"`
+	Sustained      *bool      `json:"sustained,omitempty"`
+	RecordedAt     time.Time  `json:"recorded_at"`
 }
 
 // FollowUp is one answer: is the person still in work or studies?

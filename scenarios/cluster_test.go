@@ -25,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
@@ -213,7 +214,12 @@ func TestClusterSurvivesKills(t *testing.T) {
 	phase("steps, outcomes, closures", t0)
 
 	// Afterwards: the registry and Temporal agree, nothing happened twice.
+	// A closed pathway's workflow completes once its last notices are out,
+	// which on a loaded machine may lag the closure by an activity timeout.
 	mids.Wait()
+	t0 = time.Now()
+	waitWorkflowsDone(t, tc, 3*time.Minute)
+	phase("last notices", t0)
 	mismatches := checkRegistryAgreesWithTemporal(t, tc, pool, "pathways", ids, true)
 	dups := 0
 	counts := map[string]int{}
@@ -339,6 +345,24 @@ func TestClusterSurvivesKills(t *testing.T) {
 		"%.1f KB in pathways; %.1f timeline lines, %.1f tasks, %.1f audit rows; RSS worker-2 %d MB, Temporal server %d MB",
 		events, historyBytes/1024, float64(sizesAfter[0]-sizesBefore[0])/float64(n)/1024, float64(sizesAfter[1]-sizesBefore[1])/float64(n)/1024,
 		float64(sizesAfter[2]-sizesBefore[2])/float64(n)/1024, rowsPer[0], rowsPer[1], rowsPer[2], cl.rssMB("worker-2"), cl.rssMB("temporal"))
+}
+
+// waitWorkflowsDone waits until no pathway workflow runs any more.
+func waitWorkflowsDone(t *testing.T, tc client.Client, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := tc.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default",
+			Query: fmt.Sprintf("WorkflowType = %q AND ExecutionStatus = 'Running'", pathway.WorkflowName)})
+		if err == nil && resp.Count == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("%v workflows still running after %s (err %v)", resp.GetCount(), timeout, err)
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // databaseSizes are the sizes in bytes of temporal, temporal_visibility and pathways.

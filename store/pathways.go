@@ -145,6 +145,25 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 				return fmt.Errorf("project task close: %w", err)
 			}
 		}
+		// Tasks a lost write put under this number that the recorded change
+		// does not name: it started from the same state, so what it opened
+		// was not open and what it closed still is.
+		named := make([]string, 0, len(p.OpenTasks)+len(p.CloseTasks))
+		for _, t := range p.OpenTasks {
+			named = append(named, t.Key)
+		}
+		named = append(named, p.CloseTasks...)
+		if _, err := tx.Exec(ctx, `DELETE FROM tasks WHERE case_id = $1 AND seq = $2 AND kind = '' AND NOT (task_key = ANY($3))`,
+			p.CaseID, p.Seq, named); err != nil {
+			return fmt.Errorf("project tasks of a lost write: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET
+				status = CASE WHEN status = 'open' THEN 'cancelled' ELSE 'open' END,
+				closed_at = CASE WHEN status = 'open' THEN $4::timestamptz END
+			WHERE case_id = $1 AND seq = $2 AND status IN ('open', 'done') AND NOT (task_key = ANY($3))`,
+			p.CaseID, p.Seq, named, p.At); err != nil {
+			return fmt.Errorf("project tasks of a lost write: %w", err)
+		}
 		return nil
 	})
 }

@@ -158,9 +158,16 @@ func TestProjectionOfALostTaskIsReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apply := func(seq int64, phase, kind string) {
+	apply := func(seq int64, phase, kind string, tasks ...string) {
 		t.Helper()
 		p := store.Projection{CaseID: "C-1", Seq: seq, At: time.Now(), Status: pathway.Status{Phase: phase, CentreID: "gbg-angered"}}
+		for _, tk := range tasks { // "+key" opens, "-key" closes
+			if tk[0] == '+' {
+				p.OpenTasks = append(p.OpenTasks, pathway.Task{Key: tk[1:], Kind: "k", Title: tk[1:], Role: "job_coach"})
+			} else {
+				p.CloseTasks = append(p.CloseTasks, tk[1:])
+			}
+		}
 		if kind != "" {
 			p.Event = &store.TimelineEvent{Kind: kind, Summary: kind + " summary"}
 		}
@@ -178,6 +185,32 @@ func TestProjectionOfALostTaskIsReplaced(t *testing.T) {
 	apply(5, pathway.PhaseMapping, "note")          // recorded
 	apply(5, pathway.PhaseMapping, "note")          // and its retry
 
+	// Tasks: a lost write opened a reminder and closed the mapping task; the
+	// recorded change under its number did neither.
+	apply(6, pathway.PhaseMapping, "", "+C-1:mapping")
+	apply(7, pathway.PhaseMapping, "", "+C-1:reminder", "-C-1:mapping") // lost
+	apply(7, pathway.PhaseMapping, "", "+C-1:other")                    // recorded
+	taskStatus := func(key string) string {
+		var st string
+		if err := pool.QueryRow(ctx, `SELECT status FROM tasks WHERE task_key = $1`, key).Scan(&st); err != nil {
+			t.Fatalf("task %s: %v", key, err)
+		}
+		return st
+	}
+	if st := taskStatus("C-1:reminder"); st == "open" {
+		t.Errorf("the lost write's reminder is %s, want no longer open", st)
+	}
+	if st := taskStatus("C-1:mapping"); st != "open" {
+		t.Errorf("the mapping task the lost write closed is %s, want open", st)
+	}
+	if st := taskStatus("C-1:other"); st != "open" {
+		t.Errorf("the recorded task is %s, want open", st)
+	}
+	apply(8, pathway.PhaseMapping, "", "-C-1:mapping", "+C-1:reminder") // recorded later
+	if a, b := taskStatus("C-1:mapping"), taskStatus("C-1:reminder"); a != "done" || b != "open" {
+		t.Errorf("after the recorded close and open: mapping %s, reminder %s", a, b)
+	}
+
 	tl, err := store.Timeline(ctx, pool, keys, "C-1")
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +220,7 @@ func TestProjectionOfALostTaskIsReplaced(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d:%s:%s", e.Seq, e.Kind, e.Summary))
 	}
 	want := []string{"1:referral:referral summary", "3:first_contact:first_contact summary", "4:escalated:escalated summary", "5:note:note summary"}
+	// (6 to 8 carry no line.)
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("timeline %v, want %v", got, want)
 	}

@@ -23,11 +23,11 @@ import (
 func TestEducationCallbackRelayed(t *testing.T) {
 	e := newEnv(t, true)
 	coach := e.signIn(t, "coach.angered")
-	courses, err := e.ts.Clients.Education.SearchCourses(context.Background(), integrations.CourseQuery{})
+	courses, err := e.ts.Clients.Education.SearchCourses(context.Background(), integrations.CourseQuery{Municipality: "1480"}) // Angered is in Göteborg
 	if err != nil || len(courses) == 0 {
 		t.Fatalf("courses: %v", err)
 	}
-	code := strings.Split(courses[0].Code, "-")[1]
+	code := courses[0].Code // the catalogue code of a course in the participant's municipality
 
 	var started cases.Started
 	coach.must(coach.post("/api/v1/pathways", referral(personalNumber(), "Angered")), http.StatusCreated).decode(t, &started)

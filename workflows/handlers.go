@@ -543,9 +543,17 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	if w.st.Phase == pathway.PhaseClosed || w.st.Close != nil {
 		return
 	}
+	// Version 1: one ladder per case, whatever rule drives it; climbing
+	// closes the lower level's task, so only the level that must act has one.
+	oneLadder := workflow.GetVersion(ctx, "one-escalation-ladder", workflow.DefaultVersion, 1) == 1
 	for _, e := range w.st.Escalations {
-		if e.Rule == in.Rule && e.Level >= in.Level {
+		if (oneLadder || e.Rule == in.Rule) && e.Level >= in.Level {
 			return // already escalated this stall at this level or above
+		}
+	}
+	if oneLadder {
+		for _, e := range w.st.Escalations {
+			w.closeTask(w.taskKey("escalation", e.Rule, fmt.Sprint(e.Level)))
 		}
 	}
 	now := workflow.Now(ctx)

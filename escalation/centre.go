@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -69,7 +68,7 @@ func SweepCentre(ctx context.Context, pool *pgxpool.Pool, c client.Client, taskQ
 		return "", errors.New("an idempotency key is required")
 	}
 	st, err := store.GetStaff(ctx, pool, req.StaffID)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !st.Active) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Active) {
 		return "", ErrNotAllowed
 	}
 	if err != nil {

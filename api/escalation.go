@@ -20,6 +20,7 @@ import (
 
 	"github.com/pathways-se/pathways/escalation"
 	"github.com/pathways-se/pathways/escalation/contract"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -28,20 +29,27 @@ import (
 //go:embed templates/escalations.html
 var escalationTemplate embed.FS
 
-var escalationPage = template.Must(template.New("escalations.html").Funcs(template.FuncMap{
-	"join": strings.Join,
-}).ParseFS(escalationTemplate, "templates/escalations.html"))
+// escalationPages are the page in each language.
+var escalationPages = map[string]*template.Template{}
 
 func init() {
+	for _, tag := range lang.Supported {
+		escalationPages[tag] = template.Must(template.New("escalations.html").Funcs(template.FuncMap{
+			"join": strings.Join,
+		}).Funcs(lang.Funcs(lang.New(tag))).ParseFS(escalationTemplate, "templates/escalations.html"))
+	}
 	routes = append(routes, func(s *Server, r chi.Router) {
 		r.Get("/escalations", s.apiEscalations)
 		r.Post("/escalations", s.apiEscalate)
 		r.Get("/escalations/manual/{id}", s.apiManualStatus)
 		r.Get("/escalations/stats", s.apiEscalationStats)
+		r.Post("/escalations/sweeps", s.apiSweepCentre)
+		r.Get("/escalations/sweeps/{id}", s.apiSweepStatus)
 	})
 	pages = append(pages, func(s *Server, r chi.Router) {
 		r.Get("/escalations", s.pageEscalations)
 		r.Post("/escalations", s.pageEscalate)
+		r.Post("/escalations/sweep", s.pageSweepCentre)
 	})
 }
 
@@ -61,7 +69,102 @@ func (s *Server) listEscalated(r *http.Request) ([]store.EscalatedCase, error) {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	f := store.EscalatedFilter{CentreIDs: visibleCentres(r, splitCSV(q.Get("centre"))), Role: q.Get("role"), Limit: limit, Viewer: viewer(r)}
+	// A team lead sees their own open escalations unless they ask for all
+	// (role=all): the level-2 task is theirs even when a level 3 is open.
+	if p := principal(r); f.Role == "" && p != nil && p.HasRole(store.RoleTeamLead) && !p.SeesAllCentres() {
+		f.Role = store.RoleTeamLead
+	}
+	if f.Role == "all" {
+		f.Role = ""
+	}
 	return store.ListEscalated(r.Context(), s.Pool, f, time.Now())
+}
+
+// sweepCentre runs the sweep over a centre now, as the request's
+// principal: the service behind `pathways schedule trigger --centre`.
+func (s *Server) sweepCentre(r *http.Request, centre, key string) (string, int, *Problem) {
+	p := principal(r)
+	l := lang.For(r)
+	if centre == "" {
+		centre = p.CentreID
+	}
+	if !p.SeesAllCentres() && !(p.HasRole(store.RoleTeamLead) && p.CentreID == centre) {
+		return "", http.StatusForbidden, &Problem{Code: "forbidden", Message: l.T("escalation_ladder.sweep_forbidden")}
+	}
+	if key == "" {
+		return "", http.StatusBadRequest, &Problem{Code: "bad_request", Field: "Idempotency-Key", Message: l.T("escalation_ladder.sweep_needs_key")}
+	}
+	rules, err := escalation.ParseRules(s.Config.Escalate.Rules)
+	if err != nil {
+		rules = escalation.DefaultRules() // the worker logs the bad setting
+	}
+	id, err := escalation.SweepCentre(r.Context(), s.Pool, s.Temporal, s.Config.Temporal.TaskQueue,
+		escalation.CentreSweep{CentreID: centre, StaffID: p.ID, Key: key, Rules: rules})
+	switch {
+	case errors.Is(err, escalation.ErrNotAllowed):
+		return "", http.StatusForbidden, &Problem{Code: "forbidden", Message: l.T("escalation_ladder.sweep_forbidden")}
+	case err != nil:
+		s.Log.Error("centre sweep", zap.String("centre_id", centre), zap.Error(err))
+		return "", http.StatusServiceUnavailable, &Problem{Code: "unavailable", Message: l.T("escalation_ladder.sweep_not_started")}
+	}
+	return id, http.StatusAccepted, nil
+}
+
+func sweepStatusURL(id string) string { return "/api/v1/escalations/sweeps/" + id }
+
+// POST /api/v1/escalations/sweeps {"centre_id": "..."} with an
+// Idempotency-Key: sweep the centre now. 202 with a link to the sweep.
+func (s *Server) apiSweepCentre(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		CentreID string `json:"centre_id"`
+	}
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	id, status, prob := s.sweepCentre(r, b.CentreID, r.Header.Get("Idempotency-Key"))
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
+	w.Header().Set("Location", sweepStatusURL(id))
+	writeJSON(w, status, map[string]string{"id": id, "status_url": sweepStatusURL(id)})
+}
+
+// GET /api/v1/escalations/sweeps/{id}: a centre sweep's record (counts
+// once it has finished); 404 until it has begun.
+func (s *Server) apiSweepStatus(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if !p.SeesAllCentres() && !p.HasRole(store.RoleTeamLead) {
+		writeProblem(w, http.StatusForbidden, Problem{Code: "forbidden", Message: lang.For(r).T("escalation_ladder.sweep_forbidden")})
+		return
+	}
+	id := chi.URLParam(r, "id")
+	// A team lead reads their own centre's sweeps only.
+	if !escalation.IsCentreSweepWorkflowID(id) || (!p.SeesAllCentres() && !strings.HasPrefix(id, escalation.CentreSweepWorkflowIDPrefix+p.CentreID+"-")) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such sweep"})
+		return
+	}
+	row, err := store.GetSweep(r.Context(), s.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such sweep"})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, "sweep status", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, row)
+}
+
+// POST /escalations/sweep: the team lead sweeps their centre from the page.
+func (s *Server) pageSweepCentre(w http.ResponseWriter, r *http.Request) {
+	id, status, prob := s.sweepCentre(r, r.PostFormValue("centre_id"), r.PostFormValue("idempotency_key"))
+	if prob != nil {
+		s.renderEscalations(w, r, status, "", prob.Message)
+		return
+	}
+	msg := lang.For(r).T("escalation_ladder.sweep_started", "ID", id)
+	http.Redirect(w, r, "/escalations?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
 // GET /api/v1/escalations: the cases with an open escalation, their reason,
@@ -310,6 +413,10 @@ type escalationsView struct {
 	Ladder   []string
 	Schedule string
 	Sweeps   []store.SweepRow
+	// Centre is the team lead's centre, which they may sweep now; "" hides the form.
+	Centre string
+	// Own is true when the list is the viewer's own open escalations.
+	Own bool
 }
 
 func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
@@ -332,9 +439,17 @@ func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, statu
 		Nonce: base64.StdEncoding.EncodeToString(nb), Schedule: escalation.ScheduleID, Sweeps: sweeps}
 	if p != nil {
 		v.Me, v.CSRF = p.ID, s.Auth.CSRFToken(p.Session)
+		if p.HasRole(store.RoleTeamLead) {
+			v.Centre = p.CentreID
+			v.Own = !p.SeesAllCentres() && r.URL.Query().Get("role") == ""
+		}
 	}
 	var b strings.Builder
-	if err := escalationPage.Execute(&b, v); err != nil {
+	page := escalationPages[lang.For(r).Tag()]
+	if page == nil {
+		page = escalationPages[lang.Swedish]
+	}
+	if err := page.Execute(&b, v); err != nil {
 		s.Log.Error("render escalations", zap.Error(err))
 		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
 		return

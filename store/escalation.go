@@ -380,6 +380,17 @@ func RecentSweeps(ctx context.Context, db EscalationDB, limit int) ([]SweepRow, 
 	})
 }
 
+// GetSweep returns one recorded sweep, or ErrNotFound.
+func GetSweep(ctx context.Context, db EscalationDB, id string) (SweepRow, error) {
+	var s SweepRow
+	err := db.QueryRow(ctx, `SELECT id, kind, started_at, finished_at, stalled, escalated, waiting, skipped, notify_failed
+		FROM escalation_sweeps WHERE id = $1`, id).Scan(&s.ID, &s.Kind, &s.StartedAt, &s.FinishedAt, &s.Stalled, &s.Escalated, &s.Waiting, &s.Skipped, &s.NotifyFailed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, ErrNotFound
+	}
+	return s, err
+}
+
 // EscalatedCase is a case with an open escalation: its highest open level.
 type EscalatedCase struct {
 	CaseID      string     `json:"case_id"`

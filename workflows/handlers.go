@@ -255,7 +255,9 @@ func (w *pathwayWorkflow) validateOutcome(ctx workflow.Context, in pathway.Outco
 	if err := requireActor(in.Actor); err != nil {
 		return err
 	}
-	if err := w.requirePhase("record an outcome", pathway.PhasePlanning, pathway.PhaseSteps, pathway.PhaseOutcome); err != nil {
+	// Any phase after first contact: someone who finds work in week two is
+	// closed as work, not made to wait for a plan (outcome-from-mapping).
+	if err := w.requirePhase("record an outcome", pathway.PhaseMapping, pathway.PhasePlanning, pathway.PhaseSteps, pathway.PhaseOutcome); err != nil {
 		return err
 	}
 	switch in.Kind {
@@ -280,6 +282,15 @@ func (w *pathwayWorkflow) onOutcome(ctx workflow.Context, in pathway.Outcome) (p
 // applyOutcome records where the person went and hands the case to
 // follow-up; the time-limit clock stops, and outside systems are told.
 func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) error {
+	// Version 1 of outcome-from-mapping: an outcome during the mapping ends
+	// it, its tasks with it. Before, the validator refused one there, so no
+	// earlier history reaches this with the phase at mapping.
+	if w.st.Phase == pathway.PhaseMapping &&
+		workflow.GetVersion(ctx, "outcome-from-mapping", workflow.DefaultVersion, 1) == 1 {
+		w.closeTasksOfKind("mapping")
+		w.closeTasksOfKind("mapping_reminder")
+		w.st.MappingOverdue = false
+	}
 	o.RecordedAt = workflow.Now(ctx)
 	o.FollowUps, o.Sustained = nil, nil
 	w.st.Outcome = &o

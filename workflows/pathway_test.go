@@ -559,11 +559,14 @@ func TestEscalationOnceAndCalmedByProgress(t *testing.T) {
 		if n := countTasks(s, "escalation"); n != 1 || s.EscalationLvl != 1 {
 			t.Errorf("escalation tasks %d level %d, want 1 and 1", n, s.EscalationLvl)
 		}
+		// Another rule at the same level: the case has one ladder, no second task.
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "no progress"})
 		esc.Level, esc.Role = 2, "team_lead"
 		h.env.SignalWorkflow(pathway.SignalEscalate, esc)
 	})
 	h.at(5, func() {
-		if s := h.status(); countTasks(s, "escalation") != 2 || s.EscalationLvl != 2 {
+		// Climbing closed the level-1 task: only the team lead's is open.
+		if s := h.status(); countTasks(s, "escalation") != 1 || s.EscalationLvl != 2 || s.OpenTasks[len(s.OpenTasks)-1].Role != "team_lead" {
 			t.Errorf("after climbing: %+v", s.OpenTasks)
 		}
 		h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff})

@@ -65,13 +65,20 @@ func visibleCentres(r *http.Request, requested []string) []string {
 	return []string{p.CentreID}
 }
 
-func (s *Server) listEscalated(r *http.Request) ([]store.EscalatedCase, error) {
+// ownEscalations is true when the page shows the viewer's own open
+// escalations: a team lead's, unless they ask for every role (role=all).
+func ownEscalations(r *http.Request) bool {
+	p := principal(r)
+	return p != nil && p.HasRole(store.RoleTeamLead) && !p.SeesAllCentres() && r.URL.Query().Get("role") == ""
+}
+
+func (s *Server) listEscalated(r *http.Request, own bool) ([]store.EscalatedCase, error) {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	f := store.EscalatedFilter{CentreIDs: visibleCentres(r, splitCSV(q.Get("centre"))), Role: q.Get("role"), Limit: limit, Viewer: viewer(r)}
-	// A team lead sees their own open escalations unless they ask for all
-	// (role=all): the level-2 task is theirs even when a level 3 is open.
-	if p := principal(r); f.Role == "" && p != nil && p.HasRole(store.RoleTeamLead) && !p.SeesAllCentres() {
+	// A team lead's page lists their own open escalations: the level-2
+	// task is theirs even when the case has since reached level 3.
+	if own {
 		f.Role = store.RoleTeamLead
 	}
 	if f.Role == "all" {
@@ -170,7 +177,7 @@ func (s *Server) pageSweepCentre(w http.ResponseWriter, r *http.Request) {
 // GET /api/v1/escalations: the cases with an open escalation, their reason,
 // age and current level.
 func (s *Server) apiEscalations(w http.ResponseWriter, r *http.Request) {
-	items, err := s.listEscalated(r)
+	items, err := s.listEscalated(r, false)
 	if err != nil {
 		s.internal(w, r, "list escalations", err)
 		return
@@ -421,7 +428,7 @@ type escalationsView struct {
 
 func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
 	p := principal(r)
-	items, err := s.listEscalated(r)
+	items, err := s.listEscalated(r, ownEscalations(r))
 	if err != nil {
 		s.Log.Error("escalations page", zap.Error(err))
 		errMsg = "the escalated cases could not be read"
@@ -441,7 +448,7 @@ func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, statu
 		v.Me, v.CSRF = p.ID, s.Auth.CSRFToken(p.Session)
 		if p.HasRole(store.RoleTeamLead) {
 			v.Centre = p.CentreID
-			v.Own = !p.SeesAllCentres() && r.URL.Query().Get("role") == ""
+			v.Own = ownEscalations(r)
 		}
 	}
 	var b strings.Builder

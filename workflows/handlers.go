@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pathways-se/pathways/escalation/contract"
 	"github.com/pathways-se/pathways/pathway"
 )
 
@@ -556,15 +557,19 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	}
 	// Version 1: one ladder per case, whatever rule drives it; climbing
 	// closes the lower level's task, so only the level that must act has one.
-	oneLadder := workflow.GetVersion(ctx, "one-escalation-ladder", workflow.DefaultVersion, 1) == 1
+	// Only the stall rules and manual escalation share the ladder; a notice
+	// such as a duplicate referral for the team lead keeps its own.
+	oneLadder := workflow.GetVersion(ctx, "one-escalation-ladder", workflow.DefaultVersion, 1) == 1 && onLadder(in.Rule)
 	for _, e := range w.st.Escalations {
-		if (oneLadder || e.Rule == in.Rule) && e.Level >= in.Level {
+		if (e.Rule == in.Rule || (oneLadder && onLadder(e.Rule))) && e.Level >= in.Level {
 			return // already escalated this stall at this level or above
 		}
 	}
 	if oneLadder {
 		for _, e := range w.st.Escalations {
-			w.closeTask(w.taskKey("escalation", e.Rule, fmt.Sprint(e.Level)))
+			if onLadder(e.Rule) {
+				w.closeTask(w.taskKey("escalation", e.Rule, fmt.Sprint(e.Level)))
+			}
 		}
 	}
 	now := workflow.Now(ctx)
@@ -572,6 +577,20 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	w.openTask(pathway.Task{Key: w.taskKey("escalation", in.Rule, fmt.Sprint(in.Level)), Kind: "escalation",
 		Title: fmt.Sprintf("Stalled (%s): %s", in.Rule, in.Reason), Role: in.Role, Due: now.Add(w.days(2))})
 	_ = w.project(ctx, false, eventWith("escalated", fmt.Sprintf("Escalated to %s (level %d): %s", in.Role, in.Level, in.Reason), "system", in))
+}
+
+// onLadder tells whether an escalation's rule climbs the case's one ladder:
+// the sweep's stall rules and manual escalation.
+func onLadder(rule string) bool {
+	if rule == contract.RuleManual {
+		return true
+	}
+	for _, r := range contract.RuleNames() {
+		if r == rule {
+			return true
+		}
+	}
+	return false
 }
 
 func orText(s, d string) string {

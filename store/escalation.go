@@ -176,7 +176,9 @@ type ManualFilter struct {
 }
 
 // FindForManual streams the active pathways matching f, each as a stall of
-// the given rule with its current escalation. An empty filter matches nothing.
+// the given rule with its current escalation on the case's one ladder (a
+// manual escalation climbs from where the sweep left the case). An empty
+// filter matches nothing.
 func FindForManual(ctx context.Context, db EscalationDB, rule string, f ManualFilter, each func(StallRow) error) error {
 	where, args := []string{"p.status = 'active'"}, []any{rule}
 	add := func(cond string, v any) {
@@ -211,7 +213,7 @@ func FindForManual(ctx context.Context, db EscalationDB, rule string, f ManualFi
 	}
 	q := `SELECT s.case_id, s.centre_id, s.rule, s.since, COALESCE(cur.level, 0), COALESCE(t.status, ''), t.due_at
 		FROM (SELECT p.case_id, p.centre_id, p.last_progress_at, p.last_progress_at AS since, $1::text AS rule
-			FROM pathways p WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.case_id` + limit + `) s` + currentEscalation
+			FROM pathways p WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.case_id` + limit + `) s` + currentCaseEscalation
 	return scanStalls(ctx, db, q, args, each)
 }
 

@@ -106,7 +106,7 @@ func (s *Server) renderAssignments(w http.ResponseWriter, r *http.Request, statu
 			v.Staff = append(v.Staff, st)
 		}
 	}
-	s.render(w, r, status, "assignments", lang.For(r).T("assignment.title"), v)
+	s.render(w, r, status, "assignments", "assignment.title", v)
 }
 
 // POST /assignments: assign one case from the page.

@@ -93,11 +93,11 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 				time_limit_at = $8, days_left = $9, paused = $10, closure_reason = $11, outcome = $12,
 				status = $13, closed_at = COALESCE(closed_at, $14),
 				last_progress_at = CASE WHEN $15 THEN $16 ELSE last_progress_at END,
-				step_end_at = $17, projection_seq = $2, updated_at = now()
+				step_end_at = $17, need_id = $18, projection_seq = $2, updated_at = now()
 			WHERE case_id = $1 AND projection_seq < $2`,
 			p.CaseID, p.Seq, s.Phase, s.CurrentStep, s.CentreID, nullTime(s.Deadlines.FirstContact),
 			nullTime(s.Deadlines.Mapping), nullTime(s.Deadlines.TimeLimit), s.DaysLeft, s.Paused,
-			s.ClosureReason, outcome, status, closedAt, p.Progress, p.At, nullTime(s.Deadlines.StepEnd))
+			s.ClosureReason, outcome, status, closedAt, p.Progress, p.At, nullTime(s.Deadlines.StepEnd), s.NeedID)
 		if err != nil {
 			return fmt.Errorf("project pathway: %w", err)
 		}

@@ -15,7 +15,8 @@ var spec = agreement.Spec{Type: Name, Kind: agreement.KindSubsidised, Leads: pat
 // Type implements steps.Type and steps.Conformable.
 //
 // Params: employer (an employer ID, or "need" for the employer of the case's
-// recruitment need; required), hours_per_week (1–40, optional).
+// recruitment need; required), hours_per_week (1–40, optional), subsidy (the
+// subsidy's name for the outcome, default lönestöd).
 // Updates: agreement.UpdateCheckIn ("check-in"), agreement.UpdateAssess ("assess").
 type Type struct{}
 

@@ -129,3 +129,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// Percent, LowPercent and HighPercent are the share and its interval in
+// percent, for pages.
+func (s Share) Percent() float64     { return s.P * 100 }
+func (s Share) LowPercent() float64  { return s.Lo * 100 }
+func (s Share) HighPercent() float64 { return s.Hi * 100 }

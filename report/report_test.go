@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -232,5 +233,21 @@ func TestAgeBandsAndGroups(t *testing.T) {
 	p := Participant{BirthDate: time.Date(2006, 6, 2, 0, 0, 0, 0, time.UTC), StartedAt: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	if got := p.AgeBand(); got != "16–19" {
 		t.Errorf("19 the day before the 20th birthday: band %s", got)
+	}
+}
+
+func TestSuppressedCellsNeverReachJSON(t *testing.T) {
+	r := Build(cohort("Göteborg", "gbg-oster", Woman, 3, 2), Query{Period: Year(2026), Comparison: &Comparison{Value: 23}})
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{`"n":3`, `"n":2`, `"share":0.66`, `"points":43`} {
+		if strings.Contains(string(b), leak) {
+			t.Errorf("JSON gives a suppressed figure away (%s): %s", leak, b)
+		}
+	}
+	if !strings.Contains(string(b), `"n":null,"suppressed":true`) {
+		t.Errorf("JSON does not say <5: %s", b)
 	}
 }

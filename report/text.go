@@ -135,3 +135,27 @@ func (r *Report) WriteCSV(w io.Writer) error {
 func (s Share) Percent() float64     { return s.P * 100 }
 func (s Share) LowPercent() float64  { return s.Lo * 100 }
 func (s Share) HighPercent() float64 { return s.Hi * 100 }
+
+// MarshalJSON never lets a suppressed count out: {"n": null, "text": "<5"}.
+func (c Cell) MarshalJSON() ([]byte, error) {
+	if c.Suppressed {
+		return []byte(`{"n":null,"suppressed":true,"text":"<5"}`), nil
+	}
+	return []byte(`{"n":` + itoa(c.N) + `,"text":"` + itoa(c.N) + `"}`), nil
+}
+
+// MarshalJSON never lets a suppressed share out (it would give its counts away).
+func (s Share) MarshalJSON() ([]byte, error) {
+	if s.Suppressed {
+		return []byte(`{"share":null,"low":null,"high":null,"suppressed":true,"text":"<5"}`), nil
+	}
+	return []byte(fmt.Sprintf(`{"share":%g,"low":%g,"high":%g,"text":"%.1f%%"}`, s.P, s.Lo, s.Hi, s.P*100)), nil
+}
+
+// MarshalJSON hides a suppressed difference.
+func (d Difference) MarshalJSON() ([]byte, error) {
+	if d.Suppressed {
+		return []byte(`{"points":null,"low":null,"high":null,"suppressed":true}`), nil
+	}
+	return []byte(fmt.Sprintf(`{"points":%g,"low":%g,"high":%g}`, d.Points, d.Lo, d.Hi)), nil
+}

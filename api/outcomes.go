@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -295,6 +296,9 @@ type rowTable struct {
 // decimal writes v with places decimals and the language's decimal sign.
 func decimal(l *lang.Localizer, v float64, places int) string {
 	s := fmt.Sprintf("%.*f", places, v)
+	if v > 0 && v < math.Pow10(-places) {
+		s = fmt.Sprintf("<%.*f", places, math.Pow10(-places)) // not 0.000: no test gives p = 0
+	}
 	if l.Tag() == lang.Swedish {
 		s = strings.Replace(s, ".", ",", 1)
 	}

@@ -1,7 +1,8 @@
 package report
 
-// Small-number suppression. Primary: every count under MinCell (0–4) is
-// shown as "<5", so no one can be singled out. Secondary: where shown cells
+// Small-number suppression. Primary: every count of 1–4 people is shown as
+// "<5", so no one can be singled out (a zero singles out no one and is
+// shown, or a year with nobody still active would hide its headline). Secondary: where shown cells
 // add up to a shown total (the rows of a dimension to the total, centres to
 // their municipality, active + ended to participants, work + studies to
 // those who went on), a single suppressed cell could be worked out by
@@ -17,7 +18,7 @@ type sum struct {
 
 func primary(cs ...*Cell) {
 	for _, c := range cs {
-		if c.N < MinCell {
+		if c.N > 0 && c.N < MinCell {
 			c.Suppressed = true
 		}
 	}
@@ -145,7 +146,7 @@ func protectReport(r *Report) {
 	for si := range r.Series {
 		for pi := range r.Series[si].Points {
 			pt := &r.Series[si].Points[pi]
-			shareOf(&pt.Share, Cell{N: pt.Share.Num, Suppressed: pt.Share.Num < MinCell}, pt.Ended)
+			shareOf(&pt.Share, Cell{N: pt.Share.Num, Suppressed: pt.Share.Num > 0 && pt.Share.Num < MinCell}, pt.Ended)
 		}
 	}
 	for i := range r.Flow {

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// MinCell is the suppression limit: a cell of fewer people is shown as "<5".
+// MinCell is the suppression limit: a cell of 1 to MinCell−1 people is shown as "<5".
 const MinCell = 5
 
 // Comparison is a configured reference figure, e.g. comparable

@@ -177,21 +177,25 @@ func TestSuppression(t *testing.T) {
 	if hisingen.Participants.Suppressed != true {
 		t.Errorf("Hisingen's participants would reveal Öster's: %+v", hisingen.Participants)
 	}
-	// Work + studies = to work or studies: with studies 0 hidden, work must hide too.
-	if !r.Total.Studies.Suppressed || !r.Total.Work.Suppressed {
-		t.Errorf("studies 0 would be revealed by success − work: work %+v studies %+v", r.Total.Work, r.Total.Studies)
+	// A zero singles out no one: studies 0 is shown, and so is work.
+	if r.Total.Studies.Suppressed || r.Total.Work.Suppressed {
+		t.Errorf("studies 0 and work 22 hidden: work %+v studies %+v", r.Total.Work, r.Total.Studies)
+	}
+	// Öster's one success (1–4) is hidden, and a second centre's with it.
+	if !oster.Success.Suppressed || !hisingen.Success.Suppressed && !r.Places[1].Success.Suppressed {
+		t.Errorf("Öster's one success: %+v", oster.Success)
 	}
 	var buf bytes.Buffer
 	if err := r.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "centre,gbg-oster,<5,<5,<5,<5,<5,<5,<5,,") {
+	if !strings.Contains(buf.String(), "centre,gbg-oster,<5,0,<5,<5,0,<5,<5,,") {
 		t.Errorf("CSV shows Öster's small numbers:\n%s", buf.String())
 	}
 	// No cell of the CSV holds a number under 5.
 	for _, line := range r.Table()[1:] {
 		for _, cell := range line[3:9] {
-			if n := atoiOr(cell); n >= 0 && n < MinCell {
+			if n := atoiOr(cell); n > 0 && n < MinCell {
 				t.Errorf("a count under 5 in %v", line)
 			}
 		}
@@ -203,7 +207,7 @@ func TestSuppression(t *testing.T) {
 	if err := r.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"participants 83\n", "ended 73\n", "to work or studies 22 (work <5, studies <5)", "share of ended 30.1%", "share of all participants 26.5%", "difference +7.1 points"} {
+	for _, want := range []string{"participants 83\n", "ended 73\n", "to work or studies 22 (work 22, studies 0)", "share of ended 30.1%", "share of all participants 26.5%", "difference +7.1 points"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, buf.String())
 		}

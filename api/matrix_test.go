@@ -63,6 +63,7 @@ POST /logout                                         | everyone                 
 GET  /auth/oidc/start                                | everyone                               | not found
 GET  /auth/oidc/callback                             | everyone                               | not found
 GET  /static/*                                       | everyone                               | allowed
+GET  /tillganglighet                                 | everyone                               | allowed
 
 GET  /api/v1/me                                      | staff                                  | allowed
 GET  /api/v1/me                                      | signed out                             | sign in
@@ -204,6 +205,8 @@ POST /register-extract                               | signed out               
 POST /register-extract/rectify                       | team lead, admin                       | allowed
 POST /register-extract/rectify                       | coach, broker, officer, counsellor, manager | refused
 POST /register-extract/rectify                       | signed out                             | sign in
+POST /language                                       | staff                                  | allowed
+POST /language                                       | signed out                             | sign in
 `
 
 // matrixKeys encrypt the codec server's probe payloads.
@@ -412,6 +415,9 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		}
 		b, _ := protojson.Marshal(&commonpb.Payloads{Payloads: out})
 		body, contentType = bytes.NewReader(b), "application/json"
+	case "POST /language":
+		// Forgetting the choice leaves every later probe as it was.
+		body, contentType = form(url.Values{"language": {""}, "next": {"/caseload"}})
 	case "POST /logout":
 		body, contentType = form(url.Values{})
 	case "POST /login":

@@ -103,15 +103,14 @@ func TestOutcomesPageInChromium(t *testing.T) {
 	// 31 of 72 who ended: 43.1%; everyone took part and ended, so the share
 	// of all participants is the same here, and both are labelled.
 	main := textOf(t, bctx, "main")
-	// Headless Chromium asks for English; the API test reads the Swedish page.
-	for _, want := range []string{"Share of those who ended (national indicator)", "Share of all participants", "31 of 72 who ended",
-		"Download as CSV", "Download as Excel", "Download the annual statistics", "<5"} {
+	for _, want := range []string{"Andel av avslutade (nationella indikatorn)", "Andel av alla deltagare", "31 av 72 som avslutades",
+		"Hämta som CSV", "Hämta som Excel", "Hämta årsstatistiken", "<5"} {
 		if !strings.Contains(main, want) {
 			t.Errorf("the outcomes page lacks %q", want)
 		}
 	}
-	if got := textOf(t, bctx, "#share-of-ended"); !strings.HasPrefix(got, "43.1%") {
-		t.Errorf("share of ended %q, want 43.1%%", got)
+	if got := textOf(t, bctx, "#share-of-ended"); !strings.HasPrefix(got, "43,1") {
+		t.Errorf("share of ended %q, want 43,1 %%", got)
 	}
 	// The charts are drawn: a line per centre, the comparison line, bars
 	// with patterns, and each has a title and description.
@@ -134,7 +133,7 @@ func TestOutcomesPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagged := textOf(t, bctx, "#flagged")
-	if !strings.Contains(flagged, "gbg-hisingen") || !strings.Contains(flagged, "time to first contact") {
+	if !strings.Contains(flagged, "gbg-hisingen") || !strings.Contains(flagged, "tid till första kontakt") {
 		t.Errorf("monitor flagged: %q", flagged)
 	}
 	if strings.Contains(textOf(t, bctx, "main"), "gbg-oster") {

@@ -27,6 +27,23 @@ var ImportColumns = []string{"personal_number", "given_name", "family_name", "em
 
 var requiredColumns = []string{"personal_number", "given_name", "family_name", "district", "source", "consent"}
 
+// SwedishColumns are the Swedish column names the import accepts as well.
+var SwedishColumns = map[string]string{
+	"personnummer": "personal_number", "förnamn": "given_name", "efternamn": "family_name", "e-post": "email", "epost": "email",
+	"telefon": "phone", "stadsdel": "district", "jobbcentrum": "centre_id", "program": "programme", "anvisad av": "source",
+	"anvisad_av": "source", "anvisningsdatum": "referred_at", "samtycke": "consent", "skyddad identitet": "protected_identity",
+	"skyddad_identitet": "protected_identity", "handläggare": "assignee",
+}
+
+// swedishSources are the Swedish names of the referral sources.
+var swedishSources = map[string]string{"socialtjänsten": "social_services", "arbetsförmedlingen": "employment_service"}
+
+func init() {
+	for sv, col := range SwedishColumns {
+		csvrows.Aliases[sv] = col
+	}
+}
+
 // RowError is one bad row. It never carries the personal number.
 type RowError = csvrows.RowError
 
@@ -195,6 +212,9 @@ func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
 		r := importRow{line: line, ref: cases.Referral{PersonalNumber: get("personal_number"), GivenName: get("given_name"),
 			FamilyName: get("family_name"), Email: get("email"), Phone: get("phone"), District: get("district"), CentreID: get("centre_id"),
 			Programme: get("programme"), Source: get("source"), Assignee: get("assignee")}}
+		if src, ok := swedishSources[strings.ToLower(r.ref.Source)]; ok {
+			r.ref.Source = src
+		}
 		ok := true
 		for _, b := range []struct {
 			name string
@@ -202,7 +222,7 @@ func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
 		}{{"consent", &r.ref.Consent}, {"protected_identity", &r.ref.ProtectedIdentity}} {
 			v := strings.ToLower(get(b.name))
 			switch v {
-			case "", "false", "no", "0", "n":
+			case "", "false", "no", "0", "n", "nej":
 			case "true", "yes", "1", "y", "ja":
 				*b.dst = true
 			default:
@@ -250,7 +270,7 @@ func importCmd(setup Setup) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "import FILE.csv",
 		Short: "Import referrals from a CSV file: validate every row first, then start pathways",
-		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + ".\n" +
+		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + "; the Swedish names (personnummer, förnamn, efternamn, e-post, telefon, stadsdel, jobbcentrum, program, anvisad av, anvisningsdatum, samtycke, skyddad identitet, handläggare) work too.\n" +
 			"Every row is validated first; nothing is imported while any row is bad unless --good-rows is given.\n" +
 			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.\n" +
 			"The file must be UTF-8; --encoding windows-1252 (or iso-8859-1) reads Excel's plain \"CSV\" instead.\n\n" +

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps/manual"
@@ -46,6 +47,13 @@ var pageFuncs = template.FuncMap{
 	"idem": uuid.NewString,
 	// daysleft counts a row's days left when the page is shown.
 	"daysleft": daysLeft,
+	// share is part of whole in percent, for pct.
+	"share": func(part, whole int) float64 {
+		if whole == 0 {
+			return 0
+		}
+		return float64(part) * 100 / float64(whole)
+	},
 }
 
 // parsePage parses page name from fsys's files in every language the
@@ -159,8 +167,9 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 		"Sorts": []option{{"-started_at", "caseload.sort.started_desc"}, {"started_at", "caseload.sort.started_asc"}, {"last_progress_at", "caseload.sort.progress_asc"},
 			{"days_left", "caseload.sort.days_left"}, {"time_limit_at", "caseload.sort.time_limit"}, {"phase", "caseload.sort.phase"}, {"centre_id", "caseload.sort.centre"}, {"case_id", "caseload.sort.case"}},
 		"Q": map[string]string{"centre": q.Get("centre"), "phase": q.Get("phase"), "track": q.Get("track"), "status": q.Get("status"),
-			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort")},
-		"Page": store.Page[store.PathwayRow]{},
+			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort"), "q": q.Get("q")},
+		"ShowNames": p.Can(auth.ActReadPersonal),
+		"Page":      store.Page[store.PathwayRow]{},
 	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
@@ -172,14 +181,27 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Centres"] = visible
 	f, prob := caseloadFilter(q)
-	status := http.StatusOK
+	status, kind := http.StatusOK, ""
+	if prob == nil && !(len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0])) {
+		kind, status, prob = s.applySearch(r, q.Get("q"), "console", &f)
+	}
 	switch {
+	case prob != nil && prob.Field == "q":
+		data["Error"], data["SearchError"] = prob.Message, prob.Message
 	case prob != nil:
 		data["Error"], status = problemText(l, prob), http.StatusBadRequest
 	case len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0]):
 		data["Error"], status = l.T("caseload.err_centre"), http.StatusForbidden
 	default:
 		page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+		// Names are audited, then decrypted, for this page's rows only; a
+		// name search keeps the rows whose decrypted names match.
+		list := map[bool]string{true: "search", false: "caseload"}[kind != ""]
+		names := s.shownNames(r, list, "console", caseIDsOf(page.Items))
+		if kind == searchName {
+			page.Items = confirmNames(page.Items, names, q.Get("q"))
+		}
+		data["Names"] = nameLabels(r, names)
 		if errors.Is(err, store.ErrBadCursor) {
 			data["Error"], status = l.T("caseload.err_cursor"), http.StatusBadRequest
 		} else if err != nil {
@@ -333,9 +355,20 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 	tasks, err := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})
 	s.partial(r.Context(), "tasks", err)
 	data["Tasks"] = tasks.Items
-	needs, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
-	s.partial(r.Context(), "recruitment needs", err)
+	var needs []integrations.RecruitmentNeed
+	if centre, err := store.GetCentre(r.Context(), s.Pool, row.CentreID); err == nil {
+		needs, err = s.needs().RecruitmentNeeds(r.Context(), integrations.NeedQuery{Municipality: centre.MunicipalityCode})
+		s.partial(r.Context(), "recruitment needs", err)
+	}
 	s.addMatches(r, row, live, needs, data)
+	if live != nil && live.NeedID != "" {
+		n, err := s.needs().Need(r.Context(), live.NeedID)
+		s.partial(r.Context(), "linked recruitment need", err)
+		if err != nil {
+			n = integrations.RecruitmentNeed{ID: live.NeedID}
+		}
+		data["LinkedNeed"] = n
+	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
 	data["Centres"] = centres
@@ -503,19 +536,35 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 	if !p.SeesAllCentres() {
 		f.CentreIDs = []string{p.CentreID}
 	}
+	data, status := s.taskPage(r, &f, scope)
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
-	if err != nil {
+	if errors.Is(err, store.ErrBadCursor) {
+		data["Error"], status = lang.For(r).T("search.err_cursor"), http.StatusBadRequest
+	} else if err != nil {
 		s.Log.Error("tasks", zap.Error(err))
 	}
-	s.render(w, r, http.StatusOK, "tasks", "tasks.title", map[string]any{"Scope": scope, "Role": role, "Page": page})
+	data["Role"], data["Page"] = role, page
+	s.taskPager(r, page, scope, data)
+	s.render(w, r, status, "tasks", "tasks.title", data)
 }
 
 func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {
 	es, err := store.ListEmployers(r.Context(), s.Pool)
 	s.partial(r.Context(), "employers", err)
-	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{})
+	ns, err := s.needs().RecruitmentNeeds(r.Context(), integrations.NeedQuery{Status: "all"})
 	s.partial(r.Context(), "recruitment needs", err)
-	s.render(w, r, http.StatusOK, "employers", "employers.title", map[string]any{"Employers": es, "Needs": ns})
+	open := map[string]int{}
+	for _, n := range ns {
+		if n.Status == integrations.NeedOpen {
+			open[n.EmployerID]++
+		}
+	}
+	for i := range es {
+		es[i].OpenNeeds = open[es[i].ID]
+	}
+	views, err := s.needViews(r, ns)
+	s.partial(r.Context(), "tied pathways", err)
+	s.render(w, r, http.StatusOK, "employers", "employers.title", map[string]any{"Employers": es, "Needs": views})
 }
 
 // partial logs a failed read of a page's secondary data: the page still

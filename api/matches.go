@@ -129,7 +129,7 @@ type needOption struct{ ID, Label string }
 // addMatches puts the matches for ?ssyk= (default: the plan's target) on
 // the case page, and offers the centre's needs plus the matched ones in the
 // plan form.
-func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway.Status, local []store.RecruitmentNeed, data map[string]any) {
+func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway.Status, local []integrations.RecruitmentNeed, data map[string]any) {
 	ssyk, l := r.URL.Query().Get("ssyk"), lang.For(r)
 	if ssyk == "" && live != nil {
 		ssyk = live.TargetSSYK

@@ -265,7 +265,7 @@ func (s *Server) pageOutcomes(w http.ResponseWriter, r *http.Request) {
 		data.PeriodInput = rr.Period.From.Format(time.DateOnly) + ".." + rr.Period.To.AddDate(0, 0, -1).Format(time.DateOnly)
 	}
 	if d := rep.Difference; d != nil {
-		data.DiffText = l.T("outcomes.difference", "Points", signed(l, d.Points), "Low", signed(l, d.Lo), "High", signed(l, d.Hi))
+		data.DiffText = l.T("outcomes.difference", "Points", signedPoints(l, d.Points), "Low", signedPoints(l, d.Lo), "High", signedPoints(l, d.Hi))
 	}
 	data.Trend = trendChart(l, rep)
 	data.Flow = flowChart(l, rep)
@@ -305,8 +305,8 @@ func decimal(l *lang.Localizer, v float64, places int) string {
 	return s
 }
 
-// signed writes percentage points with their sign, in the page's language.
-func signed(l *lang.Localizer, v float64) string {
+// signedPoints writes percentage points with their sign, in the page's language.
+func signedPoints(l *lang.Localizer, v float64) string {
 	s := strings.Replace(fmt.Sprintf("%+.1f", v), "-", "−", 1)
 	if l.Tag() == lang.Swedish {
 		s = strings.Replace(s, ".", ",", 1)
@@ -350,7 +350,7 @@ func describeCheck(l *lang.Localizer, c report.Check) monitorRow {
 	if !c.Share {
 		unit = "monitor.unit_days"
 	}
-	row.Diff = l.T(unit, "Value", signed(l, c.Diff))
+	row.Diff = l.T(unit, "Value", signedPoints(l, c.Diff))
 	row.Why = l.T("monitor.why", "Group", row.Group, "Measure", row.Measure, "Value", row.Value, "Rest", row.Rest,
 		"Difference", row.Diff, "Threshold", l.T(unit, "Value", fmt.Sprintf("%g", c.Threshold)), "P", row.P, "N", c.N, "RestN", c.RestN)
 	return row

@@ -31,7 +31,11 @@ func TestRefusedActionShowsItsReason(t *testing.T) {
 		}
 		return mapping != ""
 	})
-	page := coach.must(coach.get("/pathways/"+started.CaseID), http.StatusOK)
+	// The case page with the matching openings renders whole, needs named.
+	page := coach.must(coach.get("/pathways/"+started.CaseID+"?ssyk=8331"), http.StatusOK)
+	if !contains(page.Body, `id="match-needs"`) || !contains(page.Body, "need-bus-angered") || !contains(page.Body, "</html>") {
+		t.Errorf("case page with matches: %s", page.Body)
+	}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page.Body)
 	if csrf == nil {
 		t.Fatal("no CSRF token on the case page")
@@ -49,4 +53,15 @@ func TestRefusedActionShowsItsReason(t *testing.T) {
 	if contains(out.Body, "av 0") || contains(out.Body, "0\u00a0%") || !contains(out.Body, "Inga deltagarspår har avslutats ännu.") {
 		t.Errorf("outcomes with nothing ended: %s", out.Body)
 	}
+	// Once one has ended, its group has a share; the lists show the case by name.
+	coach.must(coach.post(base+"/close", map[string]any{"reason": "moved"}), http.StatusOK)
+	out = manager.must(manager.get("/outcomes"), http.StatusOK)
+	if !contains(out.Body, "0\u00a0% av 1") || !contains(out.Body, "Kompetenscenter Angered") {
+		t.Errorf("outcomes with one ended: %s", out.Body)
+	}
+	list := coach.must(coach.get("/caseload?status=closed"), http.StatusOK)
+	if !contains(list.Body, started.CaseID) || !contains(list.Body, "avslutat: Flyttat") || !contains(list.Body, "Kompetenscenter Angered") {
+		t.Errorf("caseload with the closed case: %s", list.Body)
+	}
+	coach.must(coach.get("/tasks?scope=all"), http.StatusOK)
 }

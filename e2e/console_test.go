@@ -166,7 +166,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#fc-channel")),
 		cd.SetValue(cd.CSS("#fc-channel"), "phone"),
-); err != nil {
+	); err != nil {
 		t.Fatal(err)
 	}
 	submit(ctx, t, "#fc-submit")
@@ -192,7 +192,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		cd.SendKeys(cd.CSS("#map-language"), "sv:B1"),
 		cd.SendKeys(cd.CSS("#map-goals"), "Drive buses"),
 		cd.SendKeys(cd.CSS("#map-obstacles"), "licence"),
-); err != nil {
+	); err != nil {
 		t.Fatal(err)
 	}
 	submit(ctx, t, "#map-submit")
@@ -202,7 +202,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 	// Staff look up openings for bus drivers before they plan.
 	if err := cd.Do(ctx,
 		cd.SendKeys(cd.CSS("#match-ssyk"), "8331"),
-); err != nil {
+	); err != nil {
 		t.Fatal(err)
 	}
 	submit(ctx, t, "#match-submit")
@@ -211,7 +211,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		cd.WaitVisible(cd.CSS("#plan-ssyk")),
 		cd.SendKeys(cd.CSS("#plan-ssyk"), "8331"),
 		cd.SetValue(cd.CSS("#plan-need"), "need-bus-angered"),
-); err != nil {
+	); err != nil {
 		t.Fatal(err)
 	}
 	submit(ctx, t, "#plan-submit")

@@ -211,3 +211,11 @@ func CheckOutcomeDetails(o Outcome) error {
 	}
 	return nil
 }
+
+// NeedGone says the recruitment need a plan is tied to can no longer take
+// anyone: withdrawn or expired in the employer system.
+type NeedGone struct {
+	NeedID string `json:"need_id"`
+	Status string `json:"status"` // withdrawn, expired
+	Reason string `json:"reason,omitempty"`
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -49,15 +50,21 @@ type RowError = csvrows.RowError
 
 // ImportSummary is what an import did.
 type ImportSummary struct {
-	Rows           int           `json:"rows"`
-	Valid          int           `json:"valid"`
-	Bad            []RowError    `json:"bad"`
-	Started        int           `json:"started"`
-	AlreadyStarted int           `json:"already_started"`
-	Failed         []RowError    `json:"failed"`
-	Imported       bool          `json:"imported"`
-	Took           time.Duration `json:"took_ns"`
-	RatePerSecond  float64       `json:"rate_per_second"`
+	Rows           int        `json:"rows"`
+	Valid          int        `json:"valid"`
+	Bad            []RowError `json:"bad"`
+	Started        int        `json:"started"`
+	AlreadyStarted int        `json:"already_started"`
+	Failed         []RowError `json:"failed"`
+	// PassedOn: rows whose person has an active pathway the importer may
+	// not see; passed on to its centre without saying where (Duplicate).
+	PassedOn int `json:"passed_on,omitempty"`
+	// Plan is each valid row's outcome: what a dry run found it would do,
+	// or what the import did.
+	Plan          []PlannedRow  `json:"plan,omitempty"`
+	Imported      bool          `json:"imported"`
+	Took          time.Duration `json:"took_ns"`
+	RatePerSecond float64       `json:"rate_per_second"`
 }
 
 // ImportOptions tune an import.
@@ -67,7 +74,40 @@ type ImportOptions struct {
 	StaffID     string    // who the audit log names
 	Progress    io.Writer // progress bar; nil for none
 	Encoding    string    // the file's character set: "" (UTF-8), windows-1252 or iso-8859-1
+
+	// DryRun validates every row and says what each valid one would do,
+	// starting nothing.
+	DryRun bool
+	// Check, when set, applies the caller's access rules to a valid row
+	// (the console's: own centre, assignee); it may fill in the referral
+	// (a protected identity's assignee) and returns the field and reason
+	// of a refusal, "" when the row may start.
+	Check func(ctx context.Context, ref *cases.Referral) (field, reason string)
+	// Duplicate, when set, decides about a row whose person already has an
+	// active pathway (caseID): OutcomeAlready, or OutcomePassedOn when the
+	// importer may not see it (then, unless dryRun, it passes it on);
+	// anything else is the reason it could not be passed on.
+	Duplicate func(ctx context.Context, ref cases.Referral, caseID string, dryRun bool) string
+	// OnRow is called after each row is started (or not), with the count
+	// done and the total, for a progress display.
+	OnRow func(done, total int)
 }
+
+// PlannedRow is a dry run's verdict on one valid row: it never carries the
+// row's values.
+type PlannedRow struct {
+	Line    int    `json:"line"`
+	Outcome string `json:"outcome"` // OutcomeStart, OutcomeAlready or OutcomePassedOn
+}
+
+// What becomes of a valid row.
+const (
+	OutcomeStart    = "start" // a dry run's: would start
+	OutcomeStarted  = "started"
+	OutcomeFailed   = "failed"
+	OutcomeAlready  = "already"
+	OutcomePassedOn = "passed_on"
+)
 
 type importRow struct {
 	line int
@@ -101,6 +141,12 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 			continue
 		}
 		r.pnr = num.Canonical
+		if opt.Check != nil {
+			if field, reason := opt.Check(ctx, &r.ref); reason != "" {
+				sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: field, Reason: reason})
+				continue
+			}
+		}
 		if first, dup := seen[r.pnr]; dup {
 			sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: "personal_number", Reason: fmt.Sprintf("the same person as on line %d", first)})
 			continue
@@ -110,6 +156,22 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 	}
 	sortRowErrors(sum.Bad)
 	sum.Valid = len(good)
+	if opt.DryRun {
+		for _, r := range good {
+			out := OutcomeStart
+			if caseID, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
+				out = OutcomeAlready
+				if opt.Duplicate != nil {
+					out = opt.Duplicate(ctx, r.ref, caseID, true)
+				}
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return sum, fmt.Errorf("dry run, line %d: %w", r.line, err)
+			}
+			sum.Plan = append(sum.Plan, PlannedRow{Line: r.line, Outcome: out})
+		}
+		sum.Took = time.Since(t0)
+		return sum, nil
+	}
 	if len(sum.Bad) > 0 && !opt.GoodRows {
 		sum.Took = time.Since(t0)
 		return sum, ErrInvalidFile
@@ -131,6 +193,7 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 		staff = "cli"
 	}
 	var mu sync.Mutex
+	done := 0
 	work := make(chan importRow)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -138,15 +201,22 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				outcome, fail := startRow(ctx, svc, r, staff)
+				outcome, fail := startRow(ctx, svc, r, staff, opt.Duplicate)
 				mu.Lock()
+				sum.Plan = append(sum.Plan, PlannedRow{Line: r.line, Outcome: outcome})
 				switch outcome {
-				case "started":
+				case OutcomeStarted:
 					sum.Started++
-				case "already":
+				case OutcomeAlready:
 					sum.AlreadyStarted++
+				case OutcomePassedOn:
+					sum.PassedOn++
 				default:
 					sum.Failed = append(sum.Failed, RowError{Line: r.line, Reason: fail})
+				}
+				done++
+				if opt.OnRow != nil {
+					opt.OnRow(done, len(good))
 				}
 				mu.Unlock()
 				if bar != nil {
@@ -164,31 +234,40 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 	close(work)
 	wg.Wait()
 	sortRowErrors(sum.Failed)
+	sort.Slice(sum.Plan, func(i, j int) bool { return sum.Plan[i].Line < sum.Plan[j].Line })
 	sum.Took = time.Since(t0)
 	if s := sum.Took.Seconds(); s > 0 {
-		sum.RatePerSecond = float64(sum.Started+sum.AlreadyStarted) / s
+		sum.RatePerSecond = float64(sum.Started+sum.AlreadyStarted+sum.PassedOn) / s
 	}
 	return sum, ctx.Err()
 }
 
-func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string) (string, string) {
-	if _, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
-		return "already", ""
+func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string,
+	duplicate func(context.Context, cases.Referral, string, bool) string) (string, string) {
+	if caseID, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
+		if duplicate != nil {
+			out := duplicate(ctx, r.ref, caseID, false)
+			if out == OutcomeAlready || out == OutcomePassedOn {
+				return out, ""
+			}
+			return OutcomeFailed, out // anything else says why it could not be passed on
+		}
+		return OutcomeAlready, ""
 	}
 	ref := r.ref
 	ref.StaffID, ref.Via = staff, "import"
 	_, err := svc.Start(ctx, ref)
 	if errors.Is(err, cases.ErrDuplicate) {
-		return "already", ""
+		return OutcomeAlready, ""
 	}
 	var invalid *cases.InvalidError
 	if errors.As(err, &invalid) {
-		return "failed", invalid.Fields[0].Field + ": " + invalid.Fields[0].Message
+		return OutcomeFailed, invalid.Fields[0].Field + ": " + invalid.Fields[0].Message
 	}
 	if err != nil {
-		return "failed", "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
+		return OutcomeFailed, "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
 	}
-	return "started", ""
+	return OutcomeStarted, ""
 }
 
 func scrub(msg, pnr string) string {

@@ -5,13 +5,9 @@
 -- rows written before (store.BackfillGender).
 ALTER TABLE participants ADD COLUMN gender text NOT NULL DEFAULT ''
     CHECK (gender IN ('', 'man', 'woman'));
--- The plan's recruitment need, projected from the workflow: the monitor's
--- "share with a plan tied to a need".
-ALTER TABLE pathways ADD COLUMN need_id text NOT NULL DEFAULT '';
 -- Reports read the pathways that took part in a period.
 CREATE INDEX pathways_report_period ON pathways (referred_at, closed_at);
 
 -- +goose Down
 DROP INDEX pathways_report_period;
-ALTER TABLE pathways DROP COLUMN need_id;
 ALTER TABLE participants DROP COLUMN gender;

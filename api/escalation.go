@@ -30,10 +30,13 @@ func init() {
 		r.Post("/escalations", s.apiEscalate)
 		r.Get("/escalations/manual/{id}", s.apiManualStatus)
 		r.Get("/escalations/stats", s.apiEscalationStats)
+		r.Post("/escalations/sweeps", s.apiSweepCentre)
+		r.Get("/escalations/sweeps/{id}", s.apiSweepStatus)
 	})
 	pages = append(pages, func(s *Server, r chi.Router) {
 		r.Get("/escalations", s.pageEscalations)
 		r.Post("/escalations", s.pageEscalate)
+		r.Post("/escalations/sweep", s.pageSweepCentre)
 	})
 }
 
@@ -49,17 +52,119 @@ func visibleCentres(r *http.Request, requested []string) []string {
 	return []string{p.CentreID}
 }
 
-func (s *Server) listEscalated(r *http.Request) ([]store.EscalatedCase, error) {
+// ownEscalations is true when the page shows the viewer's own open
+// escalations: a team lead's, unless they ask for every role (role=all).
+func ownEscalations(r *http.Request) bool {
+	p := principal(r)
+	return p != nil && p.HasRole(store.RoleTeamLead) && !p.SeesAllCentres() && r.URL.Query().Get("role") == ""
+}
+
+func (s *Server) listEscalated(r *http.Request, own bool) ([]store.EscalatedCase, error) {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	f := store.EscalatedFilter{CentreIDs: visibleCentres(r, splitCSV(q.Get("centre"))), Role: q.Get("role"), Limit: limit, Viewer: viewer(r)}
+	// A team lead's page lists their own open escalations: the level-2
+	// task is theirs even when the case has since reached level 3.
+	if own {
+		f.Role = store.RoleTeamLead
+	}
+	if f.Role == "all" {
+		f.Role = ""
+	}
 	return store.ListEscalated(r.Context(), s.Pool, f, time.Now())
+}
+
+// sweepCentre runs the sweep over a centre now, as the request's
+// principal: the service behind `pathways schedule trigger --centre`.
+func (s *Server) sweepCentre(r *http.Request, centre, key string) (string, int, *Problem) {
+	p := principal(r)
+	l := lang.For(r)
+	if centre == "" {
+		centre = p.CentreID
+	}
+	if !p.SeesAllCentres() && !(p.HasRole(store.RoleTeamLead) && p.CentreID == centre) {
+		return "", http.StatusForbidden, &Problem{Code: "forbidden", Message: l.T("escalation_ladder.sweep_forbidden")}
+	}
+	if key == "" {
+		return "", http.StatusBadRequest, &Problem{Code: "bad_request", Field: "Idempotency-Key", Message: l.T("escalation_ladder.sweep_needs_key")}
+	}
+	rules, err := escalation.ParseRules(s.Config.Escalate.Rules)
+	if err != nil {
+		rules = escalation.DefaultRules() // the worker logs the bad setting
+	}
+	id, err := escalation.SweepCentre(r.Context(), s.Pool, s.Temporal, s.Config.Temporal.TaskQueue,
+		escalation.CentreSweep{CentreID: centre, StaffID: p.ID, Key: key, Rules: rules})
+	switch {
+	case errors.Is(err, escalation.ErrNotAllowed):
+		return "", http.StatusForbidden, &Problem{Code: "forbidden", Message: l.T("escalation_ladder.sweep_forbidden")}
+	case err != nil:
+		s.Log.Error("centre sweep", zap.String("centre_id", centre), zap.Error(err))
+		return "", http.StatusServiceUnavailable, &Problem{Code: "unavailable", Message: l.T("escalation_ladder.sweep_not_started")}
+	}
+	return id, http.StatusAccepted, nil
+}
+
+func sweepStatusURL(id string) string { return "/api/v1/escalations/sweeps/" + id }
+
+// POST /api/v1/escalations/sweeps {"centre_id": "..."} with an
+// Idempotency-Key: sweep the centre now. 202 with a link to the sweep.
+func (s *Server) apiSweepCentre(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		CentreID string `json:"centre_id"`
+	}
+	if !decodeJSON(w, r, &b) {
+		return
+	}
+	id, status, prob := s.sweepCentre(r, b.CentreID, r.Header.Get("Idempotency-Key"))
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
+	w.Header().Set("Location", sweepStatusURL(id))
+	writeJSON(w, status, map[string]string{"id": id, "status_url": sweepStatusURL(id)})
+}
+
+// GET /api/v1/escalations/sweeps/{id}: a centre sweep's record (counts
+// once it has finished); 404 until it has begun.
+func (s *Server) apiSweepStatus(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if !p.SeesAllCentres() && !p.HasRole(store.RoleTeamLead) {
+		writeProblem(w, http.StatusForbidden, Problem{Code: "forbidden", Message: lang.For(r).T("escalation_ladder.sweep_forbidden")})
+		return
+	}
+	id := chi.URLParam(r, "id")
+	// A team lead reads their own centre's sweeps only.
+	if !escalation.IsCentreSweepWorkflowID(id) || (!p.SeesAllCentres() && !strings.HasPrefix(id, escalation.CentreSweepWorkflowIDPrefix+p.CentreID+"-")) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such sweep"})
+		return
+	}
+	row, err := store.GetSweep(r.Context(), s.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such sweep"})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, "sweep status", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, row)
+}
+
+// POST /escalations/sweep: the team lead sweeps their centre from the page.
+func (s *Server) pageSweepCentre(w http.ResponseWriter, r *http.Request) {
+	id, status, prob := s.sweepCentre(r, r.PostFormValue("centre_id"), r.PostFormValue("idempotency_key"))
+	if prob != nil {
+		s.renderEscalations(w, r, status, "", prob.Message)
+		return
+	}
+	msg := lang.For(r).T("escalation_ladder.sweep_started", "ID", id)
+	http.Redirect(w, r, "/escalations?flash="+url.QueryEscape(msg), http.StatusSeeOther)
 }
 
 // GET /api/v1/escalations: the cases with an open escalation, their reason,
 // age and current level.
 func (s *Server) apiEscalations(w http.ResponseWriter, r *http.Request) {
-	items, err := s.listEscalated(r)
+	items, err := s.listEscalated(r, false)
 	if err != nil {
 		s.internal(w, r, "list escalations", err)
 		return
@@ -292,7 +397,7 @@ func layoutChart(c stallChart) chartView {
 
 func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
 	l := lang.For(r)
-	items, err := s.listEscalated(r)
+	items, err := s.listEscalated(r, ownEscalations(r))
 	if err != nil {
 		s.Log.Error("escalations page", zap.Error(err))
 		errMsg = l.T("esc.err_read")
@@ -316,7 +421,17 @@ func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, statu
 	}
 	s.render(w, r, status, "escalations", "esc.title", map[string]any{
 		"Key": base64.RawURLEncoding.EncodeToString(kb), "Items": items, "Chart": layoutChart(chart), "Error": errMsg,
-		"Ladder": escalation.Ladder, "LadderText": strings.Join(ladder, " → "), "Schedule": escalation.ScheduleID, "Sweeps": sweeps})
+		"Ladder": escalation.Ladder, "LadderText": strings.Join(ladder, " → "), "Schedule": escalation.ScheduleID, "Sweeps": sweeps,
+		"Centre": sweepableCentre(r), "Own": ownEscalations(r)})
+}
+
+// sweepableCentre is the team lead's centre, which they may sweep from the
+// page; "" hides the form.
+func sweepableCentre(r *http.Request) string {
+	if p := principal(r); p != nil && p.HasRole(store.RoleTeamLead) {
+		return p.CentreID
+	}
+	return ""
 }
 
 // GET /escalations: the team-lead view.

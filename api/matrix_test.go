@@ -155,6 +155,16 @@ POST /api/v1/codec/encode                            | signed out               
 OPTIONS /api/v1/codec/decode (from the Web UI)       | everyone                               | allowed
 OPTIONS /api/v1/codec/encode (from the Web UI)       | everyone                               | allowed
 GET  /api/v1/escalations/stats                       | staff                                  | allowed
+POST /api/v1/escalations/sweeps                      | team lead                              | allowed    | refused
+POST /api/v1/escalations/sweeps                      | manager, admin                         | allowed    | allowed
+POST /api/v1/escalations/sweeps                      | coach, broker, officer, counsellor     | refused    | refused
+POST /api/v1/escalations/sweeps                      | signed out                             | sign in    | sign in
+GET  /api/v1/escalations/sweeps/{id}                 | team lead, manager, admin              | not found
+GET  /api/v1/escalations/sweeps/{id}                 | coach, broker, officer, counsellor     | refused
+GET  /api/v1/escalations/sweeps/{id}                 | signed out                             | sign in
+PUT  /api/v1/pathways/{case}/assignee                | team lead                              | allowed    | refused      | allowed           | allowed
+PUT  /api/v1/pathways/{case}/assignee                | coach, broker, officer, counsellor, manager, admin | refused | refused | refused     | refused
+PUT  /api/v1/pathways/{case}/assignee                | signed out                             | sign in    | sign in      | sign in           | sign in
 GET  /api/v1/escalations/stats                       | signed out                             | sign in
 POST /api/v1/register-extracts                       | team lead, admin                       | allowed
 POST /api/v1/register-extracts                       | coach, broker, officer, counsellor, manager | refused
@@ -218,6 +228,16 @@ POST /escalations                                    | coach, team lead         
 POST /escalations                                    | manager, admin                         | allowed    | allowed      | allowed           | not found
 POST /escalations                                    | broker, officer, counsellor            | refused    | refused      | refused           | refused
 POST /escalations                                    | signed out                             | sign in    | sign in      | sign in           | sign in
+POST /escalations/sweep                              | team lead                              | allowed    | refused
+POST /escalations/sweep                              | manager, admin                         | allowed    | allowed
+POST /escalations/sweep                              | coach, broker, officer, counsellor     | refused    | refused
+POST /escalations/sweep                              | signed out                             | sign in    | sign in
+GET  /assignments                                    | team lead                              | allowed
+GET  /assignments                                    | coach, broker, officer, counsellor, manager, admin | refused
+GET  /assignments                                    | signed out                             | sign in
+POST /assignments                                    | team lead                              | allowed    | refused      | allowed           | allowed
+POST /assignments                                    | coach, broker, officer, counsellor, manager, admin | refused | refused | refused     | refused
+POST /assignments                                    | signed out                             | sign in    | sign in      | sign in           | sign in
 GET  /import                                          | coach, officer, counsellor, team lead, admin | allowed
 GET  /import                                          | broker, manager                        | refused
 GET  /import                                          | signed out                             | sign in
@@ -385,11 +405,14 @@ func newMatrixWorld(t *testing.T, e *env) *matrixWorld {
 // placeOf says what a route's place is about: a case, a centre, or nothing.
 func placeOf(route string) string {
 	switch {
-	case strings.Contains(route, "{case}"), route == "GET /api/v1/audit", route == "POST /api/v1/codec/decode", route == "POST /api/v1/escalations", route == "POST /escalations":
+	case strings.Contains(route, "{case}"), route == "GET /api/v1/audit", route == "POST /api/v1/codec/decode", route == "POST /api/v1/escalations", route == "POST /escalations",
+		route == "POST /assignments":
 		return "case"
 	case route == "GET /api/v1/pathways", route == "POST /api/v1/pathways", route == "GET /api/v1/tasks",
 		route == "POST /api/v1/recruitment-needs", route == "GET /caseload", route == "POST /pathways/new",
-		route == "GET /api/v1/outcomes", route == "GET /api/v1/outcomes/annual", route == "GET /outcomes":
+		route == "GET /api/v1/outcomes", route == "GET /api/v1/outcomes/annual", route == "GET /outcomes",
+
+		route == "POST /api/v1/escalations/sweeps", route == "POST /escalations/sweep":
 		return "centre"
 	}
 	return ""
@@ -446,6 +469,14 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		body, contentType = js(map[string]any{"personal_number": "not a number"})
 	case "PATCH /api/v1/participants/{id}":
 		body, contentType = js(map[string]any{"given_name": "Matrix"})
+	case "PUT /api/v1/pathways/{case}/assignee":
+		body, contentType = js(map[string]any{"assignee": ""})
+	case "POST /assignments":
+		body, contentType = form(url.Values{"case_id": {caseID}, "assignee": {""}})
+	case "POST /api/v1/escalations/sweeps": // no Idempotency-Key: refused for its content, never run
+		body, contentType = js(map[string]any{"centre_id": centre})
+	case "POST /escalations/sweep":
+		body, contentType = form(url.Values{"centre_id": {centre}})
 	case "POST /register-extract":
 		body, contentType = form(url.Values{"personal_number": {"not a number"}})
 	case "POST /register-extract/rectify":

@@ -20,7 +20,7 @@ import (
 // Store is what the sweep reads and writes; PG is the PostgreSQL one.
 type Store interface {
 	BeginSweep(ctx context.Context, id, kind string, at time.Time) error
-	FindStalls(ctx context.Context, rules []store.StallQuery, each func(store.StallRow) error) error
+	FindStalls(ctx context.Context, rules []store.StallQuery, scope store.StallScope, each func(store.StallRow) error) error
 	FindForManual(ctx context.Context, f store.ManualFilter, each func(store.StallRow) error) error
 	ReplaceStalls(ctx context.Context, sweepID string, stalls []store.Stall) error
 	StallBatch(ctx context.Context, sweepID, afterCase, afterRule string, limit int) ([]store.Stall, error)
@@ -37,8 +37,8 @@ const stallKeep = 35 * 24 * time.Hour
 func (p PG) BeginSweep(ctx context.Context, id, kind string, at time.Time) error {
 	return store.BeginEscalationSweep(ctx, p.Pool, id, kind, at, stallKeep)
 }
-func (p PG) FindStalls(ctx context.Context, rules []store.StallQuery, each func(store.StallRow) error) error {
-	return store.FindStalls(ctx, p.Pool, rules, each)
+func (p PG) FindStalls(ctx context.Context, rules []store.StallQuery, scope store.StallScope, each func(store.StallRow) error) error {
+	return store.FindStalls(ctx, p.Pool, rules, scope, each)
 }
 func (p PG) FindForManual(ctx context.Context, f store.ManualFilter, each func(store.StallRow) error) error {
 	return store.FindForManual(ctx, p.Pool, RuleManual, f, each)
@@ -124,12 +124,15 @@ func (a *Activities) FindStalled(ctx context.Context, in FindInput) (FindResult,
 	var res FindResult
 	var stalls []store.Stall
 	cases := map[string]bool{}
-	err := a.Store.FindStalls(ctx, qs, func(row store.StallRow) error {
+	decide := func(row store.StallRow, r Rule) {
 		cur := Current{Level: row.CurLevel, TaskStatus: row.TaskStatus}
 		if row.TaskDue != nil {
 			cur.TaskDue = *row.TaskDue
 		}
-		level := NextLevel(byName[row.Rule], cur, in.Now)
+		level := NextLevel(r, cur, in.Now)
+		if in.OneLadder {
+			level = LadderLevel(r, cur, in.Now)
+		}
 		stalls = append(stalls, store.Stall{CaseID: row.CaseID, Rule: row.Rule, CentreID: row.CentreID, Since: row.Since,
 			Level: level, Role: RoleAt(level), Reason: Reason(row.Rule, row.Since, a.Location)})
 		cases[row.CaseID] = true
@@ -141,10 +144,38 @@ func (a *Activities) FindStalled(ctx context.Context, in FindInput) (FindResult,
 		if len(stalls)%1000 == 0 {
 			heartbeat(ctx, len(stalls))
 		}
+	}
+	// One ladder per case: a case's rows arrive one per rule it breaks; the
+	// most severe decides alone.
+	byCase := map[string][]store.StallRow{}
+	var order []string
+	err := a.Store.FindStalls(ctx, qs, store.StallScope{CentreIDs: in.CentreIDs, PerCase: in.OneLadder}, func(row store.StallRow) error {
+		if !in.OneLadder {
+			decide(row, byName[row.Rule])
+			return nil
+		}
+		if _, seen := byCase[row.CaseID]; !seen {
+			order = append(order, row.CaseID)
+		}
+		byCase[row.CaseID] = append(byCase[row.CaseID], row)
 		return nil
 	})
 	if err != nil {
 		return res, err
+	}
+	for _, id := range order {
+		rows := byCase[id]
+		var broken []Rule
+		for _, row := range rows {
+			broken = append(broken, byName[row.Rule])
+		}
+		worst, _ := contract.MostSevere(broken)
+		for _, row := range rows {
+			if row.Rule == worst.Name {
+				decide(row, worst)
+				break
+			}
+		}
 	}
 	res.Stalls, res.Stalled = len(stalls), len(cases)
 	return res, a.Store.ReplaceStalls(ctx, in.SweepID, stalls)

@@ -40,7 +40,7 @@ func BenchmarkSweepFind100k(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
 		rows := 0
-		if err := store.FindStalls(ctx, pool, qs, func(store.StallRow) error { rows++; return nil }); err != nil {
+		if err := store.FindStalls(ctx, pool, qs, store.StallScope{}, func(store.StallRow) error { rows++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 		query := time.Since(start)
@@ -160,7 +160,7 @@ func explain(tb testing.TB, ctx context.Context, pool *pgxpool.Pool, qs []store.
 	for _, q := range qs {
 		var rows int
 		start := time.Now()
-		_ = store.FindStalls(ctx, pool, []store.StallQuery{q}, func(store.StallRow) error { rows++; return nil })
+		_ = store.FindStalls(ctx, pool, []store.StallQuery{q}, store.StallScope{}, func(store.StallRow) error { rows++; return nil })
 		tb.Logf("rule %-18s %6d stalls in %v", q.Rule, rows, time.Since(start).Round(time.Millisecond))
 	}
 	tx, err := pool.Begin(ctx)

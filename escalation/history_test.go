@@ -14,8 +14,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/codec"
 	"github.com/pathways-se/pathways/escalation"
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/pathway"
 )
@@ -103,7 +105,12 @@ func writeHistory(t *testing.T, c client.Client, workflowID, runID, name string)
 		}
 		events = append(events, e)
 	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
+	// Committed decoded: the payloads are encrypted under this run's keys.
+	h := &historypb.History{Events: events}
+	if err := codec.New(testenv.Keyring(t)).DecodeInPlace(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
 	if err != nil {
 		t.Fatal(err)
 	}

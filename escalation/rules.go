@@ -145,6 +145,17 @@ func NextLevel(r Rule, cur Current, now time.Time) int {
 	return 0
 }
 
+// LadderLevel decides on a case's one ladder, driven by rule r, the most
+// severe it breaks: as NextLevel, except that a rule whose first level is
+// above the current one lifts the case there at once.
+func LadderLevel(r Rule, cur Current, now time.Time) int {
+	next := NextLevel(r, cur, now)
+	if start := LevelOf(r.Role); start > cur.Level && start > next {
+		return start
+	}
+	return next
+}
+
 // ManualLevel decides a manual escalation: one level above the current one
 // (at least the level of minRole), whether or not the task is due; 0 at the top.
 func ManualLevel(minRole string, cur Current) int {

@@ -78,17 +78,18 @@ func (w *world) BeginSweep(_ context.Context, id, kind string, at time.Time) err
 	return nil
 }
 
+// current is a stall's escalation; rule "" reads the case's one ladder.
 func (w *world) current(c *fakeCase, rule string) (int, string, *time.Time) {
-	level := 0
+	level, at := 0, ""
 	for _, e := range w.esc {
-		if e.CaseID == c.id && e.Rule == rule && !e.At.Before(c.lastProgress) && e.Level > level {
-			level = e.Level
+		if e.CaseID == c.id && (rule == "" || e.Rule == rule) && !e.At.Before(c.lastProgress) && e.Level > level {
+			level, at = e.Level, e.Rule
 		}
 	}
 	if level == 0 {
 		return 0, "", nil
 	}
-	t, ok := w.tasks[TaskKey(c.id, rule, level)]
+	t, ok := w.tasks[TaskKey(c.id, at, level)]
 	if !ok {
 		return level, "", nil
 	}
@@ -96,7 +97,7 @@ func (w *world) current(c *fakeCase, rule string) (int, string, *time.Time) {
 	return level, t.status, &due
 }
 
-func (w *world) FindStalls(_ context.Context, rules []store.StallQuery, each func(store.StallRow) error) error {
+func (w *world) FindStalls(_ context.Context, rules []store.StallQuery, scope store.StallScope, each func(store.StallRow) error) error {
 	w.mu.Lock()
 	var rows []store.StallRow
 	for _, c := range w.cases {
@@ -108,7 +109,11 @@ func (w *world) FindStalls(_ context.Context, rules []store.StallQuery, each fun
 			if !ok || !col.Before(q.Cutoff) {
 				continue
 			}
-			lvl, st, due := w.current(c, q.Rule)
+			ladder := q.Rule
+			if scope.PerCase {
+				ladder = ""
+			}
+			lvl, st, due := w.current(c, ladder)
 			since := col
 			rows = append(rows, store.StallRow{CaseID: c.id, CentreID: c.centre, Rule: q.Rule, Since: &since, CurLevel: lvl, TaskStatus: st, TaskDue: due})
 		}
@@ -198,8 +203,13 @@ func (w *world) signal(_ context.Context, caseID string, e pathway.Escalation) e
 		return ErrNotRunning
 	}
 	for _, x := range c.wfEsc {
-		if x.Rule == e.Rule && x.Level >= e.Level {
+		if x.Level >= e.Level { // one ladder per case
 			return nil
+		}
+	}
+	for _, x := range c.wfEsc { // climbing closes the lower task
+		if t := w.tasks[TaskKey(caseID, x.Rule, x.Level)]; t != nil && t.status == "open" {
+			t.status = "done"
 		}
 	}
 	c.wfEsc = append(c.wfEsc, e)

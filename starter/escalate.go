@@ -85,13 +85,34 @@ func scheduleCmd(setup Setup) *cobra.Command {
 		return nil
 	})
 	resume.Flags().StringVar(&note, "note", "resumed from the CLI", "why")
-	trigger := run("trigger", "Run the sweep now", func(cmd *cobra.Command, e *env) error {
-		if err := escalation.TriggerSchedule(cmd.Context(), e.tc); err != nil {
+	var centre, staffID, key string
+	trigger := run("trigger", "Run the sweep now (with --centre: that centre only, as its team lead)", func(cmd *cobra.Command, e *env) error {
+		if centre == "" {
+			if err := escalation.TriggerSchedule(cmd.Context(), e.tc); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "triggered", escalation.ScheduleID, "(see `schedule list` for the result)")
+			return nil
+		}
+		// The console's "run the sweep for my centre" calls the same service.
+		rules, err := escalation.ParseRules(e.cfg.Escalate.Rules)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintln(cmd.OutOrStdout(), "triggered", escalation.ScheduleID, "(see `schedule list` for the result)")
+		if key == "" {
+			key = "cli:" + time.Now().UTC().Format("2006-01-02T15:04")
+		}
+		id, err := escalation.SweepCentre(cmd.Context(), e.pool, e.tc, e.cfg.Temporal.TaskQueue,
+			escalation.CentreSweep{CentreID: centre, StaffID: staffID, Key: key, Rules: rules})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "sweeping centre", centre, "as", id, "(see `schedule list` for the result)")
 		return nil
 	})
+	trigger.Flags().StringVar(&centre, "centre", "", "sweep only this centre ID now (needs --staff-id of its team lead)")
+	trigger.Flags().StringVar(&staffID, "staff-id", "", "your staff ID (with --centre)")
+	trigger.Flags().StringVar(&key, "idempotency-key", "", "names this sweep: the same key again reports on the first run (default: this minute)")
 	root.AddCommand(list, pause, resume, trigger)
 	return root
 }

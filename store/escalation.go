@@ -87,13 +87,30 @@ const currentEscalation = `
 		ORDER BY e.level DESC LIMIT 1) cur ON true
 	LEFT JOIN tasks t ON t.task_key = cur.task_key`
 
+// currentCaseEscalation is currentEscalation on the case's one ladder:
+// the highest level since the last progress, whichever rule reached it.
+const currentCaseEscalation = `
+	LEFT JOIN LATERAL (SELECT e.level, e.task_key FROM escalations e
+		WHERE e.case_id = s.case_id AND e.at >= s.last_progress_at
+		ORDER BY e.level DESC, e.at DESC LIMIT 1) cur ON true
+	LEFT JOIN tasks t ON t.task_key = cur.task_key`
+
+// StallScope narrows a stall search.
+type StallScope struct {
+	// CentreIDs, when set, keep only these centres' cases.
+	CentreIDs []string
+	// PerCase reports each stall's current escalation on the case's one
+	// ladder rather than on its rule's own.
+	PerCase bool
+}
+
 // FindStalls streams every stalled case under the given rules, with the
 // current escalation of each stall. Unknown rule names are an error.
-func FindStalls(ctx context.Context, db EscalationDB, rules []StallQuery, each func(StallRow) error) error {
+func FindStalls(ctx context.Context, db EscalationDB, rules []StallQuery, scope StallScope, each func(StallRow) error) error {
 	if len(rules) == 0 {
 		return nil
 	}
-	q, args, err := stallQuery(rules)
+	q, args, err := stallQuery(rules, scope)
 	if err != nil {
 		return err
 	}
@@ -102,7 +119,7 @@ func FindStalls(ctx context.Context, db EscalationDB, rules []StallQuery, each f
 
 // ExplainStalls reports the plan of FindStalls' query, line by line.
 func ExplainStalls(ctx context.Context, db EscalationDB, rules []StallQuery, line func(string)) error {
-	q, args, err := stallQuery(rules)
+	q, args, err := stallQuery(rules, StallScope{})
 	if err != nil {
 		return err
 	}
@@ -121,7 +138,7 @@ func ExplainStalls(ctx context.Context, db EscalationDB, rules []StallQuery, lin
 	return rows.Err()
 }
 
-func stallQuery(rules []StallQuery) (string, []any, error) {
+func stallQuery(rules []StallQuery, scope StallScope) (string, []any, error) {
 	var parts []string
 	var args []any
 	for _, r := range rules {
@@ -133,8 +150,16 @@ func stallQuery(rules []StallQuery) (string, []any, error) {
 		sel = strings.Replace(sel, "$?", fmt.Sprintf("$%d", len(args)), 1)
 		parts = append(parts, fmt.Sprintf("SELECT x.case_id, x.centre_id, x.last_progress_at, x.since, $%d::text AS rule FROM (%s) x", len(args)-1, sel))
 	}
+	join, where := currentEscalation, ""
+	if scope.PerCase {
+		join = currentCaseEscalation
+	}
+	if len(scope.CentreIDs) > 0 {
+		args = append(args, scope.CentreIDs)
+		where = fmt.Sprintf(" WHERE s.centre_id = ANY($%d)", len(args))
+	}
 	q := `SELECT s.case_id, s.centre_id, s.rule, s.since, COALESCE(cur.level, 0), COALESCE(t.status, ''), t.due_at
-		FROM (` + strings.Join(parts, "\nUNION ALL\n") + `) s` + currentEscalation
+		FROM (` + strings.Join(parts, "\nUNION ALL\n") + `) s` + join + where
 	return q, args, nil
 }
 
@@ -151,7 +176,9 @@ type ManualFilter struct {
 }
 
 // FindForManual streams the active pathways matching f, each as a stall of
-// the given rule with its current escalation. An empty filter matches nothing.
+// the given rule with its current escalation on the case's one ladder (a
+// manual escalation climbs from where the sweep left the case). An empty
+// filter matches nothing.
 func FindForManual(ctx context.Context, db EscalationDB, rule string, f ManualFilter, each func(StallRow) error) error {
 	where, args := []string{"p.status = 'active'"}, []any{rule}
 	add := func(cond string, v any) {
@@ -186,7 +213,7 @@ func FindForManual(ctx context.Context, db EscalationDB, rule string, f ManualFi
 	}
 	q := `SELECT s.case_id, s.centre_id, s.rule, s.since, COALESCE(cur.level, 0), COALESCE(t.status, ''), t.due_at
 		FROM (SELECT p.case_id, p.centre_id, p.last_progress_at, p.last_progress_at AS since, $1::text AS rule
-			FROM pathways p WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.case_id` + limit + `) s` + currentEscalation
+			FROM pathways p WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.case_id` + limit + `) s` + currentCaseEscalation
 	return scanStalls(ctx, db, q, args, each)
 }
 
@@ -355,6 +382,17 @@ func RecentSweeps(ctx context.Context, db EscalationDB, limit int) ([]SweepRow, 
 	})
 }
 
+// GetSweep returns one recorded sweep, or ErrNotFound.
+func GetSweep(ctx context.Context, db EscalationDB, id string) (SweepRow, error) {
+	var s SweepRow
+	err := db.QueryRow(ctx, `SELECT id, kind, started_at, finished_at, stalled, escalated, waiting, skipped, notify_failed
+		FROM escalation_sweeps WHERE id = $1`, id).Scan(&s.ID, &s.Kind, &s.StartedAt, &s.FinishedAt, &s.Stalled, &s.Escalated, &s.Waiting, &s.Skipped, &s.NotifyFailed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, ErrNotFound
+	}
+	return s, err
+}
+
 // EscalatedCase is a case with an open escalation: its highest open level.
 type EscalatedCase struct {
 	CaseID      string     `json:"case_id"`
@@ -374,14 +412,16 @@ type EscalatedCase struct {
 // EscalatedFilter selects escalated cases.
 type EscalatedFilter struct {
 	CentreIDs []string
-	Role      string
+	Role      string // the role whose open escalation tasks to list
 	Limit     int
 	// Viewer, when set, leaves out protected identities not assigned to them.
 	Viewer *Viewer
 }
 
 // ListEscalated returns the cases whose escalation task is open, one row per
-// case at its highest open level, the longest-stalled first.
+// case at its highest open level, the longest-stalled first. With a role it
+// is that role's own open escalations, whatever level the case reached since
+// (a team lead sees their level-2 task even where a level-3 one is open).
 func ListEscalated(ctx context.Context, db EscalationDB, f EscalatedFilter, now time.Time) ([]EscalatedCase, error) {
 	args := []any{f.CentreIDs, f.Role}
 	if f.Limit <= 0 || f.Limit > 1000 {
@@ -400,10 +440,10 @@ func ListEscalated(ctx context.Context, db EscalationDB, f EscalatedFilter, now 
 			FROM escalations e
 			JOIN tasks t ON t.task_key = e.task_key AND t.status = 'open'
 			JOIN pathways p ON p.case_id = e.case_id AND p.status = 'active'
-			WHERE (coalesce(cardinality($1::text[]), 0) = 0 OR e.centre_id = ANY($1))`+hidden+`
+			WHERE (coalesce(cardinality($1::text[]), 0) = 0 OR e.centre_id = ANY($1)) AND ($2 = '' OR e.role = $2)`+hidden+`
 		)
 		SELECT case_id, centre_id, phase, rule, level, role, reason, at, first_at, task_key, due_at
-		FROM open WHERE rn = 1 AND ($2 = '' OR role = $2)
+		FROM open WHERE rn = 1
 		ORDER BY first_at, case_id LIMIT $3`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list escalated: %w", err)

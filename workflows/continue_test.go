@@ -19,7 +19,9 @@ func TestContinueAsNewKeepsStateAndSignals(t *testing.T) {
 	h := newHarness(t)
 	h.at(1, func() { h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff}) })
 	h.at(2, func() {
-		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "mapping_overdue", Level: 1, Role: "job_coach", Reason: "test"})
+		// One ladder per case: the second signal climbs it (a second rule at
+		// level 1 would be the same escalation).
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "mapping_overdue", Level: 2, Role: "team_lead", Reason: "test"})
 	})
 	h.at(2.5, func() { h.env.SetCurrentHistoryLength(5000) })
 	h.run(programme())
@@ -187,7 +189,9 @@ func TestMessagesDuringHandOverAreCarried(t *testing.T) {
 		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "test"})
 	})
 	after(30*time.Second, func() {
-		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "mapping_overdue", Level: 1, Role: "job_coach", Reason: "test"})
+		// One ladder per case: the second signal climbs it (a second rule at
+		// level 1 would be the same escalation).
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "mapping_overdue", Level: 2, Role: "team_lead", Reason: "test"})
 		h.update("pause", pathway.UpdatePause, pathway.Pause{Actor: staff, Reason: pathway.PauseSick})
 	})
 	after(45*time.Second, func() { h.reg.setCentresDown(false) })

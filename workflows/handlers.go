@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pathways-se/pathways/escalation/contract"
 	"github.com/pathways-se/pathways/pathway"
 )
 
@@ -276,7 +277,9 @@ func (w *pathwayWorkflow) validateOutcome(ctx workflow.Context, in pathway.Outco
 	if err := requireActor(in.Actor); err != nil {
 		return err
 	}
-	if err := w.requirePhase("record an outcome", pathway.PhasePlanning, pathway.PhaseSteps, pathway.PhaseOutcome); err != nil {
+	// Any phase after first contact: someone who finds work in week two is
+	// closed as work, not made to wait for a plan (outcome-from-mapping).
+	if err := w.requirePhase("record an outcome", pathway.PhaseMapping, pathway.PhasePlanning, pathway.PhaseSteps, pathway.PhaseOutcome); err != nil {
 		return err
 	}
 	switch in.Kind {
@@ -304,6 +307,15 @@ func (w *pathwayWorkflow) onOutcome(ctx workflow.Context, in pathway.Outcome) (p
 // applyOutcome records where the person went and hands the case to
 // follow-up; the time-limit clock stops, and outside systems are told.
 func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) error {
+	// Version 1 of outcome-from-mapping: an outcome during the mapping ends
+	// it, its tasks with it. Before, the validator refused one there, so no
+	// earlier history reaches this with the phase at mapping.
+	if w.st.Phase == pathway.PhaseMapping &&
+		workflow.GetVersion(ctx, "outcome-from-mapping", workflow.DefaultVersion, 1) == 1 {
+		w.closeTasksOfKind("mapping")
+		w.closeTasksOfKind("mapping_reminder")
+		w.st.MappingOverdue = false
+	}
 	o.RecordedAt = workflow.Now(ctx)
 	o.FollowUps, o.Sustained = nil, nil
 	w.st.Outcome = &o
@@ -567,9 +579,21 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	if w.st.Phase == pathway.PhaseClosed || w.st.Close != nil {
 		return
 	}
+	// Version 1: one ladder per case, whatever rule drives it; climbing
+	// closes the lower level's task, so only the level that must act has one.
+	// Only the stall rules and manual escalation share the ladder; a notice
+	// such as a duplicate referral for the team lead keeps its own.
+	oneLadder := workflow.GetVersion(ctx, "one-escalation-ladder", workflow.DefaultVersion, 1) == 1 && onLadder(in.Rule)
 	for _, e := range w.st.Escalations {
-		if e.Rule == in.Rule && e.Level >= in.Level {
+		if (e.Rule == in.Rule || (oneLadder && onLadder(e.Rule))) && e.Level >= in.Level {
 			return // already escalated this stall at this level or above
+		}
+	}
+	if oneLadder {
+		for _, e := range w.st.Escalations {
+			if onLadder(e.Rule) {
+				w.closeTask(w.taskKey("escalation", e.Rule, fmt.Sprint(e.Level)))
+			}
 		}
 	}
 	now := workflow.Now(ctx)
@@ -577,6 +601,20 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	w.openTask(pathway.Task{Key: w.taskKey("escalation", in.Rule, fmt.Sprint(in.Level)), Kind: "escalation",
 		Title: fmt.Sprintf("Stalled (%s): %s", in.Rule, in.Reason), Role: in.Role, Due: now.Add(w.days(2))})
 	_ = w.project(ctx, false, eventWith("escalated", fmt.Sprintf("Escalated to %s (level %d): %s", in.Role, in.Level, in.Reason), "system", in))
+}
+
+// onLadder tells whether an escalation's rule climbs the case's one ladder:
+// the sweep's stall rules and manual escalation.
+func onLadder(rule string) bool {
+	if rule == contract.RuleManual {
+		return true
+	}
+	for _, r := range contract.RuleNames() {
+		if r == rule {
+			return true
+		}
+	}
+	return false
 }
 
 // onNeedGone opens a replan task naming the recruitment need the plan is

@@ -552,7 +552,7 @@ func TestFirstContactMissedAndMappingDeadlines(t *testing.T) {
 
 func TestEscalationOnceAndCalmedByProgress(t *testing.T) {
 	h := newHarness(t)
-	esc := pathway.Escalation{Rule: "no_first_contact", Level: 1, Role: "job_coach", Reason: "no contact in 48 h"}
+	esc := pathway.Escalation{Rule: "first_contact", Level: 1, Role: "job_coach", Reason: "no contact in 48 h"}
 	h.at(3, func() {
 		h.env.SignalWorkflow(pathway.SignalEscalate, esc)
 		h.env.SignalWorkflow(pathway.SignalEscalate, esc) // a repeated sweep
@@ -562,13 +562,19 @@ func TestEscalationOnceAndCalmedByProgress(t *testing.T) {
 		if n := countTasks(s, "escalation"); n != 1 || s.EscalationLvl != 1 {
 			t.Errorf("escalation tasks %d level %d, want 1 and 1", n, s.EscalationLvl)
 		}
+		// Another rule at the same level: the case has one ladder, no second task.
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "no_progress", Level: 1, Role: "job_coach", Reason: "no progress"})
 		esc.Level, esc.Role = 2, "team_lead"
 		h.env.SignalWorkflow(pathway.SignalEscalate, esc)
 	})
 	h.at(5, func() {
-		if s := h.status(); countTasks(s, "escalation") != 2 || s.EscalationLvl != 2 {
+		// Climbing closed the level-1 task: only the team lead's is open.
+		if s := h.status(); countTasks(s, "escalation") != 1 || s.EscalationLvl != 2 || s.OpenTasks[len(s.OpenTasks)-1].Role != "team_lead" {
 			t.Errorf("after climbing: %+v", s.OpenTasks)
 		}
+		// A duplicate referral for the team lead is a notice, not a stall: the
+		// ladder at level 2 does not swallow it.
+		h.env.SignalWorkflow(pathway.SignalEscalate, pathway.Escalation{Rule: "duplicate_referral", Level: 2, Role: "team_lead", Reason: "referred again"})
 		h.update("contact", pathway.UpdateFirstContact, pathway.FirstContact{Actor: staff})
 	})
 	h.at(6, func() {
@@ -580,8 +586,8 @@ func TestEscalationOnceAndCalmedByProgress(t *testing.T) {
 	h.run(programme())
 	h.ok("contact", "close")
 	h.result()
-	if n := countKind(h.reg.kinds(), "escalated"); n != 2 {
-		t.Errorf("escalated events %d, want 2", n)
+	if n := countKind(h.reg.kinds(), "escalated"); n != 3 {
+		t.Errorf("escalated events %d, want 3 (two levels and the duplicate referral)", n)
 	}
 }
 

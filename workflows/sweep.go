@@ -54,11 +54,19 @@ func sweep(ctx workflow.Context, c contract.SweepCarry) (contract.SweepResult, e
 	}
 	if c.Now.IsZero() { // first run
 		c.Now = workflow.Now(ctx)
-		if err := workflow.ExecuteActivity(dctx, contract.ActivityBegin, contract.BeginInput{SweepID: c.SweepID, Kind: "scheduled", Now: c.Now}).Get(ctx, nil); err != nil {
+		kind := contract.KindScheduled
+		if len(c.CentreIDs) > 0 {
+			kind = contract.KindCentre
+		}
+		if err := workflow.ExecuteActivity(dctx, contract.ActivityBegin, contract.BeginInput{SweepID: c.SweepID, Kind: kind, Now: c.Now}).Get(ctx, nil); err != nil {
 			return contract.SweepResult{}, err
 		}
+		// Version 1: one ladder per case, driven by its most severe rule
+		// (before, each rule climbed its own: two tasks and two mails).
+		oneLadder := workflow.GetVersion(ctx, "one-escalation-ladder", workflow.DefaultVersion, 1) == 1
 		var found contract.FindResult
-		if err := workflow.ExecuteActivity(dctx, contract.ActivityFind, contract.FindInput{SweepID: c.SweepID, Now: c.Now, Rules: c.Rules}).Get(ctx, &found); err != nil {
+		find := contract.FindInput{SweepID: c.SweepID, Now: c.Now, Rules: c.Rules, OneLadder: oneLadder, CentreIDs: c.CentreIDs}
+		if err := workflow.ExecuteActivity(dctx, contract.ActivityFind, find).Get(ctx, &found); err != nil {
 			return contract.SweepResult{}, err
 		}
 		c.Counts.Stalled, c.Counts.Waiting, c.Stalls = found.Stalled, found.Waiting, found.Stalls
@@ -70,7 +78,7 @@ func sweep(ctx workflow.Context, c contract.SweepCarry) (contract.SweepResult, e
 			return contract.SweepResult{}, workflow.NewContinueAsNewError(ctx, contract.SweepContinuedName, c)
 		}
 		var b contract.BatchResult
-		in := contract.BatchInput{SweepID: c.SweepID, Now: c.Now, AfterCase: c.AfterCase, AfterRule: c.AfterRule, Limit: c.BatchSize}
+		in := contract.BatchInput{SweepID: c.SweepID, Now: c.Now, AfterCase: c.AfterCase, AfterRule: c.AfterRule, Limit: c.BatchSize, Actor: c.Actor}
 		if err := workflow.ExecuteActivity(bctx, contract.ActivityEscalate, in).Get(ctx, &b); err != nil {
 			return contract.SweepResult{}, err
 		}

@@ -46,6 +46,35 @@ func RuleNames() []string {
 	return []string{RuleFirstContact, RuleMapping, RuleStepOverrun, RuleNoProgress, RuleFollowUp, RuleTimeLimit}
 }
 
+// MostSevere picks, of the rules a case breaks at once, the one that drives
+// its single ladder: the rule whose first level is highest, then the earlier
+// in Severity. The second result is false when none is given.
+func MostSevere(rules []Rule) (Rule, bool) {
+	var best Rule
+	found := false
+	for _, r := range rules {
+		if !found || LevelOf(r.Role) > LevelOf(best.Role) ||
+			(LevelOf(r.Role) == LevelOf(best.Role) && severityRank(r.Name) < severityRank(best.Name)) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// Severity orders the rules, most severe first: a case near its time limit
+// with no outcome outweighs a missed follow-up, a step overrun, a late
+// mapping, a missed first contact, and plain silence.
+var Severity = []string{RuleTimeLimit, RuleFollowUp, RuleStepOverrun, RuleMapping, RuleFirstContact, RuleNoProgress}
+
+func severityRank(rule string) int {
+	for i, r := range Severity {
+		if r == rule {
+			return i
+		}
+	}
+	return len(Severity)
+}
+
 // Roles of the ladder.
 const (
 	RoleJobCoach    = "job_coach"
@@ -139,7 +168,19 @@ type SweepInput struct {
 	BatchSize int    `json:"batch_size,omitempty"`
 	// SweepID names the sweep record; default: the workflow ID and run.
 	SweepID string `json:"sweep_id,omitempty"`
+	// CentreIDs, when set, sweep only these centres (a team lead's sweep
+	// from the console or `pathways schedule trigger --centre`).
+	CentreIDs []string `json:"centre_ids,omitempty"`
+	// Actor is the staff member who ran it; empty for the schedule.
+	Actor string `json:"actor,omitempty"`
 }
+
+// Sweep kinds as recorded.
+const (
+	KindScheduled = "scheduled"
+	KindManual    = "manual"
+	KindCentre    = "centre"
+)
 
 // SweepResult is what a sweep did.
 type SweepResult struct {
@@ -170,6 +211,11 @@ type FindInput struct {
 	SweepID string    `json:"sweep_id"`
 	Now     time.Time `json:"now"`
 	Rules   []Rule    `json:"rules"`
+	// OneLadder (version one-escalation-ladder of the sweep) keeps one
+	// ladder per case, driven by the most severe rule it breaks; before it
+	// every rule climbed a ladder of its own.
+	OneLadder bool     `json:"one_ladder,omitempty"`
+	CentreIDs []string `json:"centre_ids,omitempty"`
 }
 
 // FindResult counts what a sweep found.

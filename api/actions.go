@@ -64,10 +64,18 @@ type outcomeBody struct {
 	StartDate string `json:"start_date"`
 	Employer  string `json:"employer"`
 	SSYK      string `json:"ssyk,omitempty"`
+	// What the national indicator needs (pathway.CheckOutcomeDetails).
+	EmployerKind   string `json:"employer_kind,omitempty"`
+	EmploymentForm string `json:"employment_form,omitempty"`
+	Subsidy        string `json:"subsidy,omitempty"`
+	StudyForm      string `json:"study_form,omitempty"`
+	StudentFinance *bool  `json:"student_finance,omitempty"`
 }
 
 func (o *outcomeBody) message() (pathway.Outcome, *Problem) {
-	out := pathway.Outcome{Actor: o.Actor, Kind: o.Kind, Employer: o.Employer, SSYK: o.SSYK}
+	out := pathway.Outcome{Actor: o.Actor, Kind: o.Kind, Employer: o.Employer, SSYK: o.SSYK,
+		EmployerKind: o.EmployerKind, EmploymentForm: o.EmploymentForm, Subsidy: strings.TrimSpace(o.Subsidy),
+		StudyForm: o.StudyForm, StudentFinance: o.StudentFinance}
 	if o.StartDate != "" {
 		t, err := time.Parse(time.DateOnly, o.StartDate)
 		if err != nil {

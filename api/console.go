@@ -424,7 +424,24 @@ func (s *Server) formMessage(r *http.Request, name, caseID string) (any, error) 
 		}
 		return plan, nil
 	case auth.ActOutcome:
-		return &outcomeBody{Kind: f("kind"), StartDate: f("start_date"), Employer: f("employer"), SSYK: strings.TrimSpace(f("ssyk"))}, nil
+		o := &outcomeBody{Kind: f("kind"), StartDate: f("start_date"), Employer: f("employer"), SSYK: strings.TrimSpace(f("ssyk"))}
+		// The form shows the work fields or the study fields; only the
+		// ones that belong to the kind are sent on.
+		if o.Kind == pathway.OutcomeStudies {
+			o.StudyForm = f("study_form")
+			switch f("student_finance") {
+			case "true":
+				o.StudentFinance = &[]bool{true}[0]
+			case "false":
+				o.StudentFinance = &[]bool{false}[0]
+			}
+		} else {
+			o.EmployerKind, o.EmploymentForm, o.Subsidy = f("employer_kind"), f("employment_form"), f("subsidy")
+			if o.EmploymentForm == pathway.EmploymentUnsubsidised {
+				o.Subsidy = ""
+			}
+		}
+		return o, nil
 	case auth.ActFollowUp:
 		day, err := strconv.Atoi(f("day"))
 		if err != nil {

@@ -129,8 +129,15 @@ GET  /api/v1/audit                                   | team lead                
 GET  /api/v1/audit                                   | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /api/v1/audit                                   | coach, broker, officer, counsellor     | refused    | refused      | refused           | refused
 GET  /api/v1/audit                                   | signed out                             | sign in    | sign in      | sign in           | sign in
-GET  /api/v1/outcomes                                | staff                                  | allowed
-GET  /api/v1/outcomes                                | signed out                             | sign in
+GET  /api/v1/outcomes                                | centre staff                           | allowed    | refused
+GET  /api/v1/outcomes                                | manager, admin                         | allowed    | allowed
+GET  /api/v1/outcomes                                | signed out                             | sign in    | sign in
+GET  /api/v1/outcomes/annual                         | centre staff                           | allowed    | refused
+GET  /api/v1/outcomes/annual                         | manager, admin                         | allowed    | allowed
+GET  /api/v1/outcomes/annual                         | signed out                             | sign in    | sign in
+GET  /api/v1/monitor                                 | manager, admin                         | allowed
+GET  /api/v1/monitor                                 | centre staff                           | refused
+GET  /api/v1/monitor                                 | signed out                             | sign in
 GET  /api/v1/escalations                             | staff                                  | allowed
 GET  /api/v1/escalations                             | signed out                             | sign in
 POST /api/v1/escalations                             | coach, team lead                       | allowed    | refused      | allowed           | not found
@@ -207,8 +214,12 @@ GET  /tasks                                          | staff                    
 GET  /tasks                                          | signed out                             | sign in
 GET  /employers                                      | staff                                  | allowed
 GET  /employers                                      | signed out                             | sign in
-GET  /outcomes                                       | staff                                  | allowed
-GET  /outcomes                                       | signed out                             | sign in
+GET  /outcomes                                       | centre staff                           | allowed    | refused
+GET  /outcomes                                       | manager, admin                         | allowed    | allowed
+GET  /outcomes                                       | signed out                             | sign in    | sign in
+GET  /monitor                                        | manager, admin                         | allowed
+GET  /monitor                                        | centre staff                           | refused
+GET  /monitor                                        | signed out                             | sign in
 GET  /forecast                                       | manager, admin                         | allowed
 GET  /forecast                                       | coach, broker, officer, counsellor, team lead | refused
 GET  /forecast                                       | signed out                             | sign in
@@ -400,6 +411,8 @@ func placeOf(route string) string {
 		return "case"
 	case route == "GET /api/v1/pathways", route == "POST /api/v1/pathways", route == "GET /api/v1/tasks",
 		route == "POST /api/v1/recruitment-needs", route == "GET /caseload", route == "POST /pathways/new",
+		route == "GET /api/v1/outcomes", route == "GET /api/v1/outcomes/annual", route == "GET /outcomes",
+
 		route == "POST /api/v1/escalations/sweeps", route == "POST /escalations/sweep":
 		return "centre"
 	}
@@ -424,7 +437,7 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 	referral := map[string]any{"personal_number": personalNumber(), "given_name": "Matrix", "family_name": "Person", "district": "Angered",
 		"centre_id": centre, "source": "social_services", "consent": false}
 	switch route {
-	case "GET /api/v1/pathways", "GET /api/v1/tasks", "GET /caseload":
+	case "GET /api/v1/pathways", "GET /api/v1/tasks", "GET /caseload", "GET /api/v1/outcomes", "GET /api/v1/outcomes/annual", "GET /outcomes":
 		path += "?centre=" + centre
 	case "GET /api/v1/audit":
 		path += "?case=" + caseID

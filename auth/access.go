@@ -54,6 +54,7 @@ const (
 	ActReadPersonal = "read-personal"
 	ActManageNeeds  = "manage-needs"
 	ActReadAudit    = "read-audit"
+	ActReadMonitor  = "read-monitor"
 )
 
 var team = []string{store.RoleJobCoach, store.RoleJobBroker, store.RoleEmploymentOfficer, store.RoleCounsellor, store.RoleTeamLead, store.RoleAdministrator}
@@ -76,6 +77,8 @@ var Permissions = map[string][]string{
 	ActReadPersonal: team,
 	ActManageNeeds:  {store.RoleJobBroker, store.RoleTeamLead, store.RoleAdministrator},
 	ActReadAudit:    {store.RoleTeamLead, store.RoleUnitManager, store.RoleAdministrator},
+	// The equal-treatment monitor compares centres: for those who manage them.
+	ActReadMonitor: {store.RoleUnitManager, store.RoleAdministrator},
 }
 
 // Can reports whether the principal's roles allow an action.

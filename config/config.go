@@ -31,6 +31,19 @@ type Config struct {
 	Escalate EscalateConfig `mapstructure:"escalation"`
 	Crypto   CryptoConfig   `mapstructure:"crypto"`
 	Retain   RetainConfig   `mapstructure:"retention"`
+	Report   ReportConfig   `mapstructure:"report"`
+}
+
+// ReportConfig is the outcome report's comparison line and the
+// equal-treatment monitor's thresholds.
+type ReportConfig struct {
+	ComparisonValue      float64 `mapstructure:"comparison_value"`
+	ComparisonLabel      string  `mapstructure:"comparison_label"`
+	ComparisonSource     string  `mapstructure:"comparison_source"`
+	ComparisonYear       int     `mapstructure:"comparison_year"`
+	MonitorSharePoints   float64 `mapstructure:"monitor_share_points"`
+	MonitorContactDays   float64 `mapstructure:"monitor_contact_days"`
+	MonitorProgrammeDays float64 `mapstructure:"monitor_programme_days"`
 }
 
 // LogConfig selects zap's level and encoding.

@@ -86,6 +86,13 @@ var keys = []key{
 	{name: "escalation.cron", def: "0 7 * * *", usage: "when the stall sweep runs"},
 	{name: "escalation.timezone", def: "Europe/Stockholm", usage: "time zone of the sweep schedule"},
 	{name: "escalation.rules", def: "", usage: "stall rule overrides, e.g. no_progress=21d,time_limit=60d:unit_manager,step_overrun=off"},
+	{name: "report.comparison_value", def: 44.6, usage: "reference figure (percent) drawn on the outcomes chart and reported as a difference"},
+	{name: "report.comparison_label", def: "Västra Götaland's municipalities (unweighted mean)", usage: "what the reference figure is; empty switches the comparison off"},
+	{name: "report.comparison_source", def: "Kolada, Resultat vid avslut i kommunens arbetsmarknadsverksamhet", usage: "where the reference figure comes from"},
+	{name: "report.comparison_year", def: 2022, usage: "the year of the reference figure"},
+	{name: "report.monitor_share_points", def: 10.0, usage: "equal-treatment monitor: a share differing from the rest by more percentage points than this may be flagged"},
+	{name: "report.monitor_contact_days", def: 2.0, usage: "equal-treatment monitor: a median time to first contact differing by more days than this may be flagged"},
+	{name: "report.monitor_programme_days", def: 30.0, usage: "equal-treatment monitor: a median time in programme differing by more days than this may be flagged"},
 }
 
 // FlagName is the command-line flag of a key: "http.addr" → "http-addr".

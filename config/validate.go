@@ -118,6 +118,18 @@ func (c *Config) Validate() error {
 			bad(d.key, "must be at least 1, got %d", d.v)
 		}
 	}
+	if v := c.Report.ComparisonValue; v < 0 || v > 100 {
+		bad("report.comparison_value", "must be a percentage from 0 to 100, got %v", v)
+	}
+	for _, d := range []struct {
+		key string
+		v   float64
+	}{{"report.monitor_share_points", c.Report.MonitorSharePoints}, {"report.monitor_contact_days", c.Report.MonitorContactDays},
+		{"report.monitor_programme_days", c.Report.MonitorProgrammeDays}} {
+		if d.v < 0 {
+			bad(d.key, "must not be negative, got %v", d.v)
+		}
+	}
 	if _, err := time.LoadLocation(c.Retain.Timezone); err != nil {
 		bad("retention.timezone", "unknown time zone %q", c.Retain.Timezone)
 	}

@@ -173,3 +173,28 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// Genders as Swedish statistics read them from the identity number.
+const (
+	Man   = "man"
+	Woman = "woman"
+)
+
+// Gender reads the identity number's second-last digit, as Swedish
+// statistics do: odd for a man, even for a woman; "" when s has too few
+// digits to tell.
+func Gender(s string) string {
+	var digits []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits = append(digits, s[i])
+		}
+	}
+	if len(digits) < 10 {
+		return ""
+	}
+	if (digits[len(digits)-2]-'0')%2 == 1 {
+		return Man
+	}
+	return Woman
+}

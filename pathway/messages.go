@@ -1,6 +1,11 @@
 package pathway
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Actor is the staff member behind an action, by staff ID (never a name).
 type Actor struct {
@@ -149,6 +154,62 @@ type Escalation struct {
 	Role    string `json:"role"`
 	Reason  string `json:"reason"`
 	SweepID string `json:"sweep_id"`
+}
+
+// CheckOutcomeDetails checks what the national indicator needs of an
+// outcome, naming the field: for work the employer's kind, the employment
+// form and, when subsidised, the subsidy; for studies the form and whether
+// they qualify for student finance. The workflow's validator and the API
+// both use it, so staff get the same words either way.
+func CheckOutcomeDetails(o Outcome) error {
+	switch o.Kind {
+	case OutcomeWork, OutcomeSubsidisedWork:
+		switch o.EmployerKind {
+		case EmployerRegular, EmployerMunicipalMeasure:
+		case "":
+			return errors.New("employer_kind is required for work: regular (the regular labour market) or municipal_measure (the municipality's own labour-market job)")
+		default:
+			return fmt.Errorf("employer_kind %q is not one of regular, municipal_measure", o.EmployerKind)
+		}
+		form := o.EmploymentForm
+		switch {
+		case form == "" && o.Kind == OutcomeSubsidisedWork:
+			form = EmploymentSubsidised
+		case form == "":
+			return errors.New("employment_form is required for work: unsubsidised or subsidised")
+		case form != EmploymentUnsubsidised && form != EmploymentSubsidised:
+			return fmt.Errorf("employment_form %q is not one of unsubsidised, subsidised", form)
+		case form == EmploymentUnsubsidised && o.Kind == OutcomeSubsidisedWork:
+			return errors.New("employment_form unsubsidised contradicts kind subsidised_work")
+		}
+		if form == EmploymentSubsidised && strings.TrimSpace(o.Subsidy) == "" {
+			return errors.New("subsidy is required when the employment is subsidised: name it (e.g. nystartsjobb, lönebidrag)")
+		}
+		if form == EmploymentUnsubsidised && o.Subsidy != "" {
+			return errors.New("subsidy is given but employment_form is unsubsidised")
+		}
+		if len(o.Subsidy) > 100 {
+			return errors.New("subsidy is longer than 100 characters")
+		}
+		if o.StudyForm != "" || o.StudentFinance != nil {
+			return errors.New("study_form and student_finance are for studies, not work")
+		}
+	case OutcomeStudies:
+		switch o.StudyForm {
+		case StudyKomvux, StudyFolkhogskola, StudyUniversity, StudyOther:
+		case "":
+			return errors.New("study_form is required for studies: komvux, folkhogskola, university or other")
+		default:
+			return fmt.Errorf("study_form %q is not one of komvux, folkhogskola, university, other", o.StudyForm)
+		}
+		if o.StudentFinance == nil {
+			return errors.New("student_finance is required for studies: do they qualify for student finance (CSN), true or false")
+		}
+		if o.EmployerKind != "" || o.EmploymentForm != "" || o.Subsidy != "" {
+			return errors.New("employer_kind, employment_form and subsidy are for work, not studies")
+		}
+	}
+	return nil
 }
 
 // NeedGone says the recruitment need a plan is tied to can no longer take

@@ -207,7 +207,7 @@ func TestChaosWorkerAndDatabaseKills(t *testing.T) {
 		if !waitPhase(t, db.pool, id, pathway.PhaseOutcome) {
 			return
 		}
-		act(id, "outcome", map[string]any{"kind": pathway.OutcomeWork, "start_date": time.Now().Format(time.DateOnly), "employer": "Västtrafik"})
+		act(id, "outcome", map[string]any{"kind": pathway.OutcomeWork, "start_date": time.Now().Format(time.DateOnly), "employer": "Västtrafik", "employer_kind": "regular", "employment_form": "unsubsidised"})
 		act(id, "close", map[string]any{"reason": pathway.CloseWork})
 	})
 

@@ -93,7 +93,7 @@ func TestIdempotencyKeysStableAcrossRuns(t *testing.T) {
 	s.update(t, id, pathway.UpdateMapping, pathway.Mapping{Actor: coach, Abilities: []string{"forklift"}, EducationLevel: "3", Language: "sv:B2", Goals: "logistics"})
 	s.update(t, id, pathway.UpdateApprovePlan, pathway.Plan{Actor: coach, TargetSSYK: "8332", Steps: []pathway.StepSpec{
 		{ID: "coach", Type: manual.Name, DurationDays: 60, Params: map[string]string{"description": "CV training"}}}})
-	outcome := pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Lager AB", SSYK: "8332"}
+	outcome := pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Lager AB", SSYK: "8332", EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised}
 	s.update(t, id, pathway.UpdateOutcome, outcome)
 	deadline := time.Now().Add(30 * time.Second)
 	for len(s.sim.Requests("social", "/social/notices", "POST")) == 0 {

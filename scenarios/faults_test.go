@@ -268,7 +268,7 @@ func (s *system) faultPathway(ctx context.Context, i int) (string, error) {
 	}); err != nil {
 		return id, fmt.Errorf("%s: awaiting outcome: %w; %s", id, err, s.diagnose(ctx, id))
 	}
-	if err := s.tryUpdate(id, "", pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: pathway.OutcomeStudies, StartDate: time.Now(), Employer: "Komvux"}, &st); err != nil {
+	if err := s.tryUpdate(id, "", pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: pathway.OutcomeStudies, StartDate: time.Now(), Employer: "Komvux", StudyForm: pathway.StudyKomvux, StudentFinance: &csn}, &st); err != nil {
 		return id, err
 	}
 	for _, d := range []int{30, 90} {

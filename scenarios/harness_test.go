@@ -118,3 +118,20 @@ func (s *system) waitTask(tb testing.TB, caseID, kind string) {
 	}
 	tb.Fatalf("no open %s task for %s", kind, caseID)
 }
+
+// csn is student finance granted, for studies outcomes.
+var csn = true
+
+// withDetails fills in what the national indicator needs of an outcome of
+// its kind: regular unsubsidised work, a named subsidy, Komvux with CSN.
+func withDetails(o pathway.Outcome) pathway.Outcome {
+	switch o.Kind {
+	case pathway.OutcomeWork:
+		o.EmployerKind, o.EmploymentForm = pathway.EmployerRegular, pathway.EmploymentUnsubsidised
+	case pathway.OutcomeSubsidisedWork:
+		o.EmployerKind, o.EmploymentForm, o.Subsidy = pathway.EmployerRegular, pathway.EmploymentSubsidised, "nystartsjobb"
+	case pathway.OutcomeStudies:
+		o.StudyForm, o.StudentFinance = pathway.StudyKomvux, &csn
+	}
+	return o
+}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps/internship"
+	"github.com/pathways-se/pathways/steps/agreement"
 	"github.com/pathways-se/pathways/steps/komvux"
 	"github.com/pathways-se/pathways/store"
 	"github.com/pathways-se/pathways/worker"
@@ -59,7 +59,7 @@ func TestNeedWithdrawnDuringTrainingOpensReplanTask(t *testing.T) {
 	id, wfID := toPlanning(t, s)
 	s.update(t, id, pathway.UpdateApprovePlan, pathway.Plan{Actor: coach, TargetSSYK: "8331", RecruitmentNeedID: need.ID, Steps: []pathway.StepSpec{
 		{ID: "training", Type: komvux.Name, DurationDays: 60, Params: map[string]string{"course_code": "1480-SFIC-01", "form": "sfi"}},
-		{ID: "internship", Type: internship.Name, DurationDays: 60, Params: map[string]string{"employer": "need"}}}})
+		{ID: "internship", Type: agreement.NameInternship, DurationDays: 60, Params: map[string]string{"employer": "need"}}}})
 	s.waitRow(t, id, "the training step running", func(r store.PathwayRow) bool { return strings.Contains(r.CurrentStep, "training") })
 
 	// Nothing to tell while the need is open.
@@ -123,7 +123,7 @@ func TestNeedPositionsCountDownAndUp(t *testing.T) {
 	}
 	id, wfID := toPlanning(t, s)
 	s.update(t, id, pathway.UpdateApprovePlan, pathway.Plan{Actor: coach, TargetSSYK: "8331", RecruitmentNeedID: need.ID, Steps: []pathway.StepSpec{
-		{ID: "internship", Type: internship.Name, DurationDays: 120, Params: map[string]string{"employer": "need"}}}})
+		{ID: "internship", Type: agreement.NameInternship, DurationDays: 120, Params: map[string]string{"employer": "need"}}}})
 	deadline := time.Now().Add(60 * time.Second)
 	for n := needNow(t, s, need.ID); n.Filled != 1; n = needNow(t, s, need.ID) {
 		if time.Now().After(deadline) {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pathways-se/pathways/pathway"
-	"github.com/pathways-se/pathways/steps/internship"
+	"github.com/pathways-se/pathways/steps/agreement"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -74,7 +74,7 @@ func TestOutcomeWindsDownRunningStep(t *testing.T) {
 	s.update(t, id, pathway.UpdateMapping, pathway.Mapping{Actor: coach, Abilities: []string{"warehouse"}, EducationLevel: "3",
 		Language: "sv:B2", Goals: "work in logistics"})
 	s.update(t, id, pathway.UpdateApprovePlan, pathway.Plan{Actor: coach, TargetSSYK: "9331", Steps: []pathway.StepSpec{
-		{ID: "praktik", Type: internship.Name, DurationDays: 60, Params: map[string]string{"employer": "emp-001", "hours_per_week": "30"}}}})
+		{ID: "praktik", Type: agreement.NameInternship, DurationDays: 60, Params: map[string]string{"employer": "emp-001", "hours_per_week": "30"}}}})
 	active := func() (string, string) {
 		for _, a := range s.sim.Agreements() {
 			if a.CaseID == id {

@@ -47,7 +47,7 @@ func TestCompressedPathwayToFollowUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitRow(t, id, "awaiting outcome", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseOutcome })
-	s.update(t, id, pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Åkeri AB", SSYK: "8332"})
+	s.update(t, id, pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Åkeri AB", SSYK: "8332", EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised})
 
 	// Day 30 comes after 1.5 s, day 90 after 4.5 s.
 	for _, d := range []int{30, 90} {

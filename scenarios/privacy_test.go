@@ -219,7 +219,7 @@ func TestPrivacyScan(t *testing.T) {
 	row := r.waitRow(t, caseA, "step running", func(r store.PathwayRow) bool { return r.CurrentStep != "" })
 	coach.post(baseA+"/steps/"+row.CurrentStep+"/confirm-step", map[string]any{"outcome": "completed", "reason": a.text("confirm")}, http.StatusOK, nil)
 	r.waitRow(t, caseA, "awaiting outcome", func(r store.PathwayRow) bool { return r.Phase == pathway.PhaseOutcome })
-	coach.post(baseA+"/outcome", map[string]any{"kind": "work", "start_date": time.Now().Format(time.DateOnly), "employer": "Åkeri AB", "ssyk": "8332"}, http.StatusOK, nil)
+	coach.post(baseA+"/outcome", map[string]any{"kind": "work", "start_date": time.Now().Format(time.DateOnly), "employer": "Åkeri AB", "ssyk": "8332", "employer_kind": "regular", "employment_form": "unsubsidised"}, http.StatusOK, nil)
 	for _, d := range []int{30, 90} {
 		(&system{pool: r.ts.Pool}).waitTask(t, caseA, "follow_up")
 		coach.post(baseA+"/follow-up", map[string]any{"day": d, "still_there": true, "note": a.text(fmt.Sprintf("followup%d", d))}, http.StatusOK, nil)

@@ -106,7 +106,7 @@ func (s *system) drive(t *testing.T, id, outcome string) store.PathwayRow {
 			}
 		case row.Phase == pathway.PhaseOutcome:
 			var st pathway.Status
-			if err := s.tryUpdate(id, "", pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: outcome, StartDate: time.Now(), Employer: "Vuxenutbildningen"}, &st); err != nil {
+			if err := s.tryUpdate(id, "", pathway.UpdateOutcome, withDetails(pathway.Outcome{Actor: coach, Kind: outcome, StartDate: time.Now(), Employer: "Vuxenutbildningen"}), &st); err != nil {
 				t.Fatalf("outcome: %v", err)
 			}
 		case row.Phase == pathway.PhaseFollowUp && row.OpenTasks > 0:

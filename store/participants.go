@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/keyring"
 )
 
@@ -107,12 +108,13 @@ func RegisterParticipant(ctx context.Context, tx pgx.Tx, keys *keyring.Ring, p P
 	var ref ParticipantRef
 	err = tx.QueryRow(ctx, `INSERT INTO participants
 		(id, personal_number_idx, personal_number_enc, given_name_enc, family_name_enc, email_enc, phone_enc,
-		 district, birth_date, protected_identity)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+		 district, birth_date, protected_identity, gender)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
 		ON CONFLICT (personal_number_idx) WHERE personal_number_idx IS NOT NULL DO UPDATE SET
-			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity
+			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity,
+			gender = CASE WHEN participants.gender = '' THEN EXCLUDED.gender ELSE participants.gender END
 		RETURNING id, id <> $1`,
-		p.ID, s.index, s.number, s.given, s.family, s.email, s.phone, p.District, p.BirthDate, p.ProtectedIdentity).Scan(&ref.ID, &ref.Existing)
+		p.ID, s.index, s.number, s.given, s.family, s.email, s.phone, p.District, p.BirthDate, p.ProtectedIdentity, identity.Gender(p.PersonalNumber)).Scan(&ref.ID, &ref.Existing)
 	if err != nil {
 		return ref, err
 	}

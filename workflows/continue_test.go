@@ -121,7 +121,7 @@ func TestNoticesInFlightDoNotHoldTheHandOver(t *testing.T) {
 	h.at(2, func() { h.update("mapping", pathway.UpdateMapping, mapping()) })
 	h.at(3, func() {
 		h.out.setDown(true)
-		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Logistik AB"})
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Logistik AB", EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised})
 	})
 	// The suite gives up a failing activity after about five minutes (its
 	// attempt limit); the hand-over comes ten seconds in.

@@ -293,6 +293,9 @@ func (w *pathwayWorkflow) validateOutcome(ctx workflow.Context, in pathway.Outco
 	if in.SSYK != "" && !ssykPattern.MatchString(in.SSYK) {
 		return fmt.Errorf("ssyk %q is not a four-digit SSYK 2012 code", in.SSYK)
 	}
+	if err := pathway.CheckOutcomeDetails(in); err != nil {
+		return err
+	}
 	return checkText("employer", in.Employer, true)
 }
 

@@ -25,6 +25,9 @@ const day = 24 * time.Hour
 
 var staff = pathway.Actor{StaffID: "coach-1"}
 
+// csn is student finance granted, for studies outcomes.
+var csn = true
+
 // harness runs one pathway under the testsuite with time skipping: all
 // scheduled actions are delayed callbacks at programme days.
 type harness struct {
@@ -194,7 +197,7 @@ func TestPathwayToWork(t *testing.T) {
 		}
 	})
 	h.at(45, func() {
-		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Logistik AB", SSYK: "8332"})
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Logistik AB", SSYK: "8332", EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised})
 	})
 	h.at(75.5, func() {
 		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
@@ -235,7 +238,7 @@ func TestPathwayToStudies(t *testing.T) {
 		}
 	})
 	h.at(101, func() {
-		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeStudies, StartDate: h.env.Now(), Employer: "Chalmers"})
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeStudies, StartDate: h.env.Now(), Employer: "Chalmers", StudyForm: pathway.StudyUniversity, StudentFinance: &csn})
 	})
 	h.at(131.5, func() {
 		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
@@ -362,7 +365,7 @@ func TestFailedFollowUpLapsesTheOutcome(t *testing.T) {
 	h := newHarness(t)
 	h.toPlan(manualPlan())
 	h.at(20, func() {
-		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Lager AB"})
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Lager AB", EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised})
 	})
 	h.at(50.5, func() {
 		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: false, Note: "left after two weeks"})
@@ -393,7 +396,7 @@ func TestLateFailedFollowUpClosesNotSustained(t *testing.T) {
 	h := newHarness(t)
 	h.toPlan(manualPlan())
 	h.at(20, func() {
-		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeSubsidisedWork, StartDate: h.env.Now(), Employer: "Kommunen"})
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeSubsidisedWork, StartDate: h.env.Now(), Employer: "Kommunen", EmployerKind: pathway.EmployerMunicipalMeasure, EmploymentForm: pathway.EmploymentSubsidised, Subsidy: "kommunal arbetsmarknadsanställning"})
 	})
 	h.at(50.5, func() {
 		h.update("fu30", pathway.UpdateFollowUp, pathway.FollowUp{Actor: staff, Day: 30, StillThere: true})
@@ -624,7 +627,7 @@ func TestOutcomeWhileStepStarts(t *testing.T) {
 	})
 	// The suite retries the projection for about five minutes.
 	h.env.RegisterDelayedCallback(func() {
-		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Lager AB"})
+		h.update("outcome", pathway.UpdateOutcome, pathway.Outcome{Actor: staff, Kind: pathway.OutcomeWork, StartDate: h.env.Now(), Employer: "Lager AB", EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised})
 	}, 3*day+10*time.Second)
 	h.env.RegisterDelayedCallback(func() { h.reg.failProjections("") }, 3*day+20*time.Second)
 	h.at(4, func() {

@@ -90,5 +90,11 @@ func backfill(ctx context.Context, out io.Writer, pool *pgxpool.Pool, keys *keyr
 	}
 	fmt.Fprintf(out, "personal data in plain columns: %d participant(s), %d timeline line(s), %d outcome(s) with follow-up notes; %d name(s) not in the search index\n",
 		left.Participants, left.Timeline, left.OutcomeNotes, left.NamesUnindexed)
-	return nil
+	// Reports group by gender; rows registered before it was kept get it
+	// from their identity numbers.
+	n, err := store.BackfillGender(ctx, pool, keys, batch)
+	if n > 0 {
+		fmt.Fprintf(out, "gender set from the identity number: %d participant(s)\n", n)
+	}
+	return err
 }

@@ -72,6 +72,10 @@ type Spec struct {
 	Leads string
 }
 
+// DefaultSubsidy names the subsidy of a subsidised employment whose
+// parameters name none (params.subsidy, e.g. nystartsjobb, lönebidrag).
+const DefaultSubsidy = "lönestöd"
+
 var employerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$`)
 
 // ValidateParams checks the parameters every agreement-based type shares:
@@ -89,6 +93,9 @@ func ValidateParams(p map[string]string) error {
 		if err != nil || n < 1 || n > 40 {
 			return fmt.Errorf("params.hours_per_week %q must be a whole number from 1 to 40", h)
 		}
+	}
+	if len(p["subsidy"]) > 100 {
+		return errors.New("params.subsidy is longer than 100 characters")
 	}
 	return nil
 }
@@ -286,9 +293,16 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 		}
 	}
 	if res.Outcome == pathway.StepCompleted && spec.Leads != "" {
-		res.Leads = &pathway.Outcome{Kind: spec.Leads, Employer: emp.Name, SSYK: emp.SSYK}
+		// The employer is on the regular labour market (the employers'
+		// register), which the national indicator needs to know.
+		res.Leads = &pathway.Outcome{Kind: spec.Leads, Employer: emp.Name, SSYK: emp.SSYK,
+			EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised}
 		if spec.Leads == pathway.OutcomeSubsidisedWork {
 			res.Leads.StartDate = start // the subsidised job began with the agreement
+			res.Leads.EmploymentForm, res.Leads.Subsidy = pathway.EmploymentSubsidised, in.Params["subsidy"]
+			if res.Leads.Subsidy == "" {
+				res.Leads.Subsidy = DefaultSubsidy
+			}
 		} // otherwise the job starts now, which the pathway fills in
 
 	}

@@ -10,6 +10,9 @@ ARGS             ?=
 # Pinned tools.
 TEMPORAL_VERSION    ?= v1.5.1
 TEMPORAL_CLI        := .tools/temporal-$(TEMPORAL_VERSION)/temporal
+# The real server `pathways cluster` runs (the one the CLI embeds), and its SQL tool.
+TEMPORAL_SERVER_VERSION ?= v1.29.1
+TEMPORAL_SERVER     := .tools/temporal-server-$(TEMPORAL_SERVER_VERSION)/server
 STATICCHECK_VERSION ?= v0.8.2
 WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK         := honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -27,13 +30,21 @@ PKGS             ?= ./...
 # The private cluster `make run` starts (dev.postgres_port); DATABASE_URL wins.
 DEV_DATABASE_URL := postgres://pathways@127.0.0.1:5433/pathways?sslmode=disable
 
-.PHONY: axe fault-test run build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
+.PHONY: axe fault-test run run-cluster test-cluster build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 run: build ## start Temporal, PostgreSQL, simulators, worker and API; Ctrl-C stops all
 	$(BIN) dev $(ARGS)
+
+run-cluster: build $(TEMPORAL_SERVER) ## the production topology here: Temporal server on PostgreSQL, two workers, two APIs; Ctrl-C stops all
+	$(BIN) cluster $(ARGS)
+
+# Kept to a few minutes: CI runs it after `make test` and must stay under 30.
+CLUSTER_TIMEOUT ?= 15m
+test-cluster: build $(TEMPORAL_SERVER) ## 500 pathways on `pathways cluster` with kill -9 of a worker, the Temporal server and an API
+	PATHWAYS_CLUSTER_TEST=1 $(GO) test -count=1 -timeout $(CLUSTER_TIMEOUT) -run '^TestClusterSurvivesKills$$' -v ./scenarios
 
 build: ## build bin/pathways
 	$(GO) build -o $(BIN) ./cmd/pathways
@@ -92,3 +103,8 @@ $(AXE_JS):
 $(TEMPORAL_CLI):
 	@echo "The Temporal CLI $(TEMPORAL_VERSION) is missing: building it into $(dir $(TEMPORAL_CLI)) (about 4 minutes, once)"
 	GOBIN=$(abspath $(dir $(TEMPORAL_CLI))) CGO_ENABLED=0 $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
+
+# Built once into the tools folder, never linked into bin/pathways.
+$(TEMPORAL_SERVER):
+	@echo "The Temporal server $(TEMPORAL_SERVER_VERSION) is missing: building it and its SQL tool into $(dir $(TEMPORAL_SERVER)) (about 5 minutes, once)"
+	GOBIN=$(abspath $(dir $(TEMPORAL_SERVER))) CGO_ENABLED=0 $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)

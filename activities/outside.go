@@ -51,6 +51,27 @@ func (o *Outside) ReportOutcome(ctx context.Context, n Notice) (bool, error) {
 	return err == nil, steps.Classify(err)
 }
 
+// ReportPlan tells the employment service of an approved plan or a
+// revision, when the person's consent covers plans; without consent it
+// reports nothing and says so.
+func (o *Outside) ReportPlan(ctx context.Context, n Notice) (bool, error) {
+	person, err := o.Deps.People.Person(ctx, n.CaseID)
+	if err != nil {
+		return false, err
+	}
+	reg, err := o.Deps.Employment.Registration(ctx, person)
+	if err != nil {
+		return false, steps.Classify(err)
+	}
+	if !reg.Registered || !covers(reg.Consent, "plan") {
+		return false, nil
+	}
+	err = o.Deps.Employment.ReportPlan(ctx, noticeKey(n, "employment"), integrations.PlanReport{
+		CaseID: n.CaseID, Person: person, TargetSSYK: n.SSYK, Steps: n.Steps,
+	})
+	return err == nil, steps.Classify(err)
+}
+
 // noticeKey is the notice's business key. A notice scheduled by older code
 // carries none: it gets one from the case, the event and the event's time,
 // which its retries share and no other notice has.

@@ -127,17 +127,24 @@ func (s *Server) forwardDuplicate(r *http.Request, ref cases.Referral) (int, *Pr
 	if s.visible(r, row) {
 		return 0, nil, false
 	}
-	p := principal(r)
+	status, prob := s.passOn(r, row)
+	return status, prob, true
+}
+
+// passOn sends a referral for row's person, which the caller may not see,
+// to the owning centre's team lead as a task on that pathway.
+func (s *Server) passOn(r *http.Request, row store.PathwayRow) (int, *Problem) {
+	caseID, p := row.CaseID, principal(r)
 	e := pathway.Escalation{Rule: duplicateRule, Level: escalation.LevelOf(store.RoleTeamLead), Role: store.RoleTeamLead,
 		Reason: "a further referral for this participant came in at " + p.CentreID}
 	if err := s.Temporal.SignalWorkflow(r.Context(), pathway.WorkflowID(caseID), "", pathway.SignalEscalate, e); err != nil {
 		s.Log.Error("forward duplicate referral", zap.Error(err))
-		return http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the referral could not be passed on; nothing was written; try again"}, true
+		return http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the referral could not be passed on; nothing was written; try again"}
 	}
 	pid, _ := uuid.Parse(row.ParticipantID)
 	s.audit(r, store.AuditEntry{Action: store.AuditDuplicateReferral, CaseID: caseID, ParticipantID: &pid,
 		Detail: map[string]any{"from_centre": p.CentreID}})
-	return http.StatusAccepted, nil, true
+	return http.StatusAccepted, nil
 }
 
 // visible applies the case rule without auditing a denial.
@@ -148,31 +155,4 @@ func (s *Server) visible(r *http.Request, row store.PathwayRow) bool {
 	}
 	protected, err := store.IsProtected(r.Context(), s.Pool, row.ParticipantID)
 	return err == nil && (!protected || row.Assignee == p.ID)
-}
-
-// checkNeedCentre keeps recruitment needs to their centre: staff who do not
-// see every centre register needs for their own centre and change only
-// those; a need shared by all centres is changed by those who see them all.
-func (s *Server) checkNeedCentre(r *http.Request, req *NeedRequest) *Problem {
-	p := principal(r)
-	if p.SeesAllCentres() {
-		return nil
-	}
-	if req.CentreID == "" {
-		req.CentreID = p.CentreID
-	}
-	if req.CentreID != p.CentreID {
-		return &Problem{Code: "forbidden", Field: "centre_id", Message: "you can register recruitment needs for your own centre only"}
-	}
-	if req.ID == "" {
-		return nil
-	}
-	old, err := store.GetNeed(r.Context(), s.Pool, req.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return &Problem{Code: "forbidden", Field: "id", Message: "the recruitment need could not be checked; nothing was written; try again"}
-	}
-	if err == nil && old.CentreID != p.CentreID {
-		return &Problem{Code: "forbidden", Field: "id", Message: "this recruitment need belongs to another centre or to all centres; you cannot change it"}
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/identity"
+	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -165,30 +166,31 @@ func TestDuplicateReferralElsewhere(t *testing.T) {
 
 func TestRecruitmentNeedCentre(t *testing.T) {
 	e := newEnv(t, false)
-	need := map[string]any{"id": "need-test-angered", "employer_id": "emp-vasttrafik", "ssyk": "8331", "title": "Bus drivers", "positions": 3, "start_date": "2030-01-01"}
+	need := map[string]any{"employer_id": "emp-vasttrafik", "ssyk": "8331", "title": "Bus drivers", "positions": 3, "start_date": "2030-01-01"}
 	angered := e.signIn(t, "broker.angered")
-	var got store.RecruitmentNeed
+	var got integrations.RecruitmentNeed
 	angered.must(angered.post("/api/v1/recruitment-needs", need), http.StatusCreated).decode(t, &got)
-	if got.CentreID != "gbg-angered" {
-		t.Fatalf("a broker's need belongs to %q", got.CentreID)
+	if got.CentreID != "gbg-angered" || got.Status != integrations.NeedOpen || got.Positions != 3 {
+		t.Fatalf("a broker's need: %+v", got)
 	}
 	hisingen := e.signIn(t, "broker.hisingen")
-	over := map[string]any{"id": "need-test-angered", "employer_id": "emp-vasttrafik", "ssyk": "8331", "title": "Overwritten", "positions": 1, "start_date": "2030-01-01"}
-	hisingen.must(hisingen.post("/api/v1/recruitment-needs", over), http.StatusForbidden)
-	over["centre_id"] = "gbg-angered"
-	hisingen.must(hisingen.post("/api/v1/recruitment-needs", over), http.StatusForbidden)
-	delete(over, "id")
-	hisingen.must(hisingen.post("/api/v1/recruitment-needs", over), http.StatusForbidden)
-	n, err := store.GetNeed(context.Background(), e.pool, "need-test-angered")
-	if err != nil || n.Title != "Bus drivers" || n.Positions != 3 {
-		t.Fatalf("the need was changed: %+v %v", n, err)
+	need["centre_id"] = "gbg-angered"
+	hisingen.must(hisingen.post("/api/v1/recruitment-needs", need), http.StatusForbidden)
+	// Another centre's broker may not withdraw it; its own may, and an
+	// administrator may open it again.
+	path := "/api/v1/recruitment-needs/" + got.ID + "/status"
+	hisingen.must(hisingen.post(path, map[string]any{"status": "withdrawn"}), http.StatusForbidden)
+	angered.must(angered.post(path, map[string]any{"status": "withdrawn", "reason": "budget"}), http.StatusOK).decode(t, &got)
+	if got.Status != integrations.NeedWithdrawn {
+		t.Fatalf("withdrawn need: %+v", got)
 	}
-	// Its own broker may change it; an administrator may change any.
-	need["positions"] = 4
-	angered.must(angered.post("/api/v1/recruitment-needs", need), http.StatusCreated)
 	admin := e.signIn(t, "admin")
-	need["positions"] = 5
-	admin.must(admin.post("/api/v1/recruitment-needs", need), http.StatusCreated)
+	admin.must(admin.post(path, map[string]any{"status": "open"}), http.StatusOK)
+	admin.must(admin.get("/api/v1/recruitment-needs/"+got.ID), http.StatusOK).decode(t, &got)
+	if got.Status != integrations.NeedOpen {
+		t.Fatalf("reopened need: %+v", got)
+	}
+	admin.must(admin.get("/api/v1/recruitment-needs/no-such-need"), http.StatusNotFound)
 }
 
 func TestProtectedAssigneeValidated(t *testing.T) {

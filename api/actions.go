@@ -184,6 +184,11 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 		}
 		arg = m
 	}
+	if pl, ok := msg.(*pathway.Plan); ok {
+		if status, prob := s.preparePlan(r, row, pl); prob != nil {
+			return nil, "", status, prob
+		}
+	}
 	if t, ok := msg.(*pathway.Transfer); ok && t.ToCentre != "" {
 		if _, err := store.GetCentre(r.Context(), s.Pool, t.ToCentre); errors.Is(err, store.ErrNotFound) {
 			return nil, "", http.StatusUnprocessableEntity, &Problem{Code: "refused", Field: "to_centre", Message: fmt.Sprintf("no centre %q", t.ToCentre)}

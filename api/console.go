@@ -19,13 +19,14 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/integrations"
 	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps/manual"
 	"github.com/pathways-se/pathways/store"
 )
 
-//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/tasks.html templates/employers.html templates/outcomes.html
+//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/tasks.html templates/employers.html templates/outcomes.html templates/escalations.html templates/accessibility.html
 var consoleTemplates embed.FS
 
 //go:embed static
@@ -44,6 +45,15 @@ var pageFuncs = template.FuncMap{
 	// idem is a fresh idempotency key per rendered form: a resubmitted
 	// form repeats it, so the action is applied once.
 	"idem": uuid.NewString,
+	// daysleft counts a row's days left when the page is shown.
+	"daysleft": daysLeft,
+	// share is part of whole in percent, for pct.
+	"share": func(part, whole int) float64 {
+		if whole == 0 {
+			return 0
+		}
+		return float64(part) * 100 / float64(whole)
+	},
 }
 
 // parsePage parses page name from fsys's files in every language the
@@ -58,7 +68,7 @@ func parsePage(name string, fsys fs.FS, files ...string) {
 }
 
 func init() {
-	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes"} {
+	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes", "escalations", "accessibility"} {
 		parsePage(name, consoleTemplates, "templates/layout.html", "templates/"+name+".html")
 	}
 	pages = append(pages, mountConsole)
@@ -85,13 +95,29 @@ type view struct {
 	CSRF  string
 	Flash string
 	Data  any
+	Path  string // the page's own address, to come back to after a change of language
+
+	names names
 }
 
+// render writes a page in the request's language; title is a catalogue
+// key or text already in that language.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any) {
 	l := lang.For(r)
-	v := view{Lang: l.Tag(), Title: title, Data: data, Flash: r.URL.Query().Get("flash")}
+	if lang.Has(l.Tag(), title) {
+		title = l.T(title)
+	}
+	v := view{Lang: l.Tag(), Title: title, Data: data, Flash: r.URL.Query().Get("flash"), Path: r.URL.RequestURI(),
+		names: names{l: l}}
+	if r.Method != http.MethodGet {
+		v.Path = r.URL.Path
+	}
 	if p := principal(r); p != nil {
 		v.Me, v.CSRF = p, s.Auth.CSRFToken(p.Session)
+		v.names.centres, v.names.towns = s.centreNames(r.Context())
+	}
+	if s.Cases != nil && s.Cases.Programmes != nil {
+		v.names.programmes = s.Cases.Programmes.Get
 	}
 	var b strings.Builder
 	if err := consolePages[l.Tag()][page].ExecuteTemplate(&b, "layout", v); err != nil {
@@ -120,7 +146,9 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
 	}
-	s.render(w, r, status, "login", "Sign in", map[string]any{"Error": msg, "Next": next, "DevAccounts": s.Auth.DevAccounts, "OIDC": s.Auth.OIDCEnabled()})
+	// The accounts named are ones that sign in (by user name, never by e-mail).
+	s.render(w, r, status, "login", "login.title", map[string]any{"Error": msg, "Next": next, "DevAccounts": s.Auth.DevAccounts, "OIDC": s.Auth.OIDCEnabled(),
+		"DevExamples": "coach.angered, counsellor.angered, team.angered, manager, admin", "DevPassword": store.DevPassword})
 }
 
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, msg string) {
@@ -130,17 +158,18 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, m
 type option struct{ V, L string }
 
 func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
+	p, l := principal(r), lang.For(r)
 	q := r.URL.Query()
 	data := map[string]any{
 		"Phases":   []string{pathway.PhaseReferral, pathway.PhaseMapping, pathway.PhasePlanning, pathway.PhaseSteps, pathway.PhaseOutcome, pathway.PhaseFollowUp, pathway.PhaseClosed},
 		"Tracks":   []string{pathway.TrackYouth, pathway.TrackAdult},
 		"Statuses": []string{"active", "closed"},
-		"Sorts": []option{{"-started_at", "Started (newest)"}, {"started_at", "Started (oldest)"}, {"last_progress_at", "Last progress (oldest)"},
-			{"days_left", "Days left (fewest)"}, {"time_limit_at", "Time limit (soonest)"}, {"phase", "Phase"}, {"centre_id", "Centre"}, {"case_id", "Case"}},
+		"Sorts": []option{{"-started_at", "caseload.sort.started_desc"}, {"started_at", "caseload.sort.started_asc"}, {"last_progress_at", "caseload.sort.progress_asc"},
+			{"days_left", "caseload.sort.days_left"}, {"time_limit_at", "caseload.sort.time_limit"}, {"phase", "caseload.sort.phase"}, {"centre_id", "caseload.sort.centre"}, {"case_id", "caseload.sort.case"}},
 		"Q": map[string]string{"centre": q.Get("centre"), "phase": q.Get("phase"), "track": q.Get("track"), "status": q.Get("status"),
-			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort")},
-		"Page": store.Page[store.PathwayRow]{},
+			"assignee": q.Get("assignee"), "stalled": q.Get("stalled"), "overdue": q.Get("overdue"), "sort": q.Get("sort"), "q": q.Get("q")},
+		"ShowNames": p.Can(auth.ActReadPersonal),
+		"Page":      store.Page[store.PathwayRow]{},
 	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
@@ -152,19 +181,32 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Centres"] = visible
 	f, prob := caseloadFilter(q)
-	status := http.StatusOK
+	status, kind := http.StatusOK, ""
+	if prob == nil && !(len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0])) {
+		kind, status, prob = s.applySearch(r, q.Get("q"), "console", &f)
+	}
 	switch {
+	case prob != nil && prob.Field == "q":
+		data["Error"], data["SearchError"] = prob.Message, prob.Message
 	case prob != nil:
-		data["Error"], status = prob.Field+": "+prob.Message, http.StatusBadRequest
+		data["Error"], status = problemText(l, prob), http.StatusBadRequest
 	case len(f.CentreIDs) == 1 && !p.CanSeeCentre(f.CentreIDs[0]):
-		data["Error"], status = "You can see your own centre's pathways only.", http.StatusForbidden
+		data["Error"], status = l.T("caseload.err_centre"), http.StatusForbidden
 	default:
 		page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
+		// Names are audited, then decrypted, for this page's rows only; a
+		// name search keeps the rows whose decrypted names match.
+		list := map[bool]string{true: "search", false: "caseload"}[kind != ""]
+		names := s.shownNames(r, list, "console", caseIDsOf(page.Items))
+		if kind == searchName {
+			page.Items = confirmNames(page.Items, names, q.Get("q"))
+		}
+		data["Names"] = nameLabels(r, names)
 		if errors.Is(err, store.ErrBadCursor) {
-			data["Error"], status = "This page link no longer fits the list: start again from the first page.", http.StatusBadRequest
+			data["Error"], status = l.T("caseload.err_cursor"), http.StatusBadRequest
 		} else if err != nil {
 			s.Log.Error("caseload", zap.Error(err))
-			data["Error"], status = "The caseload could not be read.", http.StatusInternalServerError
+			data["Error"], status = l.T("caseload.err_read"), http.StatusInternalServerError
 		}
 		data["Page"] = page
 		data["From"] = page.Offset + 1
@@ -189,7 +231,7 @@ func (s *Server) pageCaseload(w http.ResponseWriter, r *http.Request) {
 			data["Next"] = link(page.Offset+page.Limit, page.Next)
 		}
 	}
-	s.render(w, r, status, "caseload", "Caseload", data)
+	s.render(w, r, status, "caseload", "caseload.title", data)
 }
 
 // --- start ---
@@ -208,13 +250,13 @@ func (s *Server) startData(ctx context.Context, ref cases.Referral, errs map[str
 	}
 	return map[string]any{
 		"Inputs": []input{
-			in("personal_number", "Personal identity number", "text", ref.PersonalNumber, "YYYYMMDD-NNNN"),
-			in("given_name", "Given name", "text", ref.GivenName, ""),
-			in("family_name", "Family name", "text", ref.FamilyName, ""),
-			in("email", "E-mail (optional)", "email", ref.Email, ""),
-			in("phone", "Phone (optional)", "text", ref.Phone, ""),
-			in("district", "District", "text", ref.District, "e.g. Hisingen"),
-			in("assignee", "Assignee, staff ID (optional)", "text", ref.Assignee, ""),
+			in("personal_number", "start.personal_number", "text", ref.PersonalNumber, "start.personal_number_hint"),
+			in("given_name", "start.given_name", "text", ref.GivenName, ""),
+			in("family_name", "start.family_name", "text", ref.FamilyName, ""),
+			in("email", "start.email", "email", ref.Email, ""),
+			in("phone", "start.phone", "text", ref.Phone, ""),
+			in("district", "start.district", "text", ref.District, "start.district_hint"),
+			in("assignee", "start.assignee", "text", ref.Assignee, ""),
 		},
 		"Errs": errs, "Error": msg, "Source": ref.Source, "CentreID": ref.CentreID, "Programme": ref.Programme,
 		"Consent": ref.Consent, "Protected": ref.ProtectedIdentity, "Centres": centres, "Programmes": progs,
@@ -222,7 +264,7 @@ func (s *Server) startData(ctx context.Context, ref cases.Referral, errs map[str
 }
 
 func (s *Server) pageStart(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "start", "Start a pathway", s.startData(r.Context(), cases.Referral{Source: pathway.SourceSocialServices}, map[string]string{}, ""))
+	s.render(w, r, http.StatusOK, "start", "start.title", s.startData(r.Context(), cases.Referral{Source: pathway.SourceSocialServices}, map[string]string{}, ""))
 }
 
 func (s *Server) pageStartSubmit(w http.ResponseWriter, r *http.Request) {
@@ -232,30 +274,36 @@ func (s *Server) pageStartSubmit(w http.ResponseWriter, r *http.Request) {
 		CentreID: f("centre_id"), Programme: f("programme"), Source: f("source"), Consent: f("consent") == "true",
 		ProtectedIdentity: f("protected_identity") == "true", Assignee: strings.TrimSpace(f("assignee"))}
 	started, status, prob := s.startPathway(r, StartRequest{Referral: ref}, "console")
+	l := lang.For(r)
 	if prob != nil {
 		errs := map[string]string{}
 		for _, fp := range prob.Fields {
 			if errs[fp.Field] == "" {
-				errs[fp.Field] = fp.Message
+				errs[fp.Field] = l.Message(fp.Message)
 			} else {
-				errs[fp.Field] += "; " + fp.Message
+				errs[fp.Field] += "; " + l.Message(fp.Message)
 			}
 		}
 		if len(prob.Fields) == 0 && prob.Field != "" {
-			errs[prob.Field] = prob.Message
+			errs[prob.Field] = l.Message(prob.Message)
 		}
-		msg := "Please correct the fields marked below. Nothing was saved."
+		msg := l.T("start.correct")
 		if len(errs) == 0 {
-			msg = prob.Message
+			msg = l.Message(prob.Message)
 		}
-		s.render(w, r, status, "start", "Start a pathway", s.startData(r.Context(), ref, errs, msg))
+		s.render(w, r, status, "start", "start.title", s.startData(r.Context(), ref, errs, msg))
 		return
 	}
 	if status == http.StatusAccepted {
-		http.Redirect(w, r, "/caseload?flash="+url.QueryEscape(referralReceived.Message), http.StatusSeeOther)
+		http.Redirect(w, r, "/caseload?flash="+url.QueryEscape(l.T("start.received")), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/pathways/"+started.CaseID+"?flash="+url.QueryEscape("Pathway started at "+started.CentreID+"."), http.StatusSeeOther)
+	centre, _ := s.centreNames(r.Context())
+	name := centre[started.CentreID]
+	if name == "" {
+		name = started.CentreID
+	}
+	http.Redirect(w, r, "/pathways/"+started.CaseID+"?flash="+url.QueryEscape(l.T("start.started", "Centre", name)), http.StatusSeeOther)
 }
 
 // --- the participant page ---
@@ -285,7 +333,7 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 		pv, err := s.readParticipant(r, row, "console")
 		if err != nil {
 			s.Log.Error("read participant", zap.Error(err))
-			s.pageError(w, r, http.StatusInternalServerError, "the participant could not be read")
+			s.pageError(w, r, http.StatusInternalServerError, lang.For(r).T("pathway.err_read_participant"))
 			return
 		}
 		data["Person"], data["Consents"] = pv.Participant, pv.Consents
@@ -307,9 +355,20 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 	tasks, err := store.ListTasks(r.Context(), s.Pool, store.TaskFilter{CaseID: caseID, Limit: 100})
 	s.partial(r.Context(), "tasks", err)
 	data["Tasks"] = tasks.Items
-	needs, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{CentreID: row.CentreID})
-	s.partial(r.Context(), "recruitment needs", err)
+	var needs []integrations.RecruitmentNeed
+	if centre, err := store.GetCentre(r.Context(), s.Pool, row.CentreID); err == nil {
+		needs, err = s.needs().RecruitmentNeeds(r.Context(), integrations.NeedQuery{Municipality: centre.MunicipalityCode})
+		s.partial(r.Context(), "recruitment needs", err)
+	}
 	s.addMatches(r, row, live, needs, data)
+	if live != nil && live.NeedID != "" {
+		n, err := s.needs().Need(r.Context(), live.NeedID)
+		s.partial(r.Context(), "linked recruitment need", err)
+		if err != nil {
+			n = integrations.RecruitmentNeed{ID: live.NeedID}
+		}
+		data["LinkedNeed"] = n
+	}
 	centres, err := store.ListCentres(r.Context(), s.Pool)
 	s.partial(r.Context(), "centres", err)
 	data["Centres"] = centres
@@ -318,7 +377,7 @@ func (s *Server) showPathway(w http.ResponseWriter, r *http.Request, caseID stri
 			data["DefaultSteps"] = prog.Steps
 		}
 	}
-	s.render(w, r, status, "pathway", "Pathway "+caseID, data)
+	s.render(w, r, status, "pathway", lang.For(r).T("pathway.title", "Case", caseID), data)
 }
 
 func splitList(v string) []string {
@@ -385,57 +444,58 @@ func (s *Server) formMessage(r *http.Request, name, caseID string) (any, error) 
 
 func (s *Server) pageAction(w http.ResponseWriter, r *http.Request) {
 	caseID, name := chi.URLParam(r, "case"), chi.URLParam(r, "action")
+	l := lang.For(r)
 	a, ok := Actions[name]
 	if !ok {
-		s.pageError(w, r, http.StatusNotFound, "no such action")
+		s.pageError(w, r, http.StatusNotFound, l.T("pathway.no_action"))
 		return
 	}
 	msg, err := s.formMessage(r, name, caseID)
 	if err != nil {
-		s.showPathway(w, r, caseID, http.StatusUnprocessableEntity, map[string]string{name: err.Error()}, "")
+		s.showPathway(w, r, caseID, http.StatusUnprocessableEntity, map[string]string{name: l.Message(err.Error())}, "")
 		return
 	}
 	_, _, status, prob := s.runAction(r, caseID, a, msg)
 	if status == http.StatusAccepted {
-		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Received: "+name+". The pathway has not confirmed it yet; "+
-			"reload this page in a moment. Submitting the same form again is safe."), http.StatusSeeOther)
+		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape(l.T("pathway.received", "Action", l.Code("action", name))), http.StatusSeeOther)
 		return
 	}
 	if prob != nil {
+		// Every refusal shows its reason, next to the form it refused.
 		if status == http.StatusForbidden || status == http.StatusNotFound {
-			s.pageError(w, r, status, prob.Message)
+			s.pageError(w, r, status, problemText(l, prob))
 			return
 		}
 		if status == http.StatusServiceUnavailable {
-			s.showPathway(w, r, caseID, status, nil, prob.Message)
+			s.showPathway(w, r, caseID, status, nil, problemText(l, prob))
 			return
 		}
-		s.showPathway(w, r, caseID, status, map[string]string{name: prob.Message}, "")
+		s.showPathway(w, r, caseID, status, map[string]string{name: problemText(l, prob)}, "")
 		return
 	}
 	// Each Update projects its change before it answers, so the next page
 	// already shows it.
-	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Recorded: "+name+"."), http.StatusSeeOther)
+	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape(l.T("pathway.recorded", "Action", l.Code("action", name))), http.StatusSeeOther)
 }
 
 func (s *Server) pageConfirm(w http.ResponseWriter, r *http.Request) {
 	caseID, step := chi.URLParam(r, "case"), chi.URLParam(r, "step")
 	c := manual.Confirm{Outcome: r.PostFormValue("outcome"), Reason: r.PostFormValue("reason")}
 	_, status, prob := s.confirmStep(r, caseID, step, c)
+	l := lang.For(r)
 	if status == http.StatusAccepted {
-		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Received: step "+step+". The pathway has not confirmed it yet; "+
-			"reload this page in a moment."), http.StatusSeeOther)
+		http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape(l.T("pathway.step_received", "Step", step)), http.StatusSeeOther)
 		return
 	}
 	if prob != nil && (status == http.StatusForbidden || status == http.StatusNotFound) {
-		s.pageError(w, r, status, prob.Message)
+		s.pageError(w, r, status, problemText(l, prob))
 		return
 	}
 	if prob != nil {
-		s.showPathway(w, r, caseID, status, nil, "Step "+step+": "+prob.Message)
+		s.showPathway(w, r, caseID, status, map[string]string{"confirm": l.T("pathway.step_refused", "Step", step, "Reason", problemText(l, prob))}, "")
 		return
 	}
-	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape("Step "+step+" confirmed."), http.StatusSeeOther)
+	http.Redirect(w, r, "/pathways/"+caseID+"?flash="+url.QueryEscape(l.T("pathway.step_confirmed", "Step", step)), http.StatusSeeOther)
 }
 
 func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
@@ -459,19 +519,35 @@ func (s *Server) pageTasks(w http.ResponseWriter, r *http.Request) {
 	if !p.SeesAllCentres() {
 		f.CentreIDs = []string{p.CentreID}
 	}
+	data, status := s.taskPage(r, &f, scope)
 	page, err := store.ListTasks(r.Context(), s.Pool, f)
-	if err != nil {
+	if errors.Is(err, store.ErrBadCursor) {
+		data["Error"], status = lang.For(r).T("search.err_cursor"), http.StatusBadRequest
+	} else if err != nil {
 		s.Log.Error("tasks", zap.Error(err))
 	}
-	s.render(w, r, http.StatusOK, "tasks", "Tasks", map[string]any{"Scope": scope, "Role": role, "Page": page})
+	data["Role"], data["Page"] = role, page
+	s.taskPager(r, page, scope, data)
+	s.render(w, r, status, "tasks", "tasks.title", data)
 }
 
 func (s *Server) pageEmployers(w http.ResponseWriter, r *http.Request) {
 	es, err := store.ListEmployers(r.Context(), s.Pool)
 	s.partial(r.Context(), "employers", err)
-	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{})
+	ns, err := s.needs().RecruitmentNeeds(r.Context(), integrations.NeedQuery{Status: "all"})
 	s.partial(r.Context(), "recruitment needs", err)
-	s.render(w, r, http.StatusOK, "employers", "Employers", map[string]any{"Employers": es, "Needs": ns})
+	open := map[string]int{}
+	for _, n := range ns {
+		if n.Status == integrations.NeedOpen {
+			open[n.EmployerID]++
+		}
+	}
+	for i := range es {
+		es[i].OpenNeeds = open[es[i].ID]
+	}
+	views, err := s.needViews(r, ns)
+	s.partial(r.Context(), "tied pathways", err)
+	s.render(w, r, http.StatusOK, "employers", "employers.title", map[string]any{"Employers": es, "Needs": views})
 }
 
 // partial logs a failed read of a page's secondary data: the page still

@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
@@ -20,17 +18,11 @@ import (
 
 	"github.com/pathways-se/pathways/escalation"
 	"github.com/pathways-se/pathways/escalation/contract"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/store"
 )
 
 // The team-lead view of escalated cases, and manual escalation.
-
-//go:embed templates/escalations.html
-var escalationTemplate embed.FS
-
-var escalationPage = template.Must(template.New("escalations.html").Funcs(template.FuncMap{
-	"join": strings.Join,
-}).ParseFS(escalationTemplate, "templates/escalations.html"))
 
 func init() {
 	routes = append(routes, func(s *Server, r chi.Router) {
@@ -298,26 +290,12 @@ func layoutChart(c stallChart) chartView {
 	return v
 }
 
-type escalationsView struct {
-	Me       string
-	CSRF     string
-	Nonce    string
-	Key      string // idempotency key of this render's form submission
-	Items    []store.EscalatedCase
-	Chart    chartView
-	Flash    string
-	Error    string
-	Ladder   []string
-	Schedule string
-	Sweeps   []store.SweepRow
-}
-
 func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
-	p := principal(r)
+	l := lang.For(r)
 	items, err := s.listEscalated(r)
 	if err != nil {
 		s.Log.Error("escalations page", zap.Error(err))
-		errMsg = "the escalated cases could not be read"
+		errMsg = l.T("esc.err_read")
 	}
 	chart, err := s.stallChart(r)
 	if err != nil {
@@ -325,26 +303,20 @@ func (s *Server) renderEscalations(w http.ResponseWriter, r *http.Request, statu
 	}
 	sweeps, err := store.RecentSweeps(r.Context(), s.Pool, 5)
 	s.partial(r.Context(), "recent sweeps", err)
-	nb, kb := make([]byte, 16), make([]byte, 16)
-	_, _ = rand.Read(nb)
+	kb := make([]byte, 16)
 	_, _ = rand.Read(kb)
-	v := escalationsView{Key: base64.RawURLEncoding.EncodeToString(kb), Items: items, Chart: layoutChart(chart), Flash: flash, Error: errMsg, Ladder: escalation.Ladder,
-		Nonce: base64.StdEncoding.EncodeToString(nb), Schedule: escalation.ScheduleID, Sweeps: sweeps}
-	if p != nil {
-		v.Me, v.CSRF = p.ID, s.Auth.CSRFToken(p.Session)
+	ladder := make([]string, len(escalation.Ladder))
+	for i, role := range escalation.Ladder {
+		ladder[i] = l.Code("role", role)
 	}
-	var b strings.Builder
-	if err := escalationPage.Execute(&b, v); err != nil {
-		s.Log.Error("render escalations", zap.Error(err))
-		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
-		return
+	if flash != "" {
+		q := r.URL.Query()
+		q.Set("flash", flash)
+		r.URL.RawQuery = q.Encode()
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'nonce-"+v.Nonce+"'; img-src 'self' data:; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	s.render(w, r, status, "escalations", "esc.title", map[string]any{
+		"Key": base64.RawURLEncoding.EncodeToString(kb), "Items": items, "Chart": layoutChart(chart), "Error": errMsg,
+		"Ladder": escalation.Ladder, "LadderText": strings.Join(ladder, " → "), "Schedule": escalation.ScheduleID, "Sweeps": sweeps})
 }
 
 // GET /escalations: the team-lead view.
@@ -358,22 +330,23 @@ func (s *Server) pageEscalations(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageEscalate(w http.ResponseWriter, r *http.Request) {
 	b := escalateBody{CaseIDs: splitCSV(r.PostFormValue("case_ids")), Reason: r.PostFormValue("reason"), MinRole: r.PostFormValue("min_role")}
 	if len(b.CaseIDs) == 0 {
-		s.renderEscalations(w, r, http.StatusBadRequest, "", "name at least one case ID")
+		s.renderEscalations(w, r, http.StatusBadRequest, "", lang.For(r).T("esc.err_no_case"))
 		return
 	}
 	id, status, prob := s.startManual(r, b, r.PostFormValue("idempotency_key"))
 	if prob != nil {
-		s.renderEscalations(w, r, status, "", prob.Message)
+		s.renderEscalations(w, r, status, "", problemText(lang.For(r), prob))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.updateTimeout())
 	defer cancel()
 	var res escalation.ManualProgress
-	msg := fmt.Sprintf("the escalation of %d case(s) is running; follow it at %s", len(b.CaseIDs), manualStatusURL(id))
+	l := lang.For(r)
+	msg := l.T("esc.running", "Count", len(b.CaseIDs), "URL", manualStatusURL(id))
 	if err := s.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res); err == nil {
-		msg = fmt.Sprintf("%d of %d case(s) escalated", res.Escalated, len(b.CaseIDs))
+		msg = l.T("esc.done", "Escalated", res.Escalated, "Count", len(b.CaseIDs))
 		if len(res.AtTop) > 0 {
-			msg += "; already at the top: " + strings.Join(res.AtTop, ", ")
+			msg += " " + l.T("esc.at_top", "Cases", strings.Join(res.AtTop, ", "))
 		}
 	}
 	http.Redirect(w, r, "/escalations?flash="+url.QueryEscape(msg), http.StatusSeeOther)

@@ -126,7 +126,7 @@ func TestManualEscalationAndTeamLeadView(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("1 of 1 case(s) escalated")) {
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, url.QueryEscape("1 av 1 ärende eskalerades.")) {
 			t.Fatalf("form post %d: %d %s", i+1, resp.StatusCode, loc)
 		}
 	}
@@ -135,7 +135,7 @@ func TestManualEscalationAndTeamLeadView(t *testing.T) {
 	}
 	page := lead.must(lead.get("/escalations"), http.StatusOK)
 	// The chart draws from daily sweeps; a manual escalation alone has none.
-	for _, want := range []string{started.CaseID, "still no answer", "Stalled cases over time, by centre"} {
+	for _, want := range []string{started.CaseID, "still no answer", "Ärenden som står still över tid, per jobbcentrum"} {
 		if !contains(page.Body, want) {
 			t.Errorf("team-lead page lacks %q", want)
 		}
@@ -150,7 +150,7 @@ func TestManualEscalationAndTeamLeadView(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if page := lead.must(lead.get("/escalations"), http.StatusOK); !contains(page.Body, "<svg role=\"img\"") || !contains(page.Body, "gbg-angered: 4 now") {
+	if page := lead.must(lead.get("/escalations"), http.StatusOK); !contains(page.Body, "<svg role=\"img\"") || !contains(page.Body, "Kompetenscenter Angered: 4 nu") {
 		t.Errorf("the chart of stalled cases is missing: %s", page.Body)
 	}
 	other := e.signIn(t, "team.hisingen")

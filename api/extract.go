@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/extract"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -144,9 +145,9 @@ func (s *Server) pageExtractForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderExtractForm(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	if !principal(r).HasRole(extract.Roles...) {
-		status, msg = http.StatusForbidden, extract.ErrForbidden.Error()
+		status, msg = http.StatusForbidden, lang.For(r).T("extract.forbidden")
 	}
-	s.render(w, r, status, "register_extract", "Register extract", map[string]any{"Error": msg, "Allowed": principal(r).HasRole(extract.Roles...)})
+	s.render(w, r, status, "register_extract", "extract.title", map[string]any{"Error": msg, "Allowed": principal(r).HasRole(extract.Roles...)})
 }
 
 // pageExtract shows the printable extract with the correction form.
@@ -155,18 +156,19 @@ func (s *Server) pageExtract(w http.ResponseWriter, r *http.Request) {
 		s.renderExtractForm(w, r, http.StatusForbidden, "")
 		return
 	}
+	l := lang.For(r)
 	x, err := s.extracts().Build(r.Context(), s.requester(r, "console"), strings.TrimSpace(r.PostFormValue("personal_number")))
 	var fe *extract.FieldError
 	switch {
 	case errors.As(err, &fe):
-		s.renderExtractForm(w, r, http.StatusUnprocessableEntity, fe.Error())
+		s.renderExtractForm(w, r, http.StatusUnprocessableEntity, l.Message(fe.Message))
 	case errors.Is(err, extract.ErrNotFound):
-		s.renderExtractForm(w, r, http.StatusNotFound, err.Error())
+		s.renderExtractForm(w, r, http.StatusNotFound, l.T("extract.not_found"))
 	case errors.Is(err, extract.ErrForbidden):
-		s.renderExtractForm(w, r, http.StatusForbidden, err.Error())
+		s.renderExtractForm(w, r, http.StatusForbidden, l.T("extract.forbidden"))
 	case err != nil:
 		s.Log.Error("register extract", zap.Error(err))
-		s.renderExtractForm(w, r, http.StatusInternalServerError, "the extract could not be made")
+		s.renderExtractForm(w, r, http.StatusInternalServerError, l.T("extract.failed"))
 	default:
 		s.writeExtractPage(w, r, x, s.Auth.CSRFToken(principal(r).Session))
 	}
@@ -177,9 +179,10 @@ func (s *Server) pageRectify(w http.ResponseWriter, r *http.Request) {
 		s.renderExtractForm(w, r, http.StatusForbidden, "")
 		return
 	}
+	l := lang.For(r)
 	id, err := uuid.Parse(r.PostFormValue("participant_id"))
 	if err != nil {
-		s.renderExtractForm(w, r, http.StatusNotFound, "no such participant")
+		s.renderExtractForm(w, r, http.StatusNotFound, l.T("extract.no_participant"))
 		return
 	}
 	f := func(k string) *string { v := r.PostFormValue(k); return &v }
@@ -188,22 +191,22 @@ func (s *Server) pageRectify(w http.ResponseWriter, r *http.Request) {
 	var fe *extract.FieldError
 	switch {
 	case errors.As(err, &fe):
-		s.renderExtractForm(w, r, http.StatusUnprocessableEntity, "Nothing was corrected: "+fe.Error())
+		s.renderExtractForm(w, r, http.StatusUnprocessableEntity, l.T("extract.nothing_corrected", "Reason", l.Code("field", fe.Field)+": "+l.Message(fe.Message)))
 	case errors.Is(err, extract.ErrNotFound):
-		s.renderExtractForm(w, r, http.StatusNotFound, err.Error())
+		s.renderExtractForm(w, r, http.StatusNotFound, l.T("extract.no_participant"))
 	case errors.Is(err, extract.ErrForbidden):
-		s.renderExtractForm(w, r, http.StatusForbidden, err.Error())
+		s.renderExtractForm(w, r, http.StatusForbidden, l.T("extract.forbidden"))
 	case err != nil && changed == nil:
 		s.Log.Error("rectify", zap.Error(err))
-		s.renderExtractForm(w, r, http.StatusInternalServerError, "Nothing was corrected: the correction could not be saved")
+		s.renderExtractForm(w, r, http.StatusInternalServerError, l.T("extract.save_failed"))
 	case err != nil:
 		// Saved, but unaudited: say exactly that.
 		s.Log.Error("rectify audit", zap.Error(err))
-		s.renderExtractForm(w, r, http.StatusInternalServerError, "Corrected ("+strings.Join(changed, ", ")+"), but the audit row could not be written: tell the administrator")
+		s.renderExtractForm(w, r, http.StatusInternalServerError, l.T("extract.unaudited", "Fields", fieldNames(l, changed)))
 	case len(changed) == 0:
-		http.Redirect(w, r, "/register-extract?flash="+url.QueryEscape("Nothing to correct: the details were already as given."), http.StatusSeeOther)
+		http.Redirect(w, r, "/register-extract?flash="+url.QueryEscape(l.T("extract.nothing_to_correct")), http.StatusSeeOther)
 	default:
-		http.Redirect(w, r, "/register-extract?flash="+url.QueryEscape("Corrected: "+strings.Join(changed, ", ")+"."), http.StatusSeeOther)
+		http.Redirect(w, r, "/register-extract?flash="+url.QueryEscape(l.T("extract.corrected", "Fields", fieldNames(l, changed))), http.StatusSeeOther)
 	}
 }
 
@@ -214,7 +217,7 @@ func (s *Server) writeExtractPage(w http.ResponseWriter, r *http.Request, x *ext
 	_, _ = rand.Read(nb)
 	nonce := base64.StdEncoding.EncodeToString(nb)
 	var b strings.Builder
-	if err := extract.WriteHTML(&b, x, extract.PageOptions{Nonce: nonce, CSRF: csrf, RectifyAction: "/register-extract/rectify"}); err != nil {
+	if err := extract.WriteHTML(&b, x, extract.PageOptions{Nonce: nonce, CSRF: csrf, RectifyAction: "/register-extract/rectify", Lang: lang.For(r)}); err != nil {
 		s.internal(w, r, "render extract", err)
 		return
 	}
@@ -223,4 +226,13 @@ func (s *Server) writeExtractPage(w http.ResponseWriter, r *http.Request, x *ext
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; form-action 'self'; frame-ancestors 'none'")
 	_, _ = w.Write([]byte(b.String()))
+}
+
+// fieldNames names changed fields in l's language.
+func fieldNames(l *lang.Localizer, fields []string) string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = l.Code("field", f)
+	}
+	return strings.Join(out, ", ")
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"regexp"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -129,8 +129,8 @@ type needOption struct{ ID, Label string }
 // addMatches puts the matches for ?ssyk= (default: the plan's target) on
 // the case page, and offers the centre's needs plus the matched ones in the
 // plan form.
-func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway.Status, local []store.RecruitmentNeed, data map[string]any) {
-	ssyk := r.URL.Query().Get("ssyk")
+func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway.Status, local []integrations.RecruitmentNeed, data map[string]any) {
+	ssyk, l := r.URL.Query().Get("ssyk"), lang.For(r)
 	if ssyk == "" && live != nil {
 		ssyk = live.TargetSSYK
 	}
@@ -139,7 +139,7 @@ func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway
 	seen := map[string]bool{}
 	for _, n := range local {
 		seen[n.ID] = true
-		opts = append(opts, needOption{n.ID, fmt.Sprintf("%s: %s (SSYK %s, %d from %s)", n.EmployerName, n.Title, n.SSYK, n.Positions, n.StartDate.Format("2006-01-02"))})
+		opts = append(opts, needOption{n.ID, l.T("pathway.need_option", "Employer", n.EmployerName, "Title", n.Title, "SSYK", n.SSYK, "Count", n.Positions, "Start", l.Date(n.StartDate))})
 	}
 	if ssykCode.MatchString(ssyk) {
 		m, err := s.matches(r.Context(), row, ssyk)
@@ -149,12 +149,12 @@ func (s *Server) addMatches(r *http.Request, row store.PathwayRow, live *pathway
 			for _, n := range m.Needs {
 				if !seen[n.ID] {
 					seen[n.ID] = true
-					opts = append(opts, needOption{n.ID, fmt.Sprintf("%s (SSYK %s, %d from %s)", n.EmployerName, n.SSYK, n.Positions, n.StartDate.Format("2006-01-02"))})
+					opts = append(opts, needOption{n.ID, l.T("pathway.need_option_matched", "Employer", n.EmployerName, "SSYK", n.SSYK, "Count", n.Positions, "Start", l.Date(n.StartDate))})
 				}
 			}
 		}
 	} else if ssyk != "" {
-		data["MatchError"] = "SSYK must be four digits"
+		data["MatchError"] = l.T("pathway.ssyk_digits")
 	}
 	data["NeedOptions"] = opts
 }

@@ -63,6 +63,7 @@ POST /logout                                         | everyone                 
 GET  /auth/oidc/start                                | everyone                               | not found
 GET  /auth/oidc/callback                             | everyone                               | not found
 GET  /static/*                                       | everyone                               | allowed
+GET  /tillganglighet                                 | everyone                               | allowed
 
 GET  /api/v1/me                                      | staff                                  | allowed
 GET  /api/v1/me                                      | signed out                             | sign in
@@ -93,6 +94,9 @@ GET  /api/v1/pathways/{case}/tasks                   | signed out               
 GET  /api/v1/pathways/{case}/matches                 | centre staff                           | allowed    | refused      | allowed           | not found
 GET  /api/v1/pathways/{case}/matches                 | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /api/v1/pathways/{case}/matches                 | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /api/v1/pathways/{case}/courses                 | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /api/v1/pathways/{case}/courses                 | manager, admin                         | allowed    | allowed      | allowed           | not found
+GET  /api/v1/pathways/{case}/courses                 | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /api/v1/pathways/{case}/steps/{step}/confirm    | centre staff                           | allowed    | refused      | allowed           | not found
 POST /api/v1/pathways/{case}/steps/{step}/confirm    | admin                                  | allowed    | allowed      | allowed           | not found
 POST /api/v1/pathways/{case}/steps/{step}/confirm    | manager                                | refused    | refused      | refused           | refused
@@ -115,6 +119,11 @@ POST /api/v1/recruitment-needs                       | broker, team lead        
 POST /api/v1/recruitment-needs                       | admin                                  | allowed    | allowed
 POST /api/v1/recruitment-needs                       | coach, officer, counsellor, manager    | refused    | refused
 POST /api/v1/recruitment-needs                       | signed out                             | sign in    | sign in
+GET  /api/v1/recruitment-needs/{need}                | staff                                  | allowed
+GET  /api/v1/recruitment-needs/{need}                | signed out                             | sign in
+POST /api/v1/recruitment-needs/{need}/status         | broker, team lead, admin               | allowed
+POST /api/v1/recruitment-needs/{need}/status         | coach, officer, counsellor, manager    | refused
+POST /api/v1/recruitment-needs/{need}/status         | signed out                             | sign in
 GET  /api/v1/audit                                   | team lead                              | allowed    | refused      | allowed           | not found
 GET  /api/v1/audit                                   | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /api/v1/audit                                   | coach, broker, officer, counsellor     | refused    | refused      | refused           | refused
@@ -164,6 +173,17 @@ POST /pathways/new                                   | signed out               
 GET  /pathways/{case}                                | centre staff                           | allowed    | refused      | allowed           | not found
 GET  /pathways/{case}                                | manager, admin                         | allowed    | allowed      | allowed           | not found
 GET  /pathways/{case}                                | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /pathways/{case}/plan                           | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /pathways/{case}/plan                           | manager, admin                         | allowed    | allowed      | allowed           | not found
+GET  /pathways/{case}/plan                           | signed out                             | sign in    | sign in      | sign in           | sign in
+POST /pathways/{case}/plan                           | coach, officer, counsellor, team lead  | allowed    | refused      | allowed           | not found
+POST /pathways/{case}/plan                           | admin                                  | allowed    | allowed      | allowed           | not found
+POST /pathways/{case}/plan                           | broker, manager                        | refused    | refused      | refused           | refused
+POST /pathways/{case}/plan                           | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /pathways/{case}/handlingsplan                  | centre staff                           | allowed    | refused      | allowed           | not found
+GET  /pathways/{case}/handlingsplan                  | admin                                  | allowed    | allowed      | allowed           | not found
+GET  /pathways/{case}/handlingsplan                  | manager                                | refused    | refused      | refused           | not found
+GET  /pathways/{case}/handlingsplan                  | signed out                             | sign in    | sign in      | sign in           | sign in
 POST /pathways/{case}/actions/{action} (pause)       | coach, team lead                       | allowed    | refused      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | admin                                  | allowed    | allowed      | allowed           | not found
 POST /pathways/{case}/actions/{action} (pause)       | broker, officer, counsellor, manager   | refused    | refused      | refused           | refused
@@ -178,12 +198,33 @@ GET  /employers                                      | staff                    
 GET  /employers                                      | signed out                             | sign in
 GET  /outcomes                                       | staff                                  | allowed
 GET  /outcomes                                       | signed out                             | sign in
+GET  /forecast                                       | manager, admin                         | allowed
+GET  /forecast                                       | coach, broker, officer, counsellor, team lead | refused
+GET  /forecast                                       | signed out                             | sign in
 GET  /escalations                                    | staff                                  | allowed
 GET  /escalations                                    | signed out                             | sign in
 POST /escalations                                    | coach, team lead                       | allowed    | refused      | allowed           | not found
 POST /escalations                                    | manager, admin                         | allowed    | allowed      | allowed           | not found
 POST /escalations                                    | broker, officer, counsellor            | refused    | refused      | refused           | refused
 POST /escalations                                    | signed out                             | sign in    | sign in      | sign in           | sign in
+GET  /import                                          | coach, officer, counsellor, team lead, admin | allowed
+GET  /import                                          | broker, manager                        | refused
+GET  /import                                          | signed out                             | sign in
+POST /import                                          | coach, officer, counsellor, team lead, admin | allowed
+POST /import                                          | broker, manager                        | refused
+POST /import                                          | signed out                             | sign in
+GET  /import/{id}                                     | coach, officer, counsellor, team lead, admin | not found
+GET  /import/{id}                                     | broker, manager                        | refused
+GET  /import/{id}                                     | signed out                             | sign in
+POST /import/{id}/confirm                             | coach, officer, counsellor, team lead, admin | not found
+POST /import/{id}/confirm                             | broker, manager                        | refused
+POST /import/{id}/confirm                             | signed out                             | sign in
+POST /import/{id}/discard                             | coach, officer, counsellor, team lead, admin | not found
+POST /import/{id}/discard                             | broker, manager                        | refused
+POST /import/{id}/discard                             | signed out                             | sign in
+GET  /import/{id}/report                              | coach, officer, counsellor, team lead, admin | not found
+GET  /import/{id}/report                              | broker, manager                        | refused
+GET  /import/{id}/report                              | signed out                             | sign in
 GET  /register-extract                               | team lead, admin                       | allowed
 GET  /register-extract                               | coach, broker, officer, counsellor, manager | refused
 GET  /register-extract                               | signed out                             | sign in
@@ -193,6 +234,8 @@ POST /register-extract                               | signed out               
 POST /register-extract/rectify                       | team lead, admin                       | allowed
 POST /register-extract/rectify                       | coach, broker, officer, counsellor, manager | refused
 POST /register-extract/rectify                       | signed out                             | sign in
+POST /language                                       | staff                                  | allowed
+POST /language                                       | signed out                             | sign in
 `
 
 // matrixKeys encrypt the codec server's probe payloads.
@@ -346,7 +389,7 @@ func placeOf(route string) string {
 func matrixRequest(route, caseID, centre, csrf string) (method, path string, body io.Reader, contentType string) {
 	method, pattern, _ := strings.Cut(route, " ")
 	path = strings.NewReplacer("{case}", caseID, "{step}", "no-such-step", "{action}", "pause",
-		"{staff}", "matrix.gbg-angered", "{id}", "00000000-0000-4000-8000-000000000000", "*", "style.css").Replace(pattern)
+		"{staff}", "matrix.gbg-angered", "{need}", "need-usk-hisingen", "{id}", "00000000-0000-4000-8000-000000000000", "*", "style.css").Replace(pattern)
 	js := func(v any) (io.Reader, string) {
 		b, _ := json.Marshal(v)
 		return bytes.NewReader(b), "application/json"
@@ -373,6 +416,10 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		body, contentType = js(map[string]any{"reason": "matrix"})
 	case "POST /api/v1/recruitment-needs":
 		body, contentType = js(map[string]any{"employer_id": "emp-vasttrafik", "centre_id": centre, "ssyk": "8331", "title": "Matrix", "positions": 1, "start_date": "2030-01-01"})
+	case "POST /api/v1/recruitment-needs/{need}/status":
+		body, contentType = js(map[string]any{"status": "matrix"})
+	case "POST /pathways/{case}/plan":
+		body, contentType = form(url.Values{"target_ssyk": {"matrix"}})
 	case "POST /api/v1/escalations":
 		body, contentType = js(map[string]any{"case_ids": []string{caseID}, "reason": ""})
 	case "POST /api/v1/staff/{staff}/sign-out-everywhere":
@@ -400,7 +447,10 @@ func matrixRequest(route, caseID, centre, csrf string) (method, path string, bod
 		}
 		b, _ := protojson.Marshal(&commonpb.Payloads{Payloads: out})
 		body, contentType = bytes.NewReader(b), "application/json"
-	case "POST /logout":
+	case "POST /language":
+		// Forgetting the choice leaves every later probe as it was.
+		body, contentType = form(url.Values{"language": {""}, "next": {"/caseload"}})
+	case "POST /logout", "POST /import", "POST /import/{id}/confirm", "POST /import/{id}/discard":
 		body, contentType = form(url.Values{})
 	case "POST /login":
 		body, contentType = form(url.Values{"username": {"matrix.gbg-angered"}, "password": {"wrong"}})

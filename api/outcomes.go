@@ -1,10 +1,11 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/lang"
 )
 
 // OutcomeRow is one centre and age group: ended pathways, how many went on
@@ -50,24 +51,30 @@ func (s *Server) outcomeRows(r *http.Request) ([]OutcomeRow, error) {
 }
 
 type bar struct {
-	Label    string
-	Y, W, TX int
-	Pct, N   int
+	Centre, Age string
+	Y, W, TX    int
+	Pct         float64
+	N           int
 }
 
 func (s *Server) pageOutcomes(w http.ResponseWriter, r *http.Request) {
 	rows, err := s.outcomeRows(r)
 	if err != nil {
 		s.Log.Error("outcomes", zap.Error(err))
-		http.Error(w, "the outcomes could not be read", http.StatusInternalServerError)
+		http.Error(w, lang.For(r).T("outcomes.err_read"), http.StatusInternalServerError)
 		return
 	}
+	// A group with no ended pathway has no share: the table shows it as
+	// such and the chart leaves it out (never "0 % of 0").
 	var bars []bar
-	for i, o := range rows {
+	for _, o := range rows {
+		if o.Ended == 0 {
+			continue
+		}
 		wd := o.Pct * 3
-		bars = append(bars, bar{Label: fmt.Sprintf("%s, %s", o.Centre, o.Age), Y: i * 22, W: wd, TX: 306 + wd, Pct: o.Pct, N: o.Ended})
+		bars = append(bars, bar{Centre: o.Centre, Age: o.Age, Y: len(bars) * 22, W: wd, TX: 306 + wd, Pct: float64(o.Pct), N: o.Ended})
 	}
-	s.render(w, r, http.StatusOK, "outcomes", "Outcomes", map[string]any{"Rows": rows, "Bars": bars, "Height": len(bars)*22 + 10})
+	s.render(w, r, http.StatusOK, "outcomes", "outcomes.title", map[string]any{"Rows": rows, "Bars": bars, "Height": len(bars)*22 + 10})
 }
 
 func (s *Server) apiOutcomes(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
@@ -38,6 +39,8 @@ func mountPathwayAPI(s *Server, r chi.Router) {
 	r.Get("/employers", s.apiEmployers)
 	r.Get("/recruitment-needs", s.apiNeeds)
 	r.Post("/recruitment-needs", s.apiCreateNeed)
+	r.Get("/recruitment-needs/{need}", s.apiNeed)
+	r.Post("/recruitment-needs/{need}/status", s.apiNeedStatus)
 	r.Get("/audit", s.apiAudit)
 	r.Get("/outcomes", s.apiOutcomes)
 }
@@ -168,6 +171,11 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 		forbidden(w, "you can see your own centre's pathways only")
 		return
 	}
+	kind, status, prob := s.applySearch(r, r.URL.Query().Get("q"), "api", &f)
+	if prob != nil {
+		writeProblem(w, status, *prob)
+		return
+	}
 	page, err := store.ListVisiblePathways(r.Context(), s.Pool, p.Viewer(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		badRequest(w, "after", err.Error())
@@ -176,6 +184,20 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.internal(w, r, "list pathways", err)
 		return
+	}
+	if kind == searchName && len(page.Items) > 0 {
+		// Confirm the blind index's candidates on their decrypted names.
+		names := s.shownNames(r, "search", "api", caseIDsOf(page.Items))
+		if names == nil {
+			writeProblem(w, http.StatusServiceUnavailable, Problem{Code: "unavailable", Message: lang.For(r).T("search.err_unavailable")})
+			return
+		}
+		page.Items = confirmNames(page.Items, names, r.URL.Query().Get("q"))
+	} else if kind != "" {
+		if err := s.auditResults(r, kind, page.Items); err != nil {
+			s.internal(w, r, "audit search", err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -347,22 +369,8 @@ func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (ca
 		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Message: "your role does not start pathways"}
 	}
 	ref := req.Referral
-	// Staff start pathways for their own centre only, unless their role sees all.
-	centre := s.referralCentre(r.Context(), ref)
-	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
-		return cases.Started{}, http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
-			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
-	}
-	// A protected identity is visible to its assignee only: someone of the
-	// centre must be, and must exist.
-	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
-		ref.Assignee = p.ID
-	}
-	if prob := s.checkAssignee(r.Context(), ref, centre); prob != nil {
-		if prob.Code == "invalid" {
-			return cases.Started{}, http.StatusUnprocessableEntity, prob
-		}
-		return cases.Started{}, http.StatusServiceUnavailable, prob
+	if status, prob := s.referralRules(r.Context(), p, &ref); prob != nil {
+		return cases.Started{}, status, prob
 	}
 	// The case service records the consent and the audit row with the case.
 	ref.ConsentScope, ref.StaffID, ref.Via, ref.RequestID = req.ConsentScope, p.ID, via, middleware.GetReqID(r.Context())
@@ -396,6 +404,30 @@ func (s *Server) startPathway(r *http.Request, req StartRequest, via string) (ca
 		return started, http.StatusServiceUnavailable, &Problem{Code: "start_failed", Message: "the pathway could not be started; nothing was written; try again"}
 	}
 	return started, http.StatusCreated, nil
+}
+
+// referralRules are the access rules of a start beyond the role, for the
+// API, the console and the console's import: staff start pathways for their
+// own centre only unless their role sees all, and a protected identity gets
+// an existing assignee of its centre (the starter, when none is named).
+func (s *Server) referralRules(ctx context.Context, p *auth.Principal, ref *cases.Referral) (int, *Problem) {
+	centre := s.referralCentre(ctx, *ref)
+	if !p.SeesAllCentres() && centre != "" && centre != p.CentreID {
+		return http.StatusForbidden, &Problem{Code: "forbidden", Field: "centre_id",
+			Message: fmt.Sprintf("this referral belongs to centre %s; only its staff can start it", centre)}
+	}
+	// A protected identity is visible to its assignee only: someone of the
+	// centre must be, and must exist.
+	if ref.ProtectedIdentity && ref.Assignee == "" && (centre == "" || centre == p.CentreID) {
+		ref.Assignee = p.ID
+	}
+	if prob := s.checkAssignee(ctx, *ref, centre); prob != nil {
+		if prob.Code == "invalid" {
+			return http.StatusUnprocessableEntity, prob
+		}
+		return http.StatusServiceUnavailable, prob
+	}
+	return http.StatusOK, nil
 }
 
 func (s *Server) apiStartPathway(w http.ResponseWriter, r *http.Request) {
@@ -469,78 +501,6 @@ func (s *Server) apiEmployers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": es})
-}
-
-func (s *Server) apiNeeds(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	ns, err := store.ListNeeds(r.Context(), s.Pool, store.NeedFilter{SSYK: q.Get("ssyk"), EmployerID: q.Get("employer"), CentreID: q.Get("centre"), Status: q.Get("status")})
-	if err != nil {
-		s.internal(w, r, "list recruitment needs", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": ns})
-}
-
-// NeedRequest creates a recruitment need.
-type NeedRequest struct {
-	ID               string `json:"id"`
-	EmployerID       string `json:"employer_id"`
-	CentreID         string `json:"centre_id,omitempty"`
-	SSYK             string `json:"ssyk"`
-	Title            string `json:"title"`
-	Positions        int    `json:"positions"`
-	StartDate        string `json:"start_date"` // YYYY-MM-DD
-	RequiredTraining string `json:"required_training"`
-	ContactRole      string `json:"contact_role"`
-}
-
-func (s *Server) apiCreateNeed(w http.ResponseWriter, r *http.Request) {
-	if !principal(r).Can(auth.ActManageNeeds) {
-		forbidden(w, "your role does not manage recruitment needs")
-		return
-	}
-	var req NeedRequest
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	var fields []FieldProblem
-	bad := func(f, c, m string) { fields = append(fields, FieldProblem{Field: f, Code: c, Message: m}) }
-	if len(req.SSYK) != 4 || strings.Trim(req.SSYK, "0123456789") != "" {
-		bad("ssyk", "invalid", "must be a four-digit SSYK 2012 code")
-	}
-	if strings.TrimSpace(req.Title) == "" || len(req.Title) > 200 {
-		bad("title", "invalid", "is required, at most 200 characters")
-	}
-	if req.Positions < 1 || req.Positions > 10000 {
-		bad("positions", "invalid", "must be from 1 to 10000")
-	}
-	start, err := time.Parse(time.DateOnly, req.StartDate)
-	if err != nil {
-		bad("start_date", "invalid", "must be a date, YYYY-MM-DD")
-	}
-	if req.EmployerID == "" {
-		bad("employer_id", "required", "is required")
-	}
-	if len(fields) > 0 {
-		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: fields[0].Field, Message: fields[0].Field + ": " + fields[0].Message, Fields: fields})
-		return
-	}
-	if prob := s.checkNeedCentre(r, &req); prob != nil {
-		writeProblem(w, http.StatusForbidden, *prob)
-		return
-	}
-	if req.ID == "" {
-		req.ID = "need-" + strings.ToLower(cases.NewCaseID(time.Now()))
-	}
-	n := store.RecruitmentNeed{ID: req.ID, EmployerID: req.EmployerID, CentreID: req.CentreID, SSYK: req.SSYK, Title: req.Title,
-		Positions: req.Positions, StartDate: start, RequiredTraining: req.RequiredTraining, ContactRole: req.ContactRole}
-	if err := store.UpsertNeed(r.Context(), s.Pool, n); err != nil {
-		writeProblem(w, http.StatusUnprocessableEntity, Problem{Code: "invalid", Field: "employer_id", Message: "the employer or centre does not exist"})
-		return
-	}
-	s.audit(r, store.AuditEntry{Action: "recruitment_need", Detail: map[string]any{"need_id": n.ID}})
-	got, _ := store.GetNeed(r.Context(), s.Pool, n.ID)
-	writeJSON(w, http.StatusCreated, got)
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {

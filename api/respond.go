@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/pathways-se/pathways/lang"
 )
 
 var errNoPollers = errors.New("no worker is polling the pathway task queue")
@@ -29,6 +31,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeProblem answers a refusal: its code stays English, its message is
+// in the caller's language (see apiLanguage).
 func writeProblem(w http.ResponseWriter, status int, p Problem) {
+	if lw, ok := w.(*langWriter); ok && lw.l.Tag() != lang.English {
+		p.Message = lw.l.Message(p.Message)
+		for i := range p.Fields {
+			p.Fields[i].Message = lw.l.Message(p.Fields[i].Message)
+		}
+	}
 	writeJSON(w, status, map[string]Problem{"error": p})
 }
+
+// langWriter carries the API caller's language to writeProblem.
+type langWriter struct {
+	http.ResponseWriter
+	l *lang.Localizer
+}
+
+func (w *langWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -20,6 +20,7 @@ import (
 	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/keyring"
 	"github.com/pathways-se/pathways/lang"
+	"github.com/pathways-se/pathways/plans"
 )
 
 // Server holds what handlers need.
@@ -34,6 +35,9 @@ type Server struct {
 	Keys *keyring.Ring
 	// Outside answers matching (needs and vacancies); nil lists none.
 	Outside Outside
+	// Plans validates plans and reads courses and needs; nil builds one
+	// from Config's systems on first use.
+	Plans *plans.Service
 	// Auth signs staff in; nil builds one from Config on first Handler call.
 	Auth *auth.Manager
 	// UpdateTimeout bounds a staff action waiting for the worker (default 20 s).

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/auth"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -37,8 +38,22 @@ func (s *Server) requireAPISession(next http.Handler) http.Handler {
 			writeProblem(w, http.StatusUnsupportedMediaType, Problem{Code: "json_required", Message: "send the body as application/json"})
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		l := s.apiLanguage(r, p)
+		next.ServeHTTP(&langWriter{w, l}, r.WithContext(lang.With(auth.WithPrincipal(r.Context(), p), l)))
 	})
+}
+
+// apiLanguage is the language of an API caller's messages: the staff
+// member's setting, else an Accept-Language the client sent, else English
+// (scripts that ask for nothing keep the messages they always had).
+func (s *Server) apiLanguage(r *http.Request, p *auth.Principal) *lang.Localizer {
+	setting, err := store.StaffLanguage(r.Context(), s.Pool, p.ID)
+	s.partial(r.Context(), "staff language", err)
+	accept := r.Header.Get("Accept-Language")
+	if setting == "" && accept == "" {
+		return lang.New(lang.English)
+	}
+	return lang.New(lang.Pick(setting, accept))
 }
 
 // requirePageSession redirects to the sign-in page without a session, and
@@ -48,15 +63,16 @@ func (s *Server) requirePageSession(next http.Handler) http.Handler {
 		noStore(w)
 		p, err := s.Auth.LoadErr(r)
 		if errors.Is(err, auth.ErrSessionsUnavailable) {
-			http.Error(w, "Pathways cannot reach its database just now; you are still signed in. Go back and send the form again in a minute.", http.StatusServiceUnavailable)
+			http.Error(w, lang.For(r).T("login.sessions_unavailable"), http.StatusServiceUnavailable)
 			return
 		}
 		if err != nil {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		r = s.withStaffLanguage(r, p)
 		if r.Method == http.MethodPost && !s.Auth.CheckCSRF(p.Session, r.PostFormValue("csrf")) {
-			http.Error(w, "the form has expired; go back, reload the page and try again", http.StatusForbidden)
+			http.Error(w, lang.For(r).T("msg.form_expired"), http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
@@ -89,7 +105,7 @@ func mountPublic(s *Server, r chi.Router) {
 		}
 		if err := s.Auth.OIDCStart(w, r); err != nil {
 			s.Log.Error("oidc start", zap.Error(err))
-			s.renderLogin(w, r, http.StatusBadGateway, "The sign-in service cannot be reached. Try again shortly.")
+			s.renderLogin(w, r, http.StatusBadGateway, lang.For(r).T("login.oidc_unreachable"))
 		}
 	})
 	r.Get("/auth/oidc/callback", func(w http.ResponseWriter, r *http.Request) {
@@ -101,28 +117,41 @@ func mountPublic(s *Server, r chi.Router) {
 		if err != nil {
 			s.Log.Warn("oidc sign-in refused", zap.Error(err))
 			s.audit(r, store.AuditEntry{StaffID: "-", Action: store.AuditSignInFailed, Detail: map[string]any{"method": "oidc"}})
-			s.renderLogin(w, r, http.StatusForbidden, "Sign-in failed: "+err.Error())
+			s.renderLogin(w, r, http.StatusForbidden, lang.For(r).T("login.oidc_failed", "Reason", err.Error()))
 			return
 		}
 		s.finishSignIn(w, r, st, "oidc", "/")
 	})
 	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+	// The accessibility statement is public, as the law asks; signed in, it
+	// has the usual header.
+	r.Get("/tillganglighet", func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := s.Auth.Load(r); ok {
+			r = s.withStaffLanguage(r.WithContext(auth.WithPrincipal(r.Context(), p)), p)
+		}
+		s.render(w, r, http.StatusOK, "accessibility", "a11y.title", nil)
+	})
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	id, pw := r.PostFormValue("username"), r.PostFormValue("password")
 	st, err := s.Auth.PasswordSignIn(r.Context(), id, pw, auth.ClientAddress(r))
 	if err != nil {
+		l := lang.For(r)
 		msg, status := err.Error(), http.StatusUnauthorized
+		if errors.Is(err, auth.ErrBadCredentials) {
+			msg = l.T("login.bad_credentials")
+		}
 		detail := map[string]any{"method": "password", "account": auditAccount(id)}
 		var throttled *auth.ThrottledError
 		switch {
 		case errors.As(err, &throttled):
 			w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+			msg = l.T("login.throttled", "Minutes", (throttled.Seconds()+59)/60)
 			status, detail["reason"] = http.StatusTooManyRequests, "throttled"
 		case !errors.Is(err, auth.ErrBadCredentials) && s.Auth.DevAccounts:
 			s.Log.Error("sign-in", zap.Error(err))
-			msg, status = "Sign-in is not available right now.", http.StatusServiceUnavailable
+			msg, status = l.T("login.unavailable"), http.StatusServiceUnavailable
 		}
 		s.audit(r, store.AuditEntry{StaffID: "-", Action: store.AuditSignInFailed, Detail: detail})
 		s.renderLogin(w, r, status, msg)
@@ -149,7 +178,7 @@ func auditAccount(id string) string {
 func (s *Server) finishSignIn(w http.ResponseWriter, r *http.Request, st store.Staff, method, next string) {
 	if err := s.Auth.SetSession(r.Context(), w, st.ID); err != nil {
 		s.Log.Error("session", zap.Error(err))
-		http.Error(w, "could not sign in", http.StatusInternalServerError)
+		http.Error(w, lang.For(r).T("login.could_not_sign_in"), http.StatusInternalServerError)
 		return
 	}
 	s.audit(r, store.AuditEntry{StaffID: st.ID, Action: store.AuditSignIn, Detail: map[string]any{"method": method}})
@@ -183,13 +212,13 @@ func LocalNext(next string) string {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if p, ok := s.Auth.Load(r); ok && !s.Auth.CheckCSRF(p.Session, r.PostFormValue("csrf")) {
-		http.Error(w, "the form has expired", http.StatusForbidden)
+		http.Error(w, lang.For(r).T("msg.form_expired"), http.StatusForbidden)
 		return
 	}
 	if err := s.Auth.ClearSession(r.Context(), w, r); err != nil {
 		// The cookie is gone from this browser, but a copy would still work.
 		s.Log.Error("end session", zap.Error(err))
-		http.Error(w, "signing out failed; try again", http.StatusServiceUnavailable)
+		http.Error(w, lang.For(r).T("login.signout_failed"), http.StatusServiceUnavailable)
 		return
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -238,6 +238,29 @@ func TestTemporalSchemaByAdminTools(t *testing.T) {
 			t.Errorf("postgres/init.sh lacks %s", db)
 		}
 	}
+	// One config template for compose and `pathways cluster`, filled in from
+	// the variables compose sets.
+	mounted := false
+	for _, v := range c.Services["temporal"].Volumes {
+		if v == "./deploy/temporal/pathways.yaml:/etc/temporal/config/docker.yaml:ro" {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Error("temporal does not mount deploy/temporal/pathways.yaml as the server's config")
+	}
+	tpl, err := os.ReadFile("temporal/pathways.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range regexp.MustCompile(`env "([A-Z_]+)"`).FindAllStringSubmatch(string(tpl), -1) {
+		switch v[1] {
+		case "POSTGRES_SEEDS", "POSTGRES_USER", "POSTGRES_PWD", "DB_PORT", "DBNAME", "VISIBILITY_DBNAME", "DYNAMIC_CONFIG_FILE_PATH":
+			if _, ok := tmp[v[1]]; !ok {
+				t.Errorf("the config template reads %s, which compose does not set for temporal", v[1])
+			}
+		}
+	}
 	for _, v := range c.Services["temporal"].Volumes {
 		src := strings.SplitN(v, ":", 2)[0]
 		if _, err := os.Stat("../" + strings.TrimPrefix(src, "./")); err != nil {

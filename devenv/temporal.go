@@ -34,8 +34,17 @@ func EnsureTemporalCLI(ctx context.Context, toolsDir, version string, out io.Wri
 		return bin, nil
 	}
 	fmt.Fprintf(out, "first run: building the Temporal dev server (%s@%s), about 4 minutes\n", TemporalCLIModule, version)
+	if err := goInstall(ctx, out, "go install temporal "+version, filepath.Dir(bin), TemporalCLIModule+"@"+version); err != nil {
+		return "", fmt.Errorf("building the Temporal CLI failed: %w", err)
+	}
+	return bin, nil
+}
+
+// goInstall builds packages into gobin through the Go module proxy, showing
+// a spinner with the elapsed time, since a first build takes minutes.
+func goInstall(ctx context.Context, out io.Writer, desc, gobin string, pkgs ...string) error {
 	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(out), progressbar.OptionSpinnerType(14),
-		progressbar.OptionSetDescription("go install temporal "+version), progressbar.OptionShowElapsedTimeOnFinish())
+		progressbar.OptionSetDescription(desc), progressbar.OptionShowElapsedTimeOnFinish())
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(250 * time.Millisecond)
@@ -49,16 +58,16 @@ func EnsureTemporalCLI(ctx context.Context, toolsDir, version string, out io.Wri
 			}
 		}
 	}()
-	cmd := exec.CommandContext(ctx, "go", "install", TemporalCLIModule+"@"+version)
-	cmd.Env = append(os.Environ(), "GOBIN="+filepath.Dir(bin), "CGO_ENABLED=0")
+	cmd := exec.CommandContext(ctx, "go", append([]string{"install"}, pkgs...)...)
+	cmd.Env = append(os.Environ(), "GOBIN="+gobin, "CGO_ENABLED=0")
 	output, err := cmd.CombinedOutput()
 	close(done)
 	_ = bar.Finish()
 	fmt.Fprintln(out)
 	if err != nil {
-		return "", fmt.Errorf("building the Temporal CLI failed: %v\n%s", err, output)
+		return fmt.Errorf("%v\n%s", err, output)
 	}
-	return bin, nil
+	return nil
 }
 
 // Temporal is the CLI's dev server.

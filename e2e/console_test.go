@@ -56,6 +56,8 @@ func browserWithin(t *testing.T, d time.Duration) context.Context {
 		cd.Flag("disable-background-networking", true), cd.Flag("disable-component-update", true),
 		cd.Flag("disable-sync", true), cd.NoFirstRun, cd.NoDefaultBrowserCheck,
 		cd.UserDataDir(t.TempDir()), cd.WindowSize(1366, 900),
+		// A Swedish member of staff's browser: the console answers in Swedish.
+		cd.Flag("accept-lang", "sv-SE,sv"), cd.Flag("lang", "sv-SE"),
 	}
 	actx, cancel := cd.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
@@ -70,6 +72,15 @@ func validPNR() string {
 	n := time.Now().UnixNano() % 900
 	nine := fmt.Sprintf("850412%03d", 100+n)
 	return "19850412-" + nine[6:] + string(identity.CheckDigit(nine))
+}
+
+// submit clicks a form's submit button and waits for the page that answers
+// it: a reload before it would abandon the form's request.
+func submit(ctx context.Context, t *testing.T, sel string) {
+	t.Helper()
+	if _, err := cd.RunResponse(ctx, cd.Click(cd.CSS(sel))); err != nil {
+		t.Fatalf("submit %s: %v", sel, err)
+	}
 }
 
 // waitText reloads until the selector's text contains want.
@@ -130,7 +141,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "#consent-error")
-	if !strings.Contains(text, "consent") {
+	if !strings.Contains(text, "samtycke") {
 		t.Fatalf("consent error: %q", text)
 	}
 	if invalid = attrOf(t, ctx, "#given_name", "aria-invalid"); invalid != "true" {
@@ -152,18 +163,18 @@ func TestConsoleWalkthrough(t *testing.T) {
 	if text != "Alva Berg" {
 		t.Fatalf("profile shows %q", text)
 	}
-	waitText(ctx, t, "#phase", "referral")
+	waitText(ctx, t, "#phase", "Anvisning")
 
 	// First contact, mapping, plan: the timeline advances each time.
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#fc-channel")),
 		cd.SetValue(cd.CSS("#fc-channel"), "phone"),
-		cd.Click(cd.CSS("#fc-submit")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "First contact made by phone")
-	waitText(ctx, t, "#phase", "mapping")
+	submit(ctx, t, "#fc-submit")
+	waitText(ctx, t, "#timeline", "Första kontakt via telefon")
+	waitText(ctx, t, "#phase", "Kartläggning")
 
 	// A refused mapping (no abilities) shows the validator's message.
 	if err := cd.Do(ctx,
@@ -175,7 +186,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "form[action$='/actions/mapping'] .error")
-	if !strings.Contains(text, "abilities") {
+	if !strings.Contains(text, "Förmågor") {
 		t.Fatalf("mapping refusal: %q", text)
 	}
 	if err := cd.Do(ctx,
@@ -184,34 +195,34 @@ func TestConsoleWalkthrough(t *testing.T) {
 		cd.SendKeys(cd.CSS("#map-language"), "sv:B1"),
 		cd.SendKeys(cd.CSS("#map-goals"), "Drive buses"),
 		cd.SendKeys(cd.CSS("#map-obstacles"), "licence"),
-		cd.Click(cd.CSS("#map-submit")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "Mapping recorded")
-	waitText(ctx, t, "#phase", "planning")
+	submit(ctx, t, "#map-submit")
+	waitText(ctx, t, "#timeline", "Kartläggningen registrerad")
+	waitText(ctx, t, "#phase", "Handlingsplan")
 
 	// Staff look up openings for bus drivers before they plan.
 	if err := cd.Do(ctx,
 		cd.SendKeys(cd.CSS("#match-ssyk"), "8331"),
-		cd.Click(cd.CSS("#match-submit")),
 	); err != nil {
 		t.Fatal(err)
 	}
+	submit(ctx, t, "#match-submit")
 	waitText(ctx, t, "#match-needs", "need-bus-angered")
 	if err := cd.Do(ctx,
 		cd.WaitVisible(cd.CSS("#plan-ssyk")),
 		cd.SendKeys(cd.CSS("#plan-ssyk"), "8331"),
 		cd.SetValue(cd.CSS("#plan-need"), "need-bus-angered"),
-		cd.Click(cd.CSS("#plan-submit")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(ctx, t, "#timeline", "Plan revision 1 approved")
+	submit(ctx, t, "#plan-submit")
+	waitText(ctx, t, "#timeline", "Handlingsplan version 1 godkänd")
 	// The plan's first step starts (or, if the education system refuses it,
 	// the pathway asks for a new plan): either way the case has left mapping.
 	t.Logf("timeline after the plan:\n%s", textOf(t, ctx, "#timeline"))
-	if text = textOf(t, ctx, "#phase"); strings.Contains(text, "mapping") || strings.Contains(text, "referral") {
+	if text = textOf(t, ctx, "#phase"); strings.Contains(text, "Kartläggning") || strings.Contains(text, "Anvisning") {
 		t.Fatalf("phase after the plan: %q", text)
 	}
 
@@ -224,7 +235,7 @@ func TestConsoleWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = textOf(t, ctx, "tbody")
-	if !strings.Contains(text, "gbg-angered") || !strings.Contains(href, "/namespaces/default/workflows/pathway-") {
+	if !strings.Contains(text, "Kompetenscenter Angered") || !strings.Contains(href, "/namespaces/default/workflows/pathway-") {
 		t.Fatalf("caseload %q, temporal link %q", text, href)
 	}
 	// Task inbox and employers render.

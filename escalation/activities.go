@@ -249,7 +249,8 @@ func PGContacts(pool *pgxpool.Pool) Contacts {
 func New(pool *pgxpool.Pool, c client.Client, mailer integrations.Notifier, consoleURL string, loc *time.Location) *Activities {
 	n := Notifiers{Console{Pool: pool}}
 	if mailer != nil {
-		n = append(n, Mail{Mailer: mailer, Contacts: PGContacts(pool), ConsoleURL: consoleURL})
+		n = append(n, Mail{Mailer: mailer, Contacts: PGContacts(pool), ConsoleURL: consoleURL,
+			Language: func(ctx context.Context, addr string) string { return store.MailboxLanguage(ctx, pool, addr) }})
 	}
 	return &Activities{Store: PG{Pool: pool}, Signal: TemporalSignaller(c), Notify: n, Location: loc}
 }

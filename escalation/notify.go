@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pathways-se/pathways/integrations"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -53,23 +54,32 @@ type Mail struct {
 	Mailer     integrations.Notifier
 	Contacts   Contacts
 	ConsoleURL string // public URL of the console, for the link; may be empty
+	// Language is the language a mailbox reads (a staff member's console
+	// setting); nil or "" is Swedish.
+	Language func(ctx context.Context, addr string) string
 }
 
-// Subject and Body of an escalation mail: the case ID and the rule only.
-func (m Mail) message(n Notice) integrations.Mail {
-	subject := fmt.Sprintf("Case %s escalated to %s (level %d)", n.CaseID, strings.ReplaceAll(n.Role, "_", " "), n.Level)
+// Subject and Body of an escalation mail, in l's language: the case ID and
+// the rule only.
+func (m Mail) message(n Notice, l *lang.Localizer) integrations.Mail {
+	role := l.Code("role", n.Role)
+	subject := l.T("mail.escalated_subject", "Case", n.CaseID, "Role", role, "Level", n.Level)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Case %s has stalled and is escalated to you (%s, level %d of %d).\n\n", n.CaseID, n.Role, n.Level, TopLevel())
-	fmt.Fprintf(&b, "Rule: %s\nReason: %s\n\n", n.Rule, n.Reason)
-	b.WriteString("Act on the case or complete the escalation task; if it stays open past its deadline, the next sweep escalates it one level up.\n")
+	b.WriteString(l.T("mail.escalated_body", "Case", n.CaseID, "Role", role, "Level", n.Level, "Top", TopLevel()))
+	b.WriteString("\n\n")
+	b.WriteString(l.T("mail.escalated_rule", "Rule", l.Code("rule", n.Rule), "Reason", n.Reason))
+	b.WriteString("\n\n")
+	b.WriteString(l.T("mail.escalated_act"))
+	b.WriteString("\n")
 	if m.ConsoleURL != "" {
 		fmt.Fprintf(&b, "\n%s/pathways/%s\n", strings.TrimRight(m.ConsoleURL, "/"), n.CaseID)
 	}
 	return integrations.Mail{Subject: subject, Body: b.String()}
 }
 
-// Notify mails every mailbox of the role at the case's centre. No mailbox
-// configured is not an error: the task in the console remains.
+// Notify mails every mailbox of the role at the case's centre, each in its
+// reader's language. No mailbox configured is not an error: the task in the
+// console remains.
 func (m Mail) Notify(ctx context.Context, n Notice) error {
 	if m.Mailer == nil || m.Contacts == nil {
 		return nil
@@ -78,9 +88,13 @@ func (m Mail) Notify(ctx context.Context, n Notice) error {
 	if err != nil {
 		return err
 	}
-	msg := m.message(n)
 	var errs []error
 	for _, addr := range to {
+		tag := lang.Swedish
+		if m.Language != nil {
+			tag = m.Language(ctx, addr)
+		}
+		msg := m.message(n, lang.New(tag))
 		msg.To = addr
 		errs = append(errs, m.Mailer.Mail(ctx, n.Key+":"+mailboxID(addr), msg))
 	}

@@ -9,7 +9,7 @@ import (
 
 // EmployersClient is the employer-facing system:
 //
-//	GET  {base}/needs?ssyk=&municipality=     recruitment needs
+//	GET  {base}/needs?ssyk=&municipality=     recruitment needs (see NeedRegistry)
 //	POST {base}/agreements                    create an agreement (Idempotency-Key)
 //	GET  {base}/agreements/{id}               read an agreement
 //	POST {base}/agreements/{id}/end           end an agreement (Idempotency-Key)
@@ -33,6 +33,8 @@ func (e *EmployersClient) RecruitmentNeeds(ctx context.Context, q NeedQuery) ([]
 	v := url.Values{}
 	set(v, "ssyk", q.SSYK)
 	set(v, "municipality", q.Municipality)
+	set(v, "employer", q.EmployerID)
+	set(v, "status", q.Status)
 	var out NeedList
 	if err := e.c.do(ctx, http.MethodGet, "/needs", v, "", nil, &out); err != nil {
 		return nil, err
@@ -44,6 +46,7 @@ func (e *EmployersClient) RecruitmentNeeds(ctx context.Context, q NeedQuery) ([]
 type AgreementBody struct {
 	CaseID     string    `json:"case_id"`
 	EmployerID string    `json:"employer_id"`
+	NeedID     string    `json:"need_id,omitempty"`
 	Kind       string    `json:"kind"`
 	StartDate  time.Time `json:"start_date"`
 	EndDate    time.Time `json:"end_date"`
@@ -56,7 +59,7 @@ func (e *EmployersClient) CreateAgreement(ctx context.Context, key string, req A
 	}
 	var out Agreement
 	err := e.c.do(ctx, http.MethodPost, "/agreements", nil, key,
-		AgreementBody{CaseID: req.CaseID, EmployerID: req.EmployerID, Kind: req.Kind, StartDate: req.StartDate, EndDate: req.EndDate}, &out)
+		AgreementBody{CaseID: req.CaseID, EmployerID: req.EmployerID, NeedID: req.NeedID, Kind: req.Kind, StartDate: req.StartDate, EndDate: req.EndDate}, &out)
 	return out, err
 }
 

@@ -21,6 +21,7 @@ type Clients struct {
 	Education      Education
 	Employment     Employment
 	Employers      Employers
+	Needs          NeedRegistry // the employer system's recruitment needs
 	SocialServices SocialServices
 	Notifier       Notifier
 }
@@ -29,10 +30,12 @@ type Clients struct {
 // settings. Every client has a bounded timeout.
 func NewClients(cfg *config.Config) *Clients {
 	timeout := cfg.Systems.Timeout
+	employers := NewEmployersClient(cfg.Systems.Employers, timeout)
 	return &Clients{
 		Education:      NewEducationClient(cfg.Systems.Education, timeout),
 		Employment:     NewEmploymentClient(cfg.Systems.Employment, cfg.Systems.JobSearch, cfg.Systems.JobSearchKey, timeout),
-		Employers:      NewEmployersClient(cfg.Systems.Employers, timeout),
+		Employers:      employers,
+		Needs:          employers,
 		SocialServices: NewSocialClient(cfg.Systems.SocialServices, timeout),
 		Notifier:       NewMailer(cfg.SMTP, timeout),
 	}

@@ -147,10 +147,13 @@ type Employers interface {
 	EndAgreement(ctx context.Context, key, agreementID, reason string) error
 }
 
-// NeedQuery filters recruitment needs.
+// NeedQuery filters recruitment needs. Status defaults to open; "all"
+// lists every status.
 type NeedQuery struct {
 	SSYK         string
 	Municipality string
+	EmployerID   string
+	Status       string
 }
 
 // RecruitmentNeed is an employer's concrete need in a shortage occupation.
@@ -164,12 +167,21 @@ type RecruitmentNeed struct {
 	StartDate        time.Time `json:"start_date"`
 	RequiredTraining string    `json:"required_training"`
 	ContactRole      string    `json:"contact_role"` // a function, e.g. "rekryteringsansvarig"
+	// The lifecycle, kept by the employer system: Positions are the open
+	// ones, Filled those taken by agreements naming the need.
+	Title        string    `json:"title,omitempty"`
+	CentreID     string    `json:"centre_id,omitempty"`
+	Status       string    `json:"status,omitempty"` // open, filled, withdrawn, expired
+	StatusReason string    `json:"status_reason,omitempty"`
+	Filled       int       `json:"filled"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 }
 
 // AgreementRequest sets up an internship or work-training agreement.
 type AgreementRequest struct {
 	CaseID     string
 	EmployerID string
+	NeedID     string // the recruitment need the agreement fills a position of, if any
 	Kind       string // internship, work_training, language_internship, subsidised_employment
 	StartDate  time.Time
 	EndDate    time.Time

@@ -251,11 +251,13 @@ func For(r *http.Request) *Localizer {
 // t (a message), num, pct, when (date and time), day (date).
 func Funcs(l *Localizer) map[string]any {
 	return map[string]any{
-		"t":    l.T,
-		"num":  l.Number,
-		"pct":  l.Percent,
-		"when": l.Time,
-		"day":  l.Date,
-		"lang": l.Tag,
+		"t":     l.T,
+		"num":   l.Number,
+		"pct":   l.Percent,
+		"when":  l.Time,
+		"day":   l.Date,
+		"lang":  l.Tag,
+		"code":  l.Code,
+		"event": l.Event,
 	}
 }

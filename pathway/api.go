@@ -42,6 +42,9 @@ const (
 const (
 	SignalMoveMappingDeadline = "move-mapping-deadline"
 	SignalEscalate            = "escalate"
+	// SignalNeedGone comes from the worker's need watcher: the recruitment
+	// need the plan is tied to was withdrawn or expired (NeedGone).
+	SignalNeedGone = "need-gone"
 )
 
 // QueryStatus returns a Status.
@@ -107,6 +110,9 @@ type Programme struct {
 	MappingReminder   int        `json:"mapping_reminder_days" yaml:"mapping_reminder_days"`
 	FollowUpDays      []int      `json:"follow_up_days" yaml:"follow_up_days"`
 	Steps             []StepSpec `json:"steps" yaml:"steps"`
+	// AllowedSteps are the step types staff may choose in a plan besides
+	// the default steps' own (plans.Allowed).
+	AllowedSteps []string `json:"allowed_steps,omitempty" yaml:"allowed_steps"`
 }
 
 // StepSpec is one planned measure.

@@ -150,3 +150,11 @@ type Escalation struct {
 	Reason  string `json:"reason"`
 	SweepID string `json:"sweep_id"`
 }
+
+// NeedGone says the recruitment need a plan is tied to can no longer take
+// anyone: withdrawn or expired in the employer system.
+type NeedGone struct {
+	NeedID string `json:"need_id"`
+	Status string `json:"status"` // withdrawn, expired
+	Reason string `json:"reason,omitempty"`
+}

@@ -13,6 +13,7 @@ const (
 	ActivityCheckCentre          = "CheckCentre"
 	ActivityNotifySocialServices = "NotifySocialServices"
 	ActivityReportOutcome        = "ReportOutcome"
+	ActivityReportPlan           = "ReportPlan"
 )
 
 // Projection is one change of a pathway, sent by the workflow to the read
@@ -49,6 +50,7 @@ type Notice struct {
 	Reason  string    `json:"reason"`
 	Outcome string    `json:"outcome,omitempty"`
 	SSYK    string    `json:"ssyk,omitempty"`
+	Steps   []string  `json:"steps,omitempty"` // a plan report: its steps' types and days, no free text
 	Start   time.Time `json:"start,omitempty"`
 	At      time.Time `json:"at"`
 }

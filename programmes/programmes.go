@@ -337,6 +337,11 @@ func (v *validator) programme(p pathway.Programme, reg *steps.Registry) {
 			v.fail(path, "%s", err)
 		}
 	}
+	for i, name := range p.AllowedSteps {
+		if _, ok := reg.Get(name); !ok {
+			v.fail(fmt.Sprintf("allowed_steps[%d]", i), "unknown step type %q; known types are %s", name, typeNames(reg))
+		}
+	}
 	if p.TimeLimitDays > 0 && total > p.TimeLimitDays {
 		v.fail("steps", "the default steps take %d days, more than time_limit_days (%d)", total, p.TimeLimitDays)
 	}

@@ -414,6 +414,36 @@ type chaosStaff struct {
 	base string
 	http *http.Client
 	seq  atomic.Int64
+	// others are further API instances: a request that finds no API
+	// (refused or broken connection) is sent again, with the same
+	// Idempotency-Key, to the next one; resent counts those.
+	others []string
+	cur    atomic.Int32
+	resent atomic.Int64
+}
+
+// url is the API instance requests go to now.
+func (c *chaosStaff) url() string {
+	if len(c.others) == 0 {
+		return c.base
+	}
+	if i := int(c.cur.Load()) % (len(c.others) + 1); i > 0 {
+		return c.others[i-1]
+	}
+	return c.base
+}
+
+// failOver moves on to the next API instance after a connection to from
+// failed; it reports whether there is another to try.
+func (c *chaosStaff) failOver(from string) bool {
+	if len(c.others) == 0 {
+		return false
+	}
+	if c.url() == from {
+		c.cur.Add(1)
+	}
+	c.resent.Add(1)
+	return true
 }
 
 func chaosSignIn(t *testing.T, base, account string) *chaosStaff {
@@ -443,7 +473,8 @@ func (c *chaosStaff) act(t *testing.T, path string, body any) bool {
 	b, _ := json.Marshal(body)
 	deadline := time.Now().Add(90 * time.Second)
 	for attempt := 1; ; attempt++ {
-		req, _ := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(b))
+		base := c.url()
+		req, _ := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
 		resp, err := c.http.Do(req)
@@ -452,6 +483,9 @@ func (c *chaosStaff) act(t *testing.T, path string, body any) bool {
 			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			status, text, location = resp.StatusCode, string(raw), resp.Header.Get("Location")
+		} else if c.failOver(base) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue // the same request, the same key, to another API
 		}
 		if status == http.StatusAccepted && location != "" {
 			// Accepted, still running: follow the link until the pathway has
@@ -484,7 +518,7 @@ func (c *chaosStaff) act(t *testing.T, path string, body any) bool {
 func (c *chaosStaff) follow(t *testing.T, location string, deadline time.Time) string {
 	t.Helper()
 	for time.Now().Before(deadline) {
-		resp, err := c.http.Get(c.base + location)
+		resp, err := c.http.Get(c.url() + location)
 		if err == nil {
 			var res api.ActionResult
 			_ = json.NewDecoder(resp.Body).Decode(&res)

@@ -124,6 +124,12 @@ type simNeed struct {
 	StartDate        time.Time `json:"start_date"`
 	RequiredTraining string    `json:"required_training"`
 	ContactRole      string    `json:"contact_role"`
+	Title            string    `json:"title,omitempty"`
+	CentreID         string    `json:"centre_id,omitempty"`
+	Status           string    `json:"status"` // open, filled, withdrawn (expired is computed)
+	StatusReason     string    `json:"status_reason,omitempty"`
+	Filled           int       `json:"filled"`
+	ExpiresAt        time.Time `json:"expires_at,omitzero"`
 }
 
 type data struct {
@@ -207,7 +213,7 @@ func generate(seed int64, now time.Time) *data {
 			ID: fmt.Sprintf("need-%03d", i+1), EmployerID: e.ID, EmployerName: e.Name, SSYK: o.SSYK,
 			Municipality: e.Municipality, Positions: 1 + r.IntN(6),
 			StartDate:        monday.AddDate(0, 0, 7*(2+r.IntN(16))),
-			RequiredTraining: o.Training, ContactRole: roles[r.IntN(len(roles))],
+			RequiredTraining: o.Training, ContactRole: roles[r.IntN(len(roles))], Title: o.Label, Status: "open",
 		})
 	}
 
@@ -223,7 +229,7 @@ func generate(seed int64, now time.Time) *data {
 		e := seeded[n.EmployerID]
 		d.needs = append(d.needs, simNeed{ID: n.ID, EmployerID: e.ID, EmployerName: e.Name, SSYK: n.SSYK,
 			Municipality: e.Municipality, Positions: n.Positions, StartDate: n.StartDate,
-			RequiredTraining: n.RequiredTraining, ContactRole: n.ContactRole})
+			RequiredTraining: n.RequiredTraining, ContactRole: n.ContactRole, Title: n.Title, CentreID: n.CentreID, Status: "open"})
 	}
 	return d
 }

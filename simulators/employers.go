@@ -7,37 +7,35 @@ import (
 )
 
 type simAgreement struct {
-	ID         string    `json:"id"`
-	Status     string    `json:"status"` // active, ended
-	CaseID     string    `json:"case_id"`
-	EmployerID string    `json:"employer_id"`
-	Kind       string    `json:"kind"`
-	StartDate  time.Time `json:"start_date"`
-	EndDate    time.Time `json:"end_date"`
-	EndReason  string    `json:"end_reason,omitempty"`
+	ID         string `json:"id"`
+	Status     string `json:"status"` // active, ended
+	CaseID     string `json:"case_id"`
+	EmployerID string `json:"employer_id"`
+	NeedID     string `json:"need_id,omitempty"`
+	// TookPosition: the agreement took one of the need's positions (none
+	// is left to take once the need is filled).
+	TookPosition bool      `json:"took_position,omitempty"`
+	Kind         string    `json:"kind"`
+	StartDate    time.Time `json:"start_date"`
+	EndDate      time.Time `json:"end_date"`
+	EndReason    string    `json:"end_reason,omitempty"`
 }
 
 type employersState struct {
 	seq        int
 	agreements map[string]*simAgreement
 	order      []string
+	needSeq    int
+	needs      map[string]*simNeed // registered by brokers, or changed since generated
+	needOrder  []string            // registered ones, in order
 }
 
-func (e *employersState) init() { e.agreements = map[string]*simAgreement{} }
+func (e *employersState) init() {
+	e.agreements = map[string]*simAgreement{}
+	e.needs = map[string]*simNeed{}
+}
 
 var agreementKinds = map[string]bool{"internship": true, "work_training": true, "language_internship": true, "subsidised_employment": true}
-
-func (s *Sim) needs(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	ssyk, muni := q.Get("ssyk"), q.Get("municipality")
-	out := []simNeed{}
-	for _, n := range s.data.needs {
-		if (ssyk == "" || n.SSYK == ssyk) && (muni == "" || n.Municipality == muni) {
-			out = append(out, n)
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": len(out), "needs": out})
-}
 
 func (s *Sim) employer(id string) *simEmployer {
 	for i := range s.data.employers {
@@ -66,6 +64,13 @@ func (s *Sim) createAgreement(w http.ResponseWriter, r *http.Request) {
 		if in.StartDate.IsZero() || (!in.EndDate.IsZero() && in.EndDate.Before(in.StartDate)) {
 			return fail(http.StatusUnprocessableEntity, "start_date is required and end_date may not precede it")
 		}
+		took := false
+		if in.NeedID != "" {
+			var refused *effect
+			if took, refused = s.takePositionLocked(in.NeedID, in.EmployerID); refused != nil {
+				return *refused
+			}
+		}
 		dup := false
 		for _, a := range s.ers.agreements {
 			if a.Status == "active" && a.CaseID == in.CaseID && a.EmployerID == in.EmployerID && a.Kind == in.Kind {
@@ -74,7 +79,7 @@ func (s *Sim) createAgreement(w http.ResponseWriter, r *http.Request) {
 		}
 		s.ers.seq++
 		a := &simAgreement{ID: fmt.Sprintf("agr-%05d", s.ers.seq), Status: "active", CaseID: in.CaseID,
-			EmployerID: in.EmployerID, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate}
+			EmployerID: in.EmployerID, NeedID: in.NeedID, TookPosition: took, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate}
 		s.ers.agreements[a.ID] = a
 		s.ers.order = append(s.ers.order, a.ID)
 		s.touch(kindAgreement, a.ID, s.ers.seq, *a)
@@ -113,6 +118,9 @@ func (s *Sim) endAgreement(w http.ResponseWriter, r *http.Request) {
 			return effect{status: http.StatusOK, body: *a}
 		}
 		a.Status, a.EndReason = "ended", in.Reason
+		if a.TookPosition && !a.EndDate.IsZero() && time.Now().Before(a.EndDate) {
+			s.releasePositionLocked(a.NeedID) // ended early: the position is free again
+		}
 		s.touch(kindAgreement, a.ID, 0, *a)
 		return effect{status: http.StatusOK, body: *a, created: "agreement/" + a.ID + "/ended"}
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -216,6 +217,14 @@ func (s *Sim) reloadLocked(ctx context.Context) error {
 			err = json.Unmarshal(body, &n)
 			soc.notices = append(soc.notices, &n)
 			soc.seq = max(soc.seq, seq)
+		case kindNeed:
+			var n simNeed
+			err = json.Unmarshal(body, &n)
+			ers.needs[id] = &n
+			if strings.HasPrefix(id, "need-r") {
+				ers.needOrder = append(ers.needOrder, id)
+			}
+			ers.needSeq = max(ers.needSeq, seq)
 		case kindRegistration:
 			var r simRegistration
 			err = json.Unmarshal(body, &r)

@@ -19,8 +19,12 @@
 //	POST /employment/plans | /employment/outcomes   (403 without consent)
 //	GET  /employment/admin/reports
 //	GET  /jobsearch/search?q=&occupation-group=&municipality=&offset=&limit=   (JobTech JobSearch)
-//	GET  /employers/needs?ssyk=&municipality=
-//	POST /employers/agreements                      {case_id, employer_id, kind, start_date, end_date}
+//	GET  /employers/needs?ssyk=&municipality=&employer=&status=   (default open; all)
+//	GET  /employers/needs/{id}
+//	POST /employers/needs                           {employer_id, ssyk, title, positions, start_date, expires_at, ...}
+//	POST /employers/needs/{id}/status               {status: open|filled|withdrawn, reason}
+//	POST /employers/agreements                      {case_id, employer_id, need_id, kind, start_date, end_date}
+//	     → a need_id takes one of the need's positions; ending it before end_date gives it back
 //	GET  /employers/agreements/{id}
 //	POST /employers/agreements/{id}/end             {reason}
 //	GET  /employers/admin/agreements
@@ -207,6 +211,9 @@ func (s *Sim) routes() {
 	m.HandleFunc("GET /jobsearch/search", s.jobSearch)
 	// employers
 	m.HandleFunc("GET /employers/needs", s.needs)
+	m.HandleFunc("GET /employers/needs/{id}", s.getNeed)
+	m.HandleFunc("POST /employers/needs", s.registerNeed)
+	m.HandleFunc("POST /employers/needs/{id}/status", s.setNeedStatus)
 	m.HandleFunc("POST /employers/agreements", s.createAgreement)
 	m.HandleFunc("GET /employers/agreements/{id}", s.getAgreement)
 	m.HandleFunc("POST /employers/agreements/{id}/end", s.endAgreement)

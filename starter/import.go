@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,20 +28,43 @@ var ImportColumns = []string{"personal_number", "given_name", "family_name", "em
 
 var requiredColumns = []string{"personal_number", "given_name", "family_name", "district", "source", "consent"}
 
+// SwedishColumns are the Swedish column names the import accepts as well.
+var SwedishColumns = map[string]string{
+	"personnummer": "personal_number", "förnamn": "given_name", "efternamn": "family_name", "e-post": "email", "epost": "email",
+	"telefon": "phone", "stadsdel": "district", "jobbcentrum": "centre_id", "program": "programme", "anvisad av": "source",
+	"anvisad_av": "source", "anvisningsdatum": "referred_at", "samtycke": "consent", "skyddad identitet": "protected_identity",
+	"skyddad_identitet": "protected_identity", "handläggare": "assignee",
+}
+
+// swedishSources are the Swedish names of the referral sources.
+var swedishSources = map[string]string{"socialtjänsten": "social_services", "arbetsförmedlingen": "employment_service"}
+
+func init() {
+	for sv, col := range SwedishColumns {
+		csvrows.Aliases[sv] = col
+	}
+}
+
 // RowError is one bad row. It never carries the personal number.
 type RowError = csvrows.RowError
 
 // ImportSummary is what an import did.
 type ImportSummary struct {
-	Rows           int           `json:"rows"`
-	Valid          int           `json:"valid"`
-	Bad            []RowError    `json:"bad"`
-	Started        int           `json:"started"`
-	AlreadyStarted int           `json:"already_started"`
-	Failed         []RowError    `json:"failed"`
-	Imported       bool          `json:"imported"`
-	Took           time.Duration `json:"took_ns"`
-	RatePerSecond  float64       `json:"rate_per_second"`
+	Rows           int        `json:"rows"`
+	Valid          int        `json:"valid"`
+	Bad            []RowError `json:"bad"`
+	Started        int        `json:"started"`
+	AlreadyStarted int        `json:"already_started"`
+	Failed         []RowError `json:"failed"`
+	// PassedOn: rows whose person has an active pathway the importer may
+	// not see; passed on to its centre without saying where (Duplicate).
+	PassedOn int `json:"passed_on,omitempty"`
+	// Plan is each valid row's outcome: what a dry run found it would do,
+	// or what the import did.
+	Plan          []PlannedRow  `json:"plan,omitempty"`
+	Imported      bool          `json:"imported"`
+	Took          time.Duration `json:"took_ns"`
+	RatePerSecond float64       `json:"rate_per_second"`
 }
 
 // ImportOptions tune an import.
@@ -50,7 +74,40 @@ type ImportOptions struct {
 	StaffID     string    // who the audit log names
 	Progress    io.Writer // progress bar; nil for none
 	Encoding    string    // the file's character set: "" (UTF-8), windows-1252 or iso-8859-1
+
+	// DryRun validates every row and says what each valid one would do,
+	// starting nothing.
+	DryRun bool
+	// Check, when set, applies the caller's access rules to a valid row
+	// (the console's: own centre, assignee); it may fill in the referral
+	// (a protected identity's assignee) and returns the field and reason
+	// of a refusal, "" when the row may start.
+	Check func(ctx context.Context, ref *cases.Referral) (field, reason string)
+	// Duplicate, when set, decides about a row whose person already has an
+	// active pathway (caseID): OutcomeAlready, or OutcomePassedOn when the
+	// importer may not see it (then, unless dryRun, it passes it on);
+	// anything else is the reason it could not be passed on.
+	Duplicate func(ctx context.Context, ref cases.Referral, caseID string, dryRun bool) string
+	// OnRow is called after each row is started (or not), with the count
+	// done and the total, for a progress display.
+	OnRow func(done, total int)
 }
+
+// PlannedRow is a dry run's verdict on one valid row: it never carries the
+// row's values.
+type PlannedRow struct {
+	Line    int    `json:"line"`
+	Outcome string `json:"outcome"` // OutcomeStart, OutcomeAlready or OutcomePassedOn
+}
+
+// What becomes of a valid row.
+const (
+	OutcomeStart    = "start" // a dry run's: would start
+	OutcomeStarted  = "started"
+	OutcomeFailed   = "failed"
+	OutcomeAlready  = "already"
+	OutcomePassedOn = "passed_on"
+)
 
 type importRow struct {
 	line int
@@ -84,6 +141,12 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 			continue
 		}
 		r.pnr = num.Canonical
+		if opt.Check != nil {
+			if field, reason := opt.Check(ctx, &r.ref); reason != "" {
+				sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: field, Reason: reason})
+				continue
+			}
+		}
 		if first, dup := seen[r.pnr]; dup {
 			sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: "personal_number", Reason: fmt.Sprintf("the same person as on line %d", first)})
 			continue
@@ -93,6 +156,22 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 	}
 	sortRowErrors(sum.Bad)
 	sum.Valid = len(good)
+	if opt.DryRun {
+		for _, r := range good {
+			out := OutcomeStart
+			if caseID, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
+				out = OutcomeAlready
+				if opt.Duplicate != nil {
+					out = opt.Duplicate(ctx, r.ref, caseID, true)
+				}
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return sum, fmt.Errorf("dry run, line %d: %w", r.line, err)
+			}
+			sum.Plan = append(sum.Plan, PlannedRow{Line: r.line, Outcome: out})
+		}
+		sum.Took = time.Since(t0)
+		return sum, nil
+	}
 	if len(sum.Bad) > 0 && !opt.GoodRows {
 		sum.Took = time.Since(t0)
 		return sum, ErrInvalidFile
@@ -114,6 +193,7 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 		staff = "cli"
 	}
 	var mu sync.Mutex
+	done := 0
 	work := make(chan importRow)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -121,15 +201,22 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				outcome, fail := startRow(ctx, svc, r, staff)
+				outcome, fail := startRow(ctx, svc, r, staff, opt.Duplicate)
 				mu.Lock()
+				sum.Plan = append(sum.Plan, PlannedRow{Line: r.line, Outcome: outcome})
 				switch outcome {
-				case "started":
+				case OutcomeStarted:
 					sum.Started++
-				case "already":
+				case OutcomeAlready:
 					sum.AlreadyStarted++
+				case OutcomePassedOn:
+					sum.PassedOn++
 				default:
 					sum.Failed = append(sum.Failed, RowError{Line: r.line, Reason: fail})
+				}
+				done++
+				if opt.OnRow != nil {
+					opt.OnRow(done, len(good))
 				}
 				mu.Unlock()
 				if bar != nil {
@@ -147,31 +234,40 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 	close(work)
 	wg.Wait()
 	sortRowErrors(sum.Failed)
+	sort.Slice(sum.Plan, func(i, j int) bool { return sum.Plan[i].Line < sum.Plan[j].Line })
 	sum.Took = time.Since(t0)
 	if s := sum.Took.Seconds(); s > 0 {
-		sum.RatePerSecond = float64(sum.Started+sum.AlreadyStarted) / s
+		sum.RatePerSecond = float64(sum.Started+sum.AlreadyStarted+sum.PassedOn) / s
 	}
 	return sum, ctx.Err()
 }
 
-func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string) (string, string) {
-	if _, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
-		return "already", ""
+func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string,
+	duplicate func(context.Context, cases.Referral, string, bool) string) (string, string) {
+	if caseID, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
+		if duplicate != nil {
+			out := duplicate(ctx, r.ref, caseID, false)
+			if out == OutcomeAlready || out == OutcomePassedOn {
+				return out, ""
+			}
+			return OutcomeFailed, out // anything else says why it could not be passed on
+		}
+		return OutcomeAlready, ""
 	}
 	ref := r.ref
 	ref.StaffID, ref.Via = staff, "import"
 	_, err := svc.Start(ctx, ref)
 	if errors.Is(err, cases.ErrDuplicate) {
-		return "already", ""
+		return OutcomeAlready, ""
 	}
 	var invalid *cases.InvalidError
 	if errors.As(err, &invalid) {
-		return "failed", invalid.Fields[0].Field + ": " + invalid.Fields[0].Message
+		return OutcomeFailed, invalid.Fields[0].Field + ": " + invalid.Fields[0].Message
 	}
 	if err != nil {
-		return "failed", "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
+		return OutcomeFailed, "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
 	}
-	return "started", ""
+	return OutcomeStarted, ""
 }
 
 func scrub(msg, pnr string) string {
@@ -195,6 +291,9 @@ func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
 		r := importRow{line: line, ref: cases.Referral{PersonalNumber: get("personal_number"), GivenName: get("given_name"),
 			FamilyName: get("family_name"), Email: get("email"), Phone: get("phone"), District: get("district"), CentreID: get("centre_id"),
 			Programme: get("programme"), Source: get("source"), Assignee: get("assignee")}}
+		if src, ok := swedishSources[strings.ToLower(r.ref.Source)]; ok {
+			r.ref.Source = src
+		}
 		ok := true
 		for _, b := range []struct {
 			name string
@@ -202,7 +301,7 @@ func parseCSV(in io.Reader, encoding string) ([]importRow, []RowError, error) {
 		}{{"consent", &r.ref.Consent}, {"protected_identity", &r.ref.ProtectedIdentity}} {
 			v := strings.ToLower(get(b.name))
 			switch v {
-			case "", "false", "no", "0", "n":
+			case "", "false", "no", "0", "n", "nej":
 			case "true", "yes", "1", "y", "ja":
 				*b.dst = true
 			default:
@@ -250,7 +349,7 @@ func importCmd(setup Setup) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "import FILE.csv",
 		Short: "Import referrals from a CSV file: validate every row first, then start pathways",
-		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + ".\n" +
+		Long: "Columns (header line, any order): " + strings.Join(ImportColumns, ", ") + "; the Swedish names (personnummer, förnamn, efternamn, e-post, telefon, stadsdel, jobbcentrum, program, anvisad av, anvisningsdatum, samtycke, skyddad identitet, handläggare) work too.\n" +
 			"Every row is validated first; nothing is imported while any row is bad unless --good-rows is given.\n" +
 			"Running the same file again starts no duplicates: people with an active pathway are reported as already started.\n" +
 			"The file must be UTF-8; --encoding windows-1252 (or iso-8859-1) reads Excel's plain \"CSV\" instead.\n\n" +

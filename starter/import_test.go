@@ -160,3 +160,30 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(sum.RatePerSecond, "rows/s")
 	}
 }
+
+// A file exported with the Swedish column names staff use imports the same
+// way, Swedish yes/no and referral source included.
+func TestImportSwedishColumns(t *testing.T) {
+	svc := service(t)
+	file := "Personnummer;Förnamn;Efternamn;Stadsdel;Anvisad av;Samtycke;Skyddad identitet\n"
+	file = strings.ReplaceAll(file, ";", ",") +
+		pnr(11) + ",Alva,Berg,Angered,Socialtjänsten,ja,nej\n" +
+		pnr(12) + ",Bo,Ek,Hisingen,arbetsförmedlingen,ja,nej\n"
+	sum, err := Import(context.Background(), svc, strings.NewReader(file), ImportOptions{})
+	if err != nil || sum.Started != 2 || len(sum.Bad) != 0 {
+		t.Fatalf("Swedish columns: %v %+v", err, sum)
+	}
+	var sources []string
+	rows, err := svc.Pool.Query(context.Background(), `SELECT referral_source FROM pathways ORDER BY referral_source`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		sources = append(sources, s)
+	}
+	if strings.Join(sources, ",") != "employment_service,social_services" {
+		t.Errorf("referral sources %v", sources)
+	}
+}

@@ -72,19 +72,22 @@ type Plain struct {
 	Participants int `json:"participants"`
 	Timeline     int `json:"timeline"`
 	OutcomeNotes int `json:"outcome_notes"` // pathway rows with follow-up notes in outcome
+	// NamesUnindexed: encrypted people whose names the search index lacks.
+	NamesUnindexed int `json:"names_unindexed"`
 }
 
 // Of is the count for one backfill table.
 func (p Plain) Of(table string) int {
-	return map[string]int{"participants": p.Participants, "timeline": p.Timeline, "pathways": p.OutcomeNotes}[table]
+	return map[string]int{"participants": p.Participants, "timeline": p.Timeline, "pathways": p.OutcomeNotes, "participant names": p.NamesUnindexed}[table]
 }
 
 // PlainRemaining counts what the backfill still has to convert.
 func PlainRemaining(ctx context.Context, pool *pgxpool.Pool) (Plain, error) {
 	var p Plain
 	err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM participants WHERE personal_number_enc IS NULL),
-		(SELECT count(*) FROM timeline WHERE summary_enc IS NULL), (SELECT count(*) FROM pathways WHERE `+outcomeHasNotes+`)`).
-		Scan(&p.Participants, &p.Timeline, &p.OutcomeNotes)
+		(SELECT count(*) FROM timeline WHERE summary_enc IS NULL), (SELECT count(*) FROM pathways WHERE `+outcomeHasNotes+`),
+		(SELECT count(*) FROM participants WHERE NOT names_indexed AND personal_number_enc IS NOT NULL)`).
+		Scan(&p.Participants, &p.Timeline, &p.OutcomeNotes, &p.NamesUnindexed)
 	return p, err
 }
 
@@ -114,7 +117,7 @@ func BackfillEncryption(ctx context.Context, pool *pgxpool.Pool, keys *keyring.R
 	for _, t := range []struct {
 		table string
 		step  func(context.Context, pgx.Tx, *keyring.Ring, int) (int, error)
-	}{{"participants", backfillParticipants}, {"timeline", backfillTimeline}, {"pathways", backfillOutcomeNotes}} {
+	}{{"participants", backfillParticipants}, {"timeline", backfillTimeline}, {"pathways", backfillOutcomeNotes}, {"participant names", backfillNames}} {
 		done := 0
 		for {
 			var n int
@@ -169,6 +172,9 @@ func backfillParticipants(ctx context.Context, tx pgx.Tx, keys *keyring.Ring, ba
 			return 0, err
 		}
 		if err := convertParticipant(ctx, tx, `id = $1`, p.ID, s); err != nil {
+			return 0, err
+		}
+		if err := indexNames(ctx, tx, keys, p); err != nil {
 			return 0, err
 		}
 	}

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -19,7 +17,9 @@ type Employer struct {
 	OpenNeeds        int    `json:"open_needs"`
 }
 
-// RecruitmentNeed is an employer's concrete need in an occupation.
+// RecruitmentNeed is the shape of the development seed's needs, which the
+// employer system's simulator serves (integrations.NeedRegistry is the one
+// list of needs).
 type RecruitmentNeed struct {
 	ID               string    `json:"id"`
 	EmployerID       string    `json:"employer_id"`
@@ -43,29 +43,10 @@ func UpsertEmployer(ctx context.Context, pool *pgxpool.Pool, e Employer) error {
 	return err
 }
 
-// UpsertNeed inserts or updates a recruitment need.
-func UpsertNeed(ctx context.Context, pool *pgxpool.Pool, n RecruitmentNeed) error {
-	if n.Status == "" {
-		n.Status = "open"
-	}
-	var centre *string
-	if n.CentreID != "" {
-		centre = &n.CentreID
-	}
-	_, err := pool.Exec(ctx, `INSERT INTO recruitment_needs (id, employer_id, centre_id, ssyk, title, positions, start_date,
-			required_training, contact_role, status)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (id) DO UPDATE SET employer_id = EXCLUDED.employer_id,
-			centre_id = EXCLUDED.centre_id, ssyk = EXCLUDED.ssyk, title = EXCLUDED.title, positions = EXCLUDED.positions,
-			start_date = EXCLUDED.start_date, required_training = EXCLUDED.required_training,
-			contact_role = EXCLUDED.contact_role, status = EXCLUDED.status`,
-		n.ID, n.EmployerID, centre, n.SSYK, n.Title, n.Positions, n.StartDate, n.RequiredTraining, n.ContactRole, n.Status)
-	return err
-}
-
-// ListEmployers returns employers with their count of open needs.
+// ListEmployers returns employers; OpenNeeds is filled in by the caller
+// from the employer system.
 func ListEmployers(ctx context.Context, pool *pgxpool.Pool) ([]Employer, error) {
-	rows, err := pool.Query(ctx, `SELECT e.id, e.name, e.org_number, e.municipality_code, e.contact_role,
-			(SELECT count(*) FROM recruitment_needs n WHERE n.employer_id = e.id AND n.status = 'open')
+	rows, err := pool.Query(ctx, `SELECT e.id, e.name, e.org_number, e.municipality_code, e.contact_role, 0
 		FROM employers e ORDER BY e.name`)
 	if err != nil {
 		return nil, err
@@ -80,54 +61,4 @@ func ListEmployers(ctx context.Context, pool *pgxpool.Pool) ([]Employer, error) 
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// NeedFilter selects recruitment needs.
-type NeedFilter struct {
-	SSYK       string
-	EmployerID string
-	CentreID   string // needs of this centre plus those tied to none
-	Status     string // default open; "all" for every status
-}
-
-const needCols = `n.id, n.employer_id, e.name, COALESCE(n.centre_id, ''), n.ssyk, n.title, n.positions, n.start_date,
-	n.required_training, n.contact_role, n.status`
-
-func scanNeed(row pgx.Row) (RecruitmentNeed, error) {
-	var n RecruitmentNeed
-	err := row.Scan(&n.ID, &n.EmployerID, &n.EmployerName, &n.CentreID, &n.SSYK, &n.Title, &n.Positions, &n.StartDate,
-		&n.RequiredTraining, &n.ContactRole, &n.Status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return n, ErrNotFound
-	}
-	return n, err
-}
-
-// ListNeeds returns recruitment needs, the earliest start first.
-func ListNeeds(ctx context.Context, pool *pgxpool.Pool, f NeedFilter) ([]RecruitmentNeed, error) {
-	if f.Status == "" {
-		f.Status = "open"
-	}
-	rows, err := pool.Query(ctx, `SELECT `+needCols+` FROM recruitment_needs n JOIN employers e ON e.id = n.employer_id
-		WHERE ($1 = 'all' OR n.status = $1) AND ($2 = '' OR n.ssyk = $2) AND ($3 = '' OR n.employer_id = $3)
-			AND ($4 = '' OR n.centre_id IS NULL OR n.centre_id = $4)
-		ORDER BY n.start_date, n.id`, f.Status, f.SSYK, f.EmployerID, f.CentreID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []RecruitmentNeed{}
-	for rows.Next() {
-		n, err := scanNeed(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// GetNeed returns one recruitment need.
-func GetNeed(ctx context.Context, db Querier, id string) (RecruitmentNeed, error) {
-	return scanNeed(db.QueryRow(ctx, `SELECT `+needCols+` FROM recruitment_needs n JOIN employers e ON e.id = n.employer_id WHERE n.id = $1`, id))
 }

@@ -94,9 +94,13 @@ type PathwayFilter struct {
 	Overdue        bool // first contact or mapping past due
 	StalledDays    int  // no progress for this many days
 	ParticipantIDs []string
-	Sort           string // field, optionally prefixed by "-" for descending
-	Limit, Offset  int
-	Now            time.Time
+	CaseIDs        []string
+	// NameTokens (NameSearchTokens) keeps the people with every token: a
+	// search by name, confirmed by the caller on the decrypted page.
+	NameTokens    [][]byte
+	Sort          string // field, optionally prefixed by "-" for descending
+	Limit, Offset int
+	Now           time.Time
 	// After is the Next cursor of the previous page: the page starts after
 	// that row (keyset), so a deep page costs what the first does. With
 	// After, Offset skips nothing; it is echoed as the page's position.
@@ -248,7 +252,13 @@ func listPathways(ctx context.Context, pool *pgxpool.Pool, viewer *Viewer, f Pat
 		add("p.assignee = $?", f.Assignee)
 	}
 	if len(f.ParticipantIDs) > 0 {
-		add("p.participant_id::text = ANY($?)", f.ParticipantIDs)
+		add("p.participant_id = ANY($?::uuid[])", f.ParticipantIDs) // typed, so pathways_participant serves it
+	}
+	if len(f.CaseIDs) > 0 {
+		add("p.case_id = ANY($?)", f.CaseIDs)
+	}
+	if len(f.NameTokens) > 0 {
+		add(nameTokenCondition("$?", len(f.NameTokens)), f.NameTokens)
 	}
 	now := f.Now
 	if now.IsZero() {

@@ -113,8 +113,11 @@ func RegisterParticipant(ctx context.Context, tx pgx.Tx, keys *keyring.Ring, p P
 			protected_identity = participants.protected_identity OR EXCLUDED.protected_identity
 		RETURNING id, id <> $1`,
 		p.ID, s.index, s.number, s.given, s.family, s.email, s.phone, p.District, p.BirthDate, p.ProtectedIdentity).Scan(&ref.ID, &ref.Existing)
-	if err != nil || !ref.Existing {
+	if err != nil {
 		return ref, err
+	}
+	if !ref.Existing {
+		return ref, indexNames(ctx, tx, keys, p)
 	}
 	// Ciphertexts differ each time: compare what they hold.
 	cur, err := scanParticipant(tx.QueryRow(ctx, `SELECT `+participantCols+` FROM participants pa WHERE pa.id = $1`, ref.ID), keys)
@@ -141,7 +144,10 @@ func convertLegacyParticipant(ctx context.Context, tx pgx.Tx, keys *keyring.Ring
 	if err != nil {
 		return err
 	}
-	return convertParticipant(ctx, tx, `id = $1`, old.ID, sealed)
+	if err := convertParticipant(ctx, tx, `id = $1`, old.ID, sealed); err != nil {
+		return err
+	}
+	return indexNames(ctx, tx, keys, old)
 }
 
 // convertParticipant writes the sealed identifiers into the row(s) cond
@@ -265,6 +271,9 @@ func RectifyParticipant(ctx context.Context, pool *pgxpool.Pool, keys *keyring.R
 			return err
 		}
 		if err := convertParticipant(ctx, tx, `id = $1`, id, s); err != nil {
+			return err
+		}
+		if err := indexNames(ctx, tx, keys, p); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE participants SET updated_at = now() WHERE id = $1`, id)

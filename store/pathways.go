@@ -87,26 +87,34 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 		}
 		// The row moves only forward: an older change arriving late updates
 		// nothing. Timeline and tasks still apply, since concurrent handlers
-		// each carry their own.
+		// each carry their own. The same sequence number applies again: the
+		// projection Temporal recorded owns its number and replaces what a
+		// worker killed before its workflow task completed wrote under it
+		// (a local activity's write the history never kept).
 		_, err := tx.Exec(ctx, `UPDATE pathways SET
 				phase = $3, current_step = $4, centre_id = $5, first_contact_due = $6, mapping_due = $7,
 				time_limit_at = $8, days_left = $9, paused = $10, closure_reason = $11, outcome = $12,
 				status = $13, closed_at = COALESCE(closed_at, $14),
 				last_progress_at = CASE WHEN $15 THEN $16 ELSE last_progress_at END,
-				step_end_at = $17, projection_seq = $2, updated_at = now()
-			WHERE case_id = $1 AND projection_seq < $2`,
+				step_end_at = $17, need_id = $18, projection_seq = $2, updated_at = now()
+			WHERE case_id = $1 AND projection_seq <= $2`,
 			p.CaseID, p.Seq, s.Phase, s.CurrentStep, s.CentreID, nullTime(s.Deadlines.FirstContact),
 			nullTime(s.Deadlines.Mapping), nullTime(s.Deadlines.TimeLimit), s.DaysLeft, s.Paused,
-			s.ClosureReason, outcome, status, closedAt, p.Progress, p.At, nullTime(s.Deadlines.StepEnd))
+			s.ClosureReason, outcome, status, closedAt, p.Progress, p.At, nullTime(s.Deadlines.StepEnd), s.NeedID)
 		if err != nil {
 			return fmt.Errorf("project pathway: %w", err)
 		}
 		if e := p.Event; e != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, actor, summary_enc, data_enc)
-				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO NOTHING`,
+				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO UPDATE
+				SET at = EXCLUDED.at, kind = EXCLUDED.kind, actor = EXCLUDED.actor,
+					summary_enc = EXCLUDED.summary_enc, data_enc = EXCLUDED.data_enc, summary = DEFAULT, data = DEFAULT`,
 				p.CaseID, p.Seq, p.At, e.Kind, e.Actor, summary, data); err != nil {
 				return fmt.Errorf("project timeline: %w", err)
 			}
+		} else if _, err := tx.Exec(ctx, `DELETE FROM timeline WHERE case_id = $1 AND seq = $2`, p.CaseID, p.Seq); err != nil {
+			// A lost write may have put a line under a number whose recorded change has none.
+			return fmt.Errorf("project timeline: %w", err)
 		}
 		// Tasks follow their own sequence: a change applies only when it is
 		// newer than the last one that touched the task, so a late, older
@@ -136,6 +144,25 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 				key, p.CaseID, p.At, p.Seq); err != nil {
 				return fmt.Errorf("project task close: %w", err)
 			}
+		}
+		// Tasks a lost write put under this number that the recorded change
+		// does not name: it started from the same state, so what it opened
+		// was not open and what it closed still is.
+		named := make([]string, 0, len(p.OpenTasks)+len(p.CloseTasks))
+		for _, t := range p.OpenTasks {
+			named = append(named, t.Key)
+		}
+		named = append(named, p.CloseTasks...)
+		if _, err := tx.Exec(ctx, `DELETE FROM tasks WHERE case_id = $1 AND seq = $2 AND kind = '' AND NOT (task_key = ANY($3))`,
+			p.CaseID, p.Seq, named); err != nil {
+			return fmt.Errorf("project tasks of a lost write: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tasks SET
+				status = CASE WHEN status = 'open' THEN 'cancelled' ELSE 'open' END,
+				closed_at = CASE WHEN status = 'open' THEN $4::timestamptz END
+			WHERE case_id = $1 AND seq = $2 AND status IN ('open', 'done') AND NOT (task_key = ANY($3))`,
+			p.CaseID, p.Seq, named, p.At); err != nil {
+			return fmt.Errorf("project tasks of a lost write: %w", err)
 		}
 		return nil
 	})

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +131,101 @@ func TestProjectionOutOfOrder(t *testing.T) {
 	var open int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks WHERE case_id = 'C-2' AND status = 'open'`).Scan(&open); err != nil || open != 0 {
 		t.Fatalf("%d open tasks on a closed case (%v)", open, err)
+	}
+}
+
+// A worker killed after its local activity wrote a projection but before
+// its workflow task completed leaves a write Temporal never recorded. The
+// projection the history did record under that sequence number replaces
+// it: its own line (or none), and its row state. Without this the
+// cluster test saw a first contact twice in one case and never in another.
+func TestProjectionOfALostTaskIsReplaced(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	ctx := context.Background()
+	keys := testenv.Keyring(t)
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		pid, err := store.UpsertParticipant(ctx, tx, keys, store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
+			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return err
+		}
+		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-1", ParticipantID: pid, CentreID: "gbg-angered",
+			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(seq int64, phase, kind string, tasks ...string) {
+		t.Helper()
+		p := store.Projection{CaseID: "C-1", Seq: seq, At: time.Now(), Status: pathway.Status{Phase: phase, CentreID: "gbg-angered"}}
+		for _, tk := range tasks { // "+key" opens, "-key" closes
+			if tk[0] == '+' {
+				p.OpenTasks = append(p.OpenTasks, pathway.Task{Key: tk[1:], Kind: "k", Title: tk[1:], Role: "job_coach"})
+			} else {
+				p.CloseTasks = append(p.CloseTasks, tk[1:])
+			}
+		}
+		if kind != "" {
+			p.Event = &store.TimelineEvent{Kind: kind, Summary: kind + " summary"}
+		}
+		if err := store.ApplyProjection(ctx, pool, keys, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(1, pathway.PhaseReferral, "referral")
+	apply(2, pathway.PhaseMapping, "first_contact") // lost with its workflow task
+	apply(2, pathway.PhaseReferral, "")             // recorded: a change without a line
+	apply(3, pathway.PhaseMapping, "first_contact") // the staff action, sent again
+	apply(4, pathway.PhaseMapping, "mapping")       // lost
+	apply(4, pathway.PhaseMapping, "escalated")     // recorded: something else came first
+	apply(5, pathway.PhasePlanning, "plan")         // lost
+	apply(5, pathway.PhaseMapping, "note")          // recorded
+	apply(5, pathway.PhaseMapping, "note")          // and its retry
+
+	// Tasks: a lost write opened a reminder and closed the mapping task; the
+	// recorded change under its number did neither.
+	apply(6, pathway.PhaseMapping, "", "+C-1:mapping")
+	apply(7, pathway.PhaseMapping, "", "+C-1:reminder", "-C-1:mapping") // lost
+	apply(7, pathway.PhaseMapping, "", "+C-1:other")                    // recorded
+	taskStatus := func(key string) string {
+		var st string
+		if err := pool.QueryRow(ctx, `SELECT status FROM tasks WHERE task_key = $1`, key).Scan(&st); err != nil {
+			t.Fatalf("task %s: %v", key, err)
+		}
+		return st
+	}
+	if st := taskStatus("C-1:reminder"); st == "open" {
+		t.Errorf("the lost write's reminder is %s, want no longer open", st)
+	}
+	if st := taskStatus("C-1:mapping"); st != "open" {
+		t.Errorf("the mapping task the lost write closed is %s, want open", st)
+	}
+	if st := taskStatus("C-1:other"); st != "open" {
+		t.Errorf("the recorded task is %s, want open", st)
+	}
+	apply(8, pathway.PhaseMapping, "", "-C-1:mapping", "+C-1:reminder") // recorded later
+	if a, b := taskStatus("C-1:mapping"), taskStatus("C-1:reminder"); a != "done" || b != "open" {
+		t.Errorf("after the recorded close and open: mapping %s, reminder %s", a, b)
+	}
+
+	tl, err := store.Timeline(ctx, pool, keys, "C-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range tl {
+		got = append(got, fmt.Sprintf("%d:%s:%s", e.Seq, e.Kind, e.Summary))
+	}
+	want := []string{"1:referral:referral summary", "3:first_contact:first_contact summary", "4:escalated:escalated summary", "5:note:note summary"}
+	// (6 to 8 carry no line.)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("timeline %v, want %v", got, want)
+	}
+	row, err := store.GetPathway(ctx, pool, "C-1")
+	if err != nil || row.Phase != pathway.PhaseMapping {
+		t.Errorf("row phase %q (%v), want the recorded %q", row.Phase, err, pathway.PhaseMapping)
 	}
 }

@@ -82,7 +82,8 @@ var DemoEmployers = []Employer{
 	{ID: "emp-thn-restaurang", Name: "Restaurang Fallen", OrgNumber: "556000-0002", MunicipalityCode: "1488", ContactRole: "Head chef"},
 }
 
-// DemoNeeds are their recruitment needs.
+// DemoNeeds are their recruitment needs. They live in the employer system
+// (the simulators serve them); pathways keeps no copy.
 func DemoNeeds(now time.Time) []RecruitmentNeed {
 	d := func(days int) time.Time {
 		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
@@ -101,17 +102,6 @@ func seedEmployers(ctx context.Context, pool *pgxpool.Pool) error {
 		if _, err := pool.Exec(ctx, `INSERT INTO employers (id, name, org_number, municipality_code, contact_role)
 			VALUES ($1,$2,$3,$4,$5) ON CONFLICT (id) DO NOTHING`, e.ID, e.Name, e.OrgNumber, e.MunicipalityCode, e.ContactRole); err != nil {
 			return fmt.Errorf("seed employer %s: %w", e.ID, err)
-		}
-	}
-	for _, n := range DemoNeeds(time.Now()) {
-		var centre *string
-		if n.CentreID != "" {
-			centre = &n.CentreID
-		}
-		if _, err := pool.Exec(ctx, `INSERT INTO recruitment_needs (id, employer_id, centre_id, ssyk, title, positions, start_date,
-				required_training, contact_role) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO NOTHING`,
-			n.ID, n.EmployerID, centre, n.SSYK, n.Title, n.Positions, n.StartDate, n.RequiredTraining, n.ContactRole); err != nil {
-			return fmt.Errorf("seed need %s: %w", n.ID, err)
 		}
 	}
 	return nil

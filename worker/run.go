@@ -78,11 +78,17 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}()
 	reconcileDone := make(chan struct{})
 	go func() { defer close(reconcileDone); reconcileStarts(ctx, cfg, pool, c, log) }()
+	needsDone := make(chan struct{})
+	go func() {
+		defer close(needsDone)
+		WatchNeeds(ctx, pool, clients.Needs, c, NeedWatchInterval, log.Named("needs"))
+	}()
 	<-ctx.Done()
 	log.Info("worker stopping: finishing in-flight tasks")
 	w.Stop()
 	<-mailDone
 	<-reconcileDone
+	<-needsDone
 	log.Info("worker stopped")
 	return nil
 }

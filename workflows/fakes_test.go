@@ -89,7 +89,18 @@ type fakeOutside struct {
 	mu      sync.Mutex
 	notices []pathway.Notice
 	reports []pathway.Notice
-	down    bool // both systems answer 503
+	plans   []pathway.Notice // plan reports, kept apart from the outcome's notices
+	down    bool             // both systems answer 503
+}
+
+func (f *fakeOutside) ReportPlan(ctx context.Context, n pathway.Notice) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return false, errors.New("503 Service Unavailable")
+	}
+	f.plans = append(f.plans, n)
+	return true, nil
 }
 
 func (f *fakeOutside) NotifySocialServices(ctx context.Context, n pathway.Notice) error {

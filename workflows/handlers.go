@@ -43,6 +43,7 @@ func (w *pathwayWorkflow) registerHandlers(ctx workflow.Context) error {
 	}
 	listen(ctx, w, pathway.SignalMoveMappingDeadline, w.onMoveDeadline)
 	listen(ctx, w, pathway.SignalEscalate, w.onEscalate)
+	listen(ctx, w, pathway.SignalNeedGone, w.onNeedGone)
 	return nil
 }
 
@@ -246,7 +247,27 @@ func (w *pathwayWorkflow) onPlan(ctx workflow.Context, in pathway.Plan) (pathway
 	}
 	summary := fmt.Sprintf("Plan revision %d approved: %d step(s) towards SSYK %s", w.st.PlanRevision, len(w.planSteps(in)), in.TargetSSYK)
 	err := w.project(ctx, true, eventWith("plan", summary, in.StaffID, in))
+	// Version 1 reports every approved plan and revision to the employment
+	// service, beside the main loop, under a key numbered by the revision.
+	if err == nil && workflow.GetVersion(ctx, "report-plan", workflow.DefaultVersion, 1) == 1 {
+		w.send(ctx, w.planReport(ctx))
+	}
 	return w.status(ctx), err
+}
+
+// planReport is the employment service's report of the current plan: the
+// steps' types and days, never their free text.
+func (w *pathwayWorkflow) planReport(ctx workflow.Context) notice {
+	var list []string
+	for _, s := range w.st.Steps {
+		if s.Status == pathway.StepPending {
+			list = append(list, fmt.Sprintf("%s:%d", s.Type, s.DurationDays))
+		}
+	}
+	rev := fmt.Sprint(w.st.PlanRevision)
+	return notice{Activity: pathway.ActivityReportPlan, What: "employment service plan report", Notice: pathway.Notice{
+		CaseID: w.in.CaseID, Key: w.taskKey("plan", rev, "report"), Event: "plan", Reason: "revision " + rev,
+		SSYK: w.st.TargetSSYK, Steps: list, At: workflow.Now(ctx)}}
 }
 
 // --- outcome ---
@@ -553,6 +574,27 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	w.openTask(pathway.Task{Key: w.taskKey("escalation", in.Rule, fmt.Sprint(in.Level)), Kind: "escalation",
 		Title: fmt.Sprintf("Stalled (%s): %s", in.Rule, in.Reason), Role: in.Role, Due: now.Add(w.days(2))})
 	_ = w.project(ctx, false, eventWith("escalated", fmt.Sprintf("Escalated to %s (level %d): %s", in.Role, in.Level, in.Reason), "system", in))
+}
+
+// onNeedGone opens a replan task naming the recruitment need the plan is
+// tied to when the employer system withdrew it or it expired; the running
+// step goes on, and the need is unlinked so the next plan names another.
+func (w *pathwayWorkflow) onNeedGone(ctx workflow.Context, in pathway.NeedGone) {
+	if w.st.Phase == pathway.PhaseClosed || w.st.Close != nil || in.NeedID == "" || in.NeedID != w.st.NeedID {
+		return // not (or no longer) tied to this need
+	}
+	if workflow.GetVersion(ctx, "need-gone-replan", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	w.st.NeedID = ""
+	status := orText(in.Status, "gone")
+	title := fmt.Sprintf("Recruitment need %s was %s: revise the plan", in.NeedID, status)
+	if in.Reason != "" {
+		title = fmt.Sprintf("Recruitment need %s was %s (%s): revise the plan", in.NeedID, status, clip(in.Reason, 150))
+	}
+	w.openTask(pathway.Task{Key: w.taskKey("replan", "need", in.NeedID), Kind: "replan", Title: title, Role: "job_coach",
+		Due: workflow.Now(ctx).Add(w.days(7))})
+	_ = w.project(ctx, false, eventWith("need_gone", fmt.Sprintf("Recruitment need %s was %s", in.NeedID, status), "system", in))
 }
 
 func orText(s, d string) string {

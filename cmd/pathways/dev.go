@@ -82,6 +82,7 @@ type devRun struct {
 	out   io.Writer
 	start time.Time
 	flags *pflag.FlagSet
+	name  string // how it names itself in its lines: dev (the default) or cluster
 
 	mu       sync.Mutex
 	children []*child // in start order; stopped in reverse
@@ -116,7 +117,11 @@ var (
 )
 
 func (d *devRun) say(format string, a ...any) {
-	fmt.Fprintf(d.out, "dev: "+format+"\n", a...)
+	name := d.name
+	if name == "" {
+		name = "dev"
+	}
+	fmt.Fprintf(d.out, name+": "+format+"\n", a...)
 }
 
 // supervise starts a child and restarts it whenever it dies.

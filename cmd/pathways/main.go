@@ -26,7 +26,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	config.RegisterFlags(root.PersistentFlags())
-	root.AddCommand(devCmd(), workerCmd(), apiCmd(), simulatorsCmd(), migrateCmd(), auditCmd(), retentionCmd(), keysCmd(), configCmd(), testenvCmd())
+	root.AddCommand(devCmd(), clusterCmd(), workerCmd(), apiCmd(), simulatorsCmd(), migrateCmd(), auditCmd(), retentionCmd(), keysCmd(), configCmd(), testenvCmd(), forecastCmd())
 	for _, c := range starter.Commands(setup) {
 		root.AddCommand(c)
 	}

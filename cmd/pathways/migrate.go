@@ -88,7 +88,7 @@ func backfill(ctx context.Context, out io.Writer, pool *pgxpool.Pool, keys *keyr
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "personal data in plain columns: %d participant(s), %d timeline line(s), %d outcome(s) with follow-up notes\n",
-		left.Participants, left.Timeline, left.OutcomeNotes)
+	fmt.Fprintf(out, "personal data in plain columns: %d participant(s), %d timeline line(s), %d outcome(s) with follow-up notes; %d name(s) not in the search index\n",
+		left.Participants, left.Timeline, left.OutcomeNotes, left.NamesUnindexed)
 	return nil
 }

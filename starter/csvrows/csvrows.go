@@ -49,6 +49,10 @@ const FixEncoding = `save the file as UTF-8 (in Excel: Save As, "CSV UTF-8"), or
 var Encodings = map[string]*charmap.Charmap{"windows-1252": charmap.Windows1252, "cp1252": charmap.Windows1252,
 	"iso-8859-1": charmap.ISO8859_1, "latin1": charmap.ISO8859_1}
 
+// Aliases are other names a header may give a column (the Swedish names
+// staff use, personnummer for personal_number), lower-case.
+var Aliases = map[string]string{}
+
 // Read reads the header, which must name only known columns and every
 // required one, then the rows. A malformed row, a wrong field count or a
 // field that is not clean text is a row error; a bad header or an unreadable
@@ -76,6 +80,9 @@ func Read(in io.Reader, encoding string, known, required []string) ([]Row, []Row
 			return nil, nil, errors.New("line 1: the header is not UTF-8 text; " + FixEncoding)
 		}
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if c, ok := Aliases[h]; ok && contains(known, c) {
+			h = c
+		}
 		if !contains(known, h) {
 			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(known, ", "))
 		}

@@ -21,6 +21,7 @@ type Activities struct {
 type CreateInput struct {
 	CaseID     string    `json:"case_id"`
 	EmployerID string    `json:"employer_id"`
+	NeedID     string    `json:"need_id,omitempty"` // the recruitment need whose position it takes
 	Kind       string    `json:"kind"`
 	StartDate  time.Time `json:"start_date"`
 	EndDate    time.Time `json:"end_date"`
@@ -43,16 +44,17 @@ type NeedInput struct {
 
 // Employer is an organisation (never a person) that hosts the step.
 type Employer struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	SSYK string `json:"ssyk,omitempty"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	SSYK   string `json:"ssyk,omitempty"`
+	NeedID string `json:"need_id,omitempty"` // set when the employer came from the case's recruitment need
 }
 
 // Create makes the agreement. The idempotency key makes a retried attempt
 // return the first agreement instead of making a second.
 func (a *Activities) Create(ctx context.Context, in CreateInput) (integrations.Agreement, error) {
 	ag, err := a.Employers.CreateAgreement(ctx, steps.KeyOr(ctx, in.Key), integrations.AgreementRequest{
-		CaseID: in.CaseID, EmployerID: in.EmployerID, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate,
+		CaseID: in.CaseID, EmployerID: in.EmployerID, NeedID: in.NeedID, Kind: in.Kind, StartDate: in.StartDate, EndDate: in.EndDate,
 	})
 	return ag, steps.Classify(err)
 }

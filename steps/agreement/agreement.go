@@ -154,6 +154,7 @@ func ResolveEmployer(ctx workflow.Context, typeName string, in steps.Input, para
 		}
 		return Employer{}, &steps.Result{Outcome: pathway.StepFailed, Reason: "recruitment need: " + steps.ErrorMessage(err)}, nil
 	}
+	emp.NeedID = in.NeedID
 	return emp, nil, nil
 }
 
@@ -196,6 +197,11 @@ func Run(ctx workflow.Context, spec Spec, in steps.Input, emp Employer) (steps.R
 
 	keys := steps.BusinessKeys(ctx, "agreement")
 	create := CreateInput{CaseID: in.CaseID, EmployerID: emp.ID, Kind: spec.Kind, StartDate: start, EndDate: start.Add(length)}
+	// Version 1 names the recruitment need, so the employer system counts
+	// its positions down (and up again if the agreement ends early).
+	if emp.NeedID != "" && workflow.GetVersion(ctx, "agreement-fills-need", workflow.DefaultVersion, 1) == 1 {
+		create.NeedID = emp.NeedID
+	}
 	if keys {
 		create.Key = in.Key("agreement")
 	}

@@ -28,7 +28,9 @@ type Result struct {
 	Grade       string `json:"grade,omitempty"`
 }
 
-var coursePattern = regexp.MustCompile(`^[A-Z0-9]{3,20}$`)
+// coursePattern accepts a course code ("SFIC") or the catalogue's code of
+// one occasion, municipality-code-number ("1488-USK-01").
+var coursePattern = regexp.MustCompile(`^([A-Z0-9]{3,20}|[0-9]{4}-[A-Z0-9]{2,20}-[0-9]{2})$`)
 
 // Type implements steps.Type and steps.Education.
 type Type struct{}
@@ -46,7 +48,7 @@ func (Type) Activities(d steps.Deps) any {
 // Validate checks the course code and the form of education.
 func (Type) Validate(p map[string]string) error {
 	if !coursePattern.MatchString(p["course_code"]) {
-		return fmt.Errorf("params.course_code %q is not a course code (3–20 capital letters or digits)", p["course_code"])
+		return fmt.Errorf("params.course_code %q is not a course code (3–20 capital letters or digits, or an occasion such as 1488-USK-01)", p["course_code"])
 	}
 	switch p["form"] {
 	case "komvux", "yrkesvux", "sfi":

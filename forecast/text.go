@@ -1,0 +1,56 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Report is a calibration's run and, when the calibration names one, its
+// comparison run.
+type Report struct {
+	Main       *Result
+	Comparison *Result
+	Compare    *Comparison
+}
+
+// RunWithComparison runs the calibration and then its comparison, if any.
+func RunWithComparison(ctx context.Context, cal *Calibration, opt Options) (*Report, error) {
+	main, err := Run(ctx, cal, opt)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Main: main, Compare: cal.Comparison}
+	if cal.Comparison == nil {
+		return rep, nil
+	}
+	other, err := cal.WithLever(cal.Comparison.Lever, cal.Comparison.Value)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Comparison, err = Run(ctx, other, opt); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// WriteText prints what `pathways forecast` prints.
+func (r *Report) WriteText(w io.Writer) error {
+	if err := writeRun(w, r.Main); err != nil {
+		return err
+	}
+	if r.Comparison == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "comparison: %s (%s=%s)\n", r.Compare.Title, r.Compare.Lever, strconv.FormatFloat(r.Compare.Value, 'f', -1, 64))
+	return writeRun(w, r.Comparison)
+}
+
+func writeRun(w io.Writer, res *Result) error {
+	if err := res.Summary().WriteText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "time %.1f s\n", res.Elapsed.Seconds())
+	return err
+}

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// StaffLanguage is the console language staffID chose, "" when none.
+func StaffLanguage(ctx context.Context, pool *pgxpool.Pool, staffID string) (string, error) {
+	var l string
+	err := pool.QueryRow(ctx, `SELECT language FROM staff_settings WHERE staff_id = $1`, staffID).Scan(&l)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return l, err
+}
+
+// SetStaffLanguage keeps staffID's choice of console language; "" forgets
+// it, so the browser's choice applies again.
+func SetStaffLanguage(ctx context.Context, pool *pgxpool.Pool, staffID, language string) error {
+	if language == "" {
+		_, err := pool.Exec(ctx, `DELETE FROM staff_settings WHERE staff_id = $1`, staffID)
+		return err
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO staff_settings (staff_id, language) VALUES ($1, $2)
+		ON CONFLICT (staff_id) DO UPDATE SET language = excluded.language, updated_at = now()`, staffID, language)
+	return err
+}
+
+// MailboxLanguage is the console language of the staff member whose
+// address addr is, Swedish when none is chosen or the address is a shared
+// mailbox. A failed read is Swedish too: the mail still goes out.
+func MailboxLanguage(ctx context.Context, pool *pgxpool.Pool, addr string) string {
+	var l string
+	err := pool.QueryRow(ctx, `SELECT ss.language FROM staff s JOIN staff_settings ss ON ss.staff_id = s.id
+		WHERE lower(s.email) = lower($1) LIMIT 1`, addr).Scan(&l)
+	if err != nil || l == "" {
+		return "sv"
+	}
+	return l
+}

@@ -18,6 +18,11 @@ WORKFLOWCHECK_VERSION ?= v0.6.0
 STATICCHECK         := honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 WORKFLOWCHECK       := go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
+# axe-core checks every console page in the browser tests; a test-only npm
+# package installed into .tools at test time, never committed.
+AXE_VERSION      ?= 4.14.1
+AXE_JS           := .tools/axe-core-$(AXE_VERSION)/node_modules/axe-core/axe.min.js
+
 TEST_TIMEOUT     ?= 20m
 TEST_FLAGS       ?= -count=1 -timeout $(TEST_TIMEOUT)
 PKGS             ?= ./...
@@ -25,7 +30,7 @@ PKGS             ?= ./...
 # The private cluster `make run` starts (dev.postgres_port); DATABASE_URL wins.
 DEV_DATABASE_URL := postgres://pathways@127.0.0.1:5433/pathways?sslmode=disable
 
-.PHONY: fault-test run run-cluster test-cluster build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
+.PHONY: axe fault-test run run-cluster test-cluster build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,7 +49,7 @@ test-cluster: build $(TEMPORAL_SERVER) ## 500 pathways on `pathways cluster` wit
 build: ## build bin/pathways
 	$(GO) build -o $(BIN) ./cmd/pathways
 
-test: lint fuzz build $(TEMPORAL_CLI) ## lint, fuzz briefly, then every test against one shared dev server and PostgreSQL
+test: lint fuzz build $(TEMPORAL_CLI) $(AXE_JS) ## lint, fuzz briefly, then every test against one shared dev server and PostgreSQL
 	$(BIN) testenv -- $(GO) test $(TEST_FLAGS) $(PKGS)
 
 # Native Go fuzz targets (package:target), each run for FUZZ_TIME from its
@@ -87,6 +92,11 @@ clean: ## remove the binary, the make run data (.data) and coverage files
 
 distclean: clean ## also remove the built Temporal CLI (.tools)
 	rm -rf .tools
+
+axe: $(AXE_JS) ## install axe-core (test-only, from npm) into .tools
+
+$(AXE_JS):
+	npm install --silent --no-audit --no-fund --prefix $(abspath .tools/axe-core-$(AXE_VERSION)) axe-core@$(AXE_VERSION)
 
 # Built once through the Go module proxy; `pathways dev` and `testenv` would
 # build it too, but doing it here says what the wait is for.

@@ -25,7 +25,7 @@ import (
 	"github.com/pathways-se/pathways/store"
 )
 
-//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/stepactions.html templates/tasks.html templates/employers.html templates/outcomes.html templates/escalations.html templates/accessibility.html
+//go:embed templates/layout.html templates/login.html templates/caseload.html templates/start.html templates/pathway.html templates/stepactions.html templates/tasks.html templates/employers.html templates/outcomes.html templates/escalations.html templates/accessibility.html templates/error.html
 var consoleTemplates embed.FS
 
 //go:embed static
@@ -67,7 +67,7 @@ func parsePage(name string, fsys fs.FS, files ...string) {
 }
 
 func init() {
-	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes", "escalations", "accessibility"} {
+	for _, name := range []string{"login", "caseload", "start", "pathway", "tasks", "employers", "outcomes", "escalations", "accessibility", "error"} {
 		files := []string{"templates/layout.html", "templates/" + name + ".html"}
 		if name == "pathway" {
 			files = append(files, "templates/stepactions.html")
@@ -153,8 +153,10 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		"DevExamples": "coach.angered, counsellor.angered, team.angered, manager, admin", "DevPassword": store.DevPassword})
 }
 
+// pageError answers a page request that cannot be served with a page in
+// the layout (one header, the page's language), saying why.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	http.Error(w, msg, status)
+	s.render(w, r, status, "error", "errorpage.title", map[string]any{"Message": msg})
 }
 
 type option struct{ V, L string }

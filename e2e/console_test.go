@@ -47,7 +47,10 @@ func console(t *testing.T) string {
 	return srv.URL
 }
 
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T) context.Context { return browserWithin(t, 3*time.Minute) }
+
+// browserWithin is a headless Chromium whose whole use must end within d.
+func browserWithin(t *testing.T, d time.Duration) context.Context {
 	opts := []cd.ExecAllocatorOption{
 		cd.ExecPath(chromium(t)), cd.NoSandbox, cd.Headless, cd.DisableGPU,
 		cd.Flag("disable-background-networking", true), cd.Flag("disable-component-update", true),
@@ -60,7 +63,7 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := cd.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, d)
 	t.Cleanup(cancel3)
 	return ctx
 }

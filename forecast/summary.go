@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/report"
 )
 
 // Summary is the cohort in the national indicator's terms (Kolada, "result
@@ -117,4 +118,26 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ReportParticipants gives the cohort to the report package, so the forecast
+// ends with the same report managers read for real participants.
+func (r *Result) ReportParticipants() []report.Participant {
+	out := make([]report.Participant, 0, len(r.Participants))
+	for _, p := range r.Participants {
+		gender := report.Man
+		if p.Female {
+			gender = report.Woman
+		}
+		st := p.Status
+		rp := report.Participant{CaseID: p.CaseID, Municipality: r.Calibration.MunicipalityCode, Centre: p.Centre,
+			Programme: st.Programme, Track: st.Track, Gender: gender,
+			BirthDate: p.ReferredAt.AddDate(-p.Age, 0, 0), StartedAt: p.ReferredAt, EndedAt: p.ClosedAt,
+			ClosureReason: st.ClosureReason, Outcome: st.Outcome}
+		if rp.Outcome != nil {
+			rp.OutcomeAt = rp.Outcome.RecordedAt
+		}
+		out = append(out, rp)
+	}
+	return out
 }

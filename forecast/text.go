@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/pathways-se/pathways/report"
 )
 
 // Report is a calibration's run and, when the calibration names one, its
@@ -35,16 +37,22 @@ func RunWithComparison(ctx context.Context, cal *Calibration, opt Options) (*Rep
 	return rep, nil
 }
 
-// WriteText prints what `pathways forecast` prints.
+// WriteText prints what `pathways forecast` prints: the cohort's summary,
+// the comparison run's, then the cohort's full report as the outcomes page
+// builds it for real participants.
 func (r *Report) WriteText(w io.Writer) error {
 	if err := writeRun(w, r.Main); err != nil {
 		return err
 	}
-	if r.Comparison == nil {
-		return nil
+	if r.Comparison != nil {
+		fmt.Fprintf(w, "comparison: %s (%s=%s)\n", r.Compare.Title, r.Compare.Lever, strconv.FormatFloat(r.Compare.Value, 'f', -1, 64))
+		if err := writeRun(w, r.Comparison); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(w, "comparison: %s (%s=%s)\n", r.Compare.Title, r.Compare.Lever, strconv.FormatFloat(r.Compare.Value, 'f', -1, 64))
-	return writeRun(w, r.Comparison)
+	fmt.Fprintln(w, "\nthe cohort's report (as on the outcomes page)")
+	q := report.Query{Period: report.Range(r.Main.Start, r.Main.Horizon)}
+	return report.Build(r.Main.ReportParticipants(), q).WriteText(w)
 }
 
 func writeRun(w io.Writer, res *Result) error {

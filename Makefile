@@ -30,7 +30,7 @@ PKGS             ?= ./...
 # The private cluster `make run` starts (dev.postgres_port); DATABASE_URL wins.
 DEV_DATABASE_URL := postgres://pathways@127.0.0.1:5433/pathways?sslmode=disable
 
-.PHONY: axe fault-test run run-cluster test-cluster build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
+.PHONY: axe screenshots fault-test run run-cluster test-cluster build test lint fmt vet staticcheck workflowcheck fuzz bench migrate clean distclean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ clean: ## remove the binary, the make run data (.data) and coverage files
 
 distclean: clean ## also remove the built Temporal CLI (.tools)
 	rm -rf .tools
+
+screenshots: build $(TEMPORAL_CLI) ## regenerate docs/screenshots (the console in Swedish) from the browser test
+	PATHWAYS_SCREENSHOTS=$(abspath docs/screenshots) $(BIN) testenv -- $(GO) test -count=1 -run '^TestScreenshots$$' ./e2e/
 
 axe: $(AXE_JS) ## install axe-core (test-only, from npm) into .tools
 

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/api"
+	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
@@ -39,12 +40,19 @@ func chromium(t *testing.T) string {
 }
 
 func console(t *testing.T) string {
+	base, _ := consoleWithCases(t)
+	return base
+}
+
+// consoleWithCases is the console and the case service behind it.
+func consoleWithCases(t *testing.T) (string, *cases.Service) {
 	ts := testsystem.New(t, testsystem.Options{})
-	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: ts.Cases(0), Keys: ts.Keys,
+	svc := ts.Cases(0)
+	s := &api.Server{Config: ts.Config, Pool: ts.Pool, Temporal: ts.Temporal, Log: zap.NewNop(), Cases: svc, Keys: ts.Keys,
 		Outside: api.OutsideClients{Employers: ts.Clients.Employers, Employment: ts.Clients.Employment}}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, svc
 }
 
 func browser(t *testing.T) context.Context { return browserWithin(t, 3*time.Minute) }

@@ -248,6 +248,7 @@ func (s *Server) pagePlanSubmit(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, status, prob.Message)
 		return
 	}
+	l := lang.For(r)
 	errs := map[string]string{}
 	fields := prob.Fields
 	if len(fields) == 0 {
@@ -261,7 +262,7 @@ func (s *Server) pagePlanSubmit(w http.ResponseWriter, r *http.Request) {
 				if part == "duration_days" {
 					part = "days"
 				}
-				rows[rowOf[i]].Errs[part] = f.Message
+				rows[rowOf[i]].Errs[part] = l.Message(f.Message)
 				continue
 			}
 		}
@@ -272,11 +273,11 @@ func (s *Server) pagePlanSubmit(w http.ResponseWriter, r *http.Request) {
 		if errs[key] != "" {
 			errs[key] += "; "
 		}
-		errs[key] += f.Message
+		errs[key] += l.Message(f.Message)
 	}
-	msg := lang.For(r).T("plan.refused")
+	msg := l.T("plan.refused")
 	if prob.Code != "invalid_plan" && len(prob.Fields) == 0 {
-		msg = prob.Message
+		msg = l.Message(prob.Message)
 	}
 	s.renderPlan(w, r, status, row, s.liveStatus(r.Context(), caseID), prog, plan.TargetSSYK, r.PostFormValue("recruitment_need_id"), rows, errs, msg)
 }

@@ -63,3 +63,17 @@ func TestCataloguesDefineTheSameKeys(t *testing.T) {
 		}
 	}
 }
+
+// The plan checker writes English; the plan builder shows it in Swedish.
+func TestPlanCheckerMessagesInSwedish(t *testing.T) {
+	sv := New(Swedish)
+	for in, want := range map[string]string{
+		"course 1480-KOCK-01 is given in municipality 1480, not in the participant's municipality 1488": "kursen 1480-KOCK-01 ges i kommun 1480, inte i deltagarens kommun 1488",
+		"steps[1] takes its employer from the recruitment need: choose an open need":                    "steg 1 tar sin arbetsgivare från rekryteringsbehovet: välj ett öppet behov",
+		"recruitment need need-1 has no open positions":                                                 "rekryteringsbehovet need-1 har inga lediga platser",
+	} {
+		if got := sv.Message(in); got != want {
+			t.Errorf("Message(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

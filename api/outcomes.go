@@ -269,7 +269,18 @@ func (s *Server) pageOutcomes(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Trend = trendChart(l, rep)
 	data.Flow = flowChart(l, rep)
-	data.Tables = append(data.Tables, rowTable{ID: "places", Head: l.T("outcomes.dim.place"), Rows: rep.Places})
+	// Centres and municipalities by name, as everywhere in the console.
+	centres, towns := s.centreNames(r.Context())
+	places := rowTable{ID: "places", Head: l.T("outcomes.dim.place")}
+	for _, row := range rep.Places {
+		if n := centres[row.Label]; n != "" {
+			row.Label = n
+		} else if n := towns[row.Label]; n != "" {
+			row.Label = n
+		}
+		places.Rows = append(places.Rows, row)
+	}
+	data.Tables = append(data.Tables, places)
 	for _, d := range rep.Dimensions {
 		if d.Name == "municipality" || d.Name == "centre" {
 			continue

@@ -23,7 +23,8 @@ func TestOutcomeInMappingClosesAsWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := started.CaseID
-	work := pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Åkeri AB", SSYK: "8332"}
+	work := pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Åkeri AB", SSYK: "8332",
+		EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised}
 	// Before first contact there is nobody to record an outcome for.
 	var refused pathway.Status
 	if err := s.tryUpdate(id, "", pathway.UpdateOutcome, work, &refused); err == nil || !strings.Contains(err.Error(), "referral") {
@@ -93,7 +94,8 @@ func TestOutcomeWindsDownRunningStep(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	st := s.update(t, id, pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Lager AB", SSYK: "9331"})
+	st := s.update(t, id, pathway.UpdateOutcome, pathway.Outcome{Actor: coach, Kind: pathway.OutcomeWork, StartDate: time.Now(), Employer: "Lager AB", SSYK: "9331",
+		EmployerKind: pathway.EmployerRegular, EmploymentForm: pathway.EmploymentUnsubsidised})
 	if st.Phase != pathway.PhaseFollowUp {
 		t.Fatalf("after the outcome: phase %s", st.Phase)
 	}

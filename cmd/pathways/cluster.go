@@ -225,21 +225,7 @@ func (d *devRun) runCluster(ctx context.Context, ports devenv.ClusterPorts, work
 	fmt.Fprintf(w, "    workers          %d, on task queue %s\n", workers, cfg.Temporal.TaskQueue)
 	fmt.Fprintf(w, "\n  Ctrl-C stops everything; data stays in %s.\n\n", dataDir)
 
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(d.out)
-			d.say("interrupted: stopping")
-			return nil
-		case e := <-d.exited:
-			if err := d.restart(ctx, e); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
-			}
-		}
-	}
+	return d.superviseAll(ctx)
 }
 
 // clusterSessionSecret is the key every API instance signs sessions with

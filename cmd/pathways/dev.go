@@ -355,7 +355,12 @@ func (d *devRun) run(ctx context.Context) error {
 	}
 	d.printReady(base, dbURL)
 
-	// Supervise: a child that dies comes back; one that keeps dying ends dev.
+	return d.superviseAll(ctx)
+}
+
+// superviseAll brings back a child that dies until ctx ends; one that keeps
+// dying ends the run.
+func (d *devRun) superviseAll(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():

@@ -111,13 +111,19 @@ func (t *Temporal) Start(ctx context.Context) (*Process, error) {
 	for _, ns := range t.Namespaces {
 		args = append(args, "--namespace", ns)
 	}
-	proc, err := Spawn("temporal", exec.Command(t.Binary, args...), t.Log, syscall.SIGTERM, 15*time.Second)
+	return spawnListening(ctx, exec.Command(t.Binary, args...), t.Log, t.Address(), 15*time.Second, 90*time.Second)
+}
+
+// spawnListening starts a Temporal process and waits until addr accepts
+// connections; one that never does is stopped.
+func spawnListening(ctx context.Context, cmd *exec.Cmd, log io.Writer, addr string, grace, wait time.Duration) (*Process, error) {
+	proc, err := Spawn("temporal", cmd, log, syscall.SIGTERM, grace)
 	if err != nil {
 		return nil, err
 	}
-	err = waitFor(ctx, proc, 90*time.Second, func(ctx context.Context) error {
+	err = waitFor(ctx, proc, wait, func(ctx context.Context) error {
 		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", t.Address())
+		c, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return err
 		}

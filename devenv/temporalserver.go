@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -245,21 +244,5 @@ func (t *TemporalServer) Start(ctx context.Context) (*Process, error) {
 	}
 	cmd := exec.Command(t.Binary, "--root", t.ConfigDir, "--config", ".", "--env", "pathways", "--allow-no-auth", "start")
 	cmd.Env = append(os.Environ(), t.Env()...)
-	proc, err := Spawn("temporal", cmd, t.Log, syscall.SIGTERM, 20*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	err = waitFor(ctx, proc, 120*time.Second, func(ctx context.Context) error {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", t.Address())
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	})
-	if err != nil {
-		_ = proc.Stop()
-		return nil, err
-	}
-	return proc, nil
+	return spawnListening(ctx, cmd, t.Log, t.Address(), 20*time.Second, 120*time.Second)
 }

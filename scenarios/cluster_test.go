@@ -201,11 +201,11 @@ func TestClusterSurvivesKills(t *testing.T) {
 		if !waitRowCond(t, pool, id, "step r1-coaching running", func(r store.PathwayRow) bool { return r.CurrentStep == "r1-coaching" }) {
 			return
 		}
-		act(i, id, "steps/r1-coaching/confirm", map[string]any{"outcome": "completed"})
+		act(i, id, "steps/r1-coaching/confirm-step", map[string]any{"outcome": "completed"})
 		if !waitPhase(t, pool, id, pathway.PhaseOutcome) {
 			return
 		}
-		act(i, id, "outcome", map[string]any{"kind": pathway.OutcomeWork, "start_date": time.Now().Format(time.DateOnly), "employer": "Västtrafik"})
+		act(i, id, "outcome", map[string]any{"kind": pathway.OutcomeWork, "start_date": time.Now().Format(time.DateOnly), "employer": "Västtrafik", "employer_kind": "regular", "employment_form": "unsubsidised"})
 		act(i, id, "close", map[string]any{"reason": pathway.CloseWork})
 	})
 	for _, id := range ids {

@@ -87,7 +87,7 @@ var keys = []key{
 	{name: "escalation.timezone", def: "Europe/Stockholm", usage: "time zone of the sweep schedule"},
 	{name: "escalation.rules", def: "", usage: "stall rule overrides, e.g. no_progress=21d,time_limit=60d:unit_manager,step_overrun=off"},
 	{name: "report.comparison_value", def: 44.6, usage: "reference figure (percent) drawn on the outcomes chart and reported as a difference"},
-	{name: "report.comparison_label", def: "Västra Götaland's municipalities (unweighted mean)", usage: "what the reference figure is; empty switches the comparison off"},
+	{name: "report.comparison_label", def: "Västra Götalands kommuner (ovägt medelvärde)", usage: "what the reference figure is; empty switches the comparison off"},
 	{name: "report.comparison_source", def: "Kolada, Resultat vid avslut i kommunens arbetsmarknadsverksamhet", usage: "where the reference figure comes from"},
 	{name: "report.comparison_year", def: 2022, usage: "the year of the reference figure"},
 	{name: "report.monitor_share_points", def: 10.0, usage: "equal-treatment monitor: a share differing from the rest by more percentage points than this may be flagged"},

@@ -134,7 +134,7 @@ func (s *Server) apiSweepStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	id := chi.URLParam(r, "id")
 	// A team lead reads their own centre's sweeps only.
-	if !escalation.IsCentreSweepWorkflowID(id) || (!p.SeesAllCentres() && !strings.HasPrefix(id, escalation.CentreSweepWorkflowIDPrefix+p.CentreID+"-")) {
+	if !escalation.IsCentreSweepWorkflowID(id) || (!p.SeesAllCentres() && escalation.CentreOfSweep(id) != p.CentreID) {
 		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such sweep"})
 		return
 	}

@@ -88,7 +88,11 @@ func (s *Server) importOptions(r *http.Request, encoding string) starter.ImportO
 			if err == nil && s.visible(rr, row) {
 				return starter.OutcomeAlready
 			}
-			if err != nil || dryRun {
+			if err != nil {
+				// Never report a row as passed on that was not: it can be run again.
+				return lang.For(rr).T("import.err_row_unavailable")
+			}
+			if dryRun {
 				return starter.OutcomePassedOn
 			}
 			if _, prob := s.passOn(rr, row); prob != nil {

@@ -40,7 +40,7 @@ func init() {
 // stepActions is the server's step-action service.
 func (s *Server) stepActions() *stepactions.Service {
 	s.stepActionsOnce.Do(func() {
-		s.stepActionsSvc = &stepactions.Service{Temporal: s.Temporal, Pool: s.Pool, Steps: catalog.Registry(), Wait: s.updateTimeout(),
+		s.stepActionsSvc = &stepactions.Service{Temporal: s.Temporal, Pool: s.Pool, Steps: catalog.Registry(), Wait: s.updateTimeout(), Log: s.Log,
 			Ready: func(ctx context.Context) error {
 				var unreachable *serviceerror.Unavailable
 				if err := s.workerPolling(ctx); errors.Is(err, errNoPollers) {

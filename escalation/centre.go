@@ -53,6 +53,17 @@ func IsCentreSweepWorkflowID(id string) bool {
 	return strings.HasPrefix(id, CentreSweepWorkflowIDPrefix)
 }
 
+// CentreOfSweep is the centre a centre sweep's workflow ID names (centre IDs
+// hold hyphens, the hash after the last one does not); "" for another ID.
+func CentreOfSweep(id string) string {
+	rest, ok := strings.CutPrefix(id, CentreSweepWorkflowIDPrefix)
+	i := strings.LastIndex(rest, "-")
+	if !ok || i <= 0 {
+		return ""
+	}
+	return rest[:i]
+}
+
 // SweepCentre checks that the staff member may sweep the centre (an active
 // team lead there, or a role that sees every centre), audits the request
 // and starts the sweep, or finds the one the same key started. It returns

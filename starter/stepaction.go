@@ -61,6 +61,12 @@ func stepActionCmd(setup Setup) *cobra.Command {
 			if !st.SeesAllCentres() && st.CentreID != row.CentreID {
 				return fmt.Errorf("case %s belongs to another centre than %s's", args[0], staff)
 			}
+			// A protected identity is for its assignee only, as in the API.
+			if protected, err := store.IsProtected(ctx, e.pool, row.ParticipantID); err != nil {
+				return err
+			} else if protected && row.Assignee != staff {
+				return fmt.Errorf("no case %s", args[0])
+			}
 			svc := &stepactions.Service{Temporal: e.tc, Pool: e.pool, Steps: catalog.Registry(), Wait: timeout}
 			res, err := svc.Do(ctx, stepactions.Request{CaseID: args[0], StepID: args[1], Action: args[2], StaffID: staff, Roles: st.Roles,
 				Key: key, Input: input, Via: "cli"})
@@ -73,7 +79,7 @@ func stepActionCmd(setup Setup) *cobra.Command {
 			switch {
 			case res.Pending:
 				fmt.Fprintf(cmd.OutOrStdout(), "%s sent to step %s but not yet answered; run the command again with --key %s to learn its outcome (it is never applied twice)\n",
-					args[2], args[1], strings.SplitN(res.ActionID, ":", 3)[2])
+					args[2], args[1], strings.TrimPrefix(res.ActionID, args[1]+":"+args[2]+":"))
 			case res.Repeat:
 				fmt.Fprintf(cmd.OutOrStdout(), "%s on step %s was applied before (key %s); nothing sent again\n", args[2], args[1], key)
 			default:

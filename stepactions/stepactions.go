@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps"
@@ -39,6 +40,8 @@ type Service struct {
 	// Ready, when set, is asked before anything is sent; an error (e.g.
 	// ErrWorkerUnavailable when no worker polls) means nothing was sent.
 	Ready func(ctx context.Context) error
+	// Log takes audit writes that failed after every retry; may be nil.
+	Log *zap.Logger
 }
 
 // Request is one staff action on one step.
@@ -259,6 +262,7 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 		s.audit(ctx, req, res, "refused")
 		return res, &Refused{Message: appErr.Message()}
 	case errors.As(err, &nf):
+		s.audit(ctx, req, res, "not_sent")
 		return res, ErrNotRunning
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), wctx.Err() != nil:
 		// Sent, perhaps accepted: never "failed". The same key is safe.
@@ -266,6 +270,8 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 		s.audit(ctx, req, res, "pending")
 		return res, nil
 	}
+	// Sent, and what became of it is not known: the row says so.
+	s.audit(ctx, req, res, "unknown")
 	return res, err
 }
 
@@ -296,5 +302,11 @@ func (s *Service) audit(ctx context.Context, req Request, res Result, result str
 			e.ParticipantID = &pid
 		}
 	}
-	_ = store.WriteAudit(ctx, s.Pool, e)
+	if err := store.WriteAuditPatiently(ctx, s.Pool, e, auditPatience); err != nil && s.Log != nil {
+		s.Log.Error("audit write failed", zap.String("case", req.CaseID), zap.String("action", req.Action), zap.Error(err))
+	}
 }
+
+// auditPatience is how long an answer waits for the audit log to take its
+// row while PostgreSQL restarts.
+const auditPatience = 30 * time.Second

@@ -162,3 +162,24 @@ func CullAudit(ctx context.Context, pool *pgxpool.Pool, ids []int64) (int64, err
 	err := pool.QueryRow(ctx, `SELECT audit_cull($1)`, ids).Scan(&n)
 	return n, err
 }
+
+// WriteAuditPatiently writes e, retrying for up to patience: the row records
+// something that already happened, so a short database outage must not lose
+// it. It runs on a context the caller's leaving does not cancel.
+func WriteAuditPatiently(ctx context.Context, db Execer, e AuditEntry, patience time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), patience)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for {
+		err := WriteAudit(ctx, db, e)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}

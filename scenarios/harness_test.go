@@ -71,7 +71,9 @@ func (s *system) update(tb testing.TB, caseID, name string, arg any) pathway.Sta
 }
 
 func (s *system) tryUpdate(caseID, workflowID, name string, arg, result any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: under a loaded CI machine 40 pathways at once, each update
+	// waiting for its projection, can take tens of seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if workflowID == "" {
 		workflowID = pathway.WorkflowID(caseID)

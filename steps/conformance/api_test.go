@@ -175,10 +175,15 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var pnrSeq atomic.Int64
+var (
+	pnrSeq  atomic.Int64
+	pnrBase = time.Now().UnixNano() % 900
+)
 
+// pnr is a valid identity number no other call in this process gives (up
+// to 900 calls): parallel subtests share one registry.
 func pnr() string {
-	n := (pnrSeq.Add(1) + time.Now().UnixNano()) % 900
+	n := (pnrBase + pnrSeq.Add(1)) % 900
 	nine := fmt.Sprintf("850412%03d", 100+n)
 	return "19850412-" + nine[6:] + string(identity.CheckDigit(nine))
 }

@@ -178,11 +178,14 @@ func badLines(errs []starter.RowError) int {
 	return len(lines)
 }
 
-// importOf loads the caller's upload named in the path; false after
-// answering 404.
+// importOf checks the caller may import and loads their upload named in
+// the path; false after answering (403, or 404 for another's upload).
 func (s *Server) importOf(w http.ResponseWriter, r *http.Request) (store.ImportUpload, bool) {
-	id, err := uuid.Parse(chi.URLParam(r, "id"))
 	var u store.ImportUpload
+	if !s.importAllowed(w, r) {
+		return u, false
+	}
+	id, err := uuid.Parse(chi.URLParam(r, "id"))
 	if err == nil {
 		u, err = store.GetImportUpload(r.Context(), s.Pool, principal(r).ID, id)
 	}
@@ -233,9 +236,6 @@ func viewImport(u store.ImportUpload) importView {
 }
 
 func (s *Server) pageImportShow(w http.ResponseWriter, r *http.Request) {
-	if !s.importAllowed(w, r) {
-		return
-	}
 	u, ok := s.importOf(w, r)
 	if !ok {
 		return
@@ -249,9 +249,6 @@ func (s *Server) pageImportShow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageImportConfirm(w http.ResponseWriter, r *http.Request) {
-	if !s.importAllowed(w, r) {
-		return
-	}
 	u, ok := s.importOf(w, r)
 	if !ok {
 		return
@@ -311,9 +308,6 @@ func (s *Server) runImport(r *http.Request, id uuid.UUID, file []byte, encoding 
 }
 
 func (s *Server) pageImportDiscard(w http.ResponseWriter, r *http.Request) {
-	if !s.importAllowed(w, r) {
-		return
-	}
 	u, ok := s.importOf(w, r)
 	if !ok {
 		return
@@ -327,9 +321,6 @@ func (s *Server) pageImportDiscard(w http.ResponseWriter, r *http.Request) {
 // pageImportReport downloads the report: one line per row of the file that
 // the import (or, before it, the dry run) has something to say about.
 func (s *Server) pageImportReport(w http.ResponseWriter, r *http.Request) {
-	if !s.importAllowed(w, r) {
-		return
-	}
 	u, ok := s.importOf(w, r)
 	if !ok {
 		return

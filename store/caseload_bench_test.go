@@ -162,6 +162,7 @@ func BenchmarkCaseload100k(b *testing.B) {
 		{"search-name-centre", pathways(ctx, store.Viewer{StaffID: "coach.hisingen", CentreID: centres[42%len(centres)]}, store.PathwayFilter{NameTokens: searchName})},
 		{"search-number", pathways(ctx, admin, store.PathwayFilter{ParticipantIDs: []string{ids[4242].String()}})},
 	}
+	worst, worstName := time.Duration(0), ""
 	for _, c := range lists {
 		b.Run(c.name, func(b *testing.B) {
 			run := c.run
@@ -193,10 +194,16 @@ func BenchmarkCaseload100k(b *testing.B) {
 				slices.Sort(took)
 				p95 := took[len(took)*95/100-1]
 				fmt.Printf("caseload %s p95: %.1f ms (goal <= 50 ms)\n", c.name, float64(p95.Microseconds())/1000)
+				if p95 > worst {
+					worst, worstName = p95, c.name
+				}
 				b.ReportMetric(float64(p95.Microseconds())/1000, "p95-ms")
 			}
 		})
 	}
+	// The goal holds for every list: the slowest one is the figure.
+	fmt.Printf("caseload slowest list: %s\n", worstName)
+	fmt.Printf("ratio caseload_p95_worst: %.1f ms (goal <= 50 ms)\n", float64(worst.Microseconds())/1000)
 }
 
 func pathways(ctx context.Context, v store.Viewer, f store.PathwayFilter) func(*pgxpool.Pool) (int, error) {

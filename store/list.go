@@ -409,6 +409,11 @@ type TaskFilter struct {
 }
 
 // ListTasks returns a page of tasks, the earliest due first.
+//
+// Every condition is on the task row alone (tasks carry their pathway's
+// centre, migration 00170), so a centre's inbox, its count and a deep
+// page read one index in due order; the protected-identity rule is the
+// few hidden cases, looked up once per query.
 func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[TaskRow], error) {
 	where, args := []string{"true"}, []any{}
 	add := func(cond string, v any) {
@@ -418,8 +423,6 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if f.Status == "" {
 		f.Status = "open"
 	}
-	// The task's own conditions first: the count across centres uses them
-	// (and only their arguments) without the pathway.
 	add("t.status = $?", f.Status)
 	if f.CaseID != "" {
 		add("t.case_id = $?", f.CaseID)
@@ -430,75 +433,77 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if f.Assignee != "" {
 		add("t.assignee = $?", f.Assignee)
 	}
-	taskCond, taskArgs := strings.Join(where, " AND "), len(args)
-	if f.Viewer != nil {
-		f.Viewer.condition(add)
+	if v := f.Viewer; v != nil {
+		if !v.AllCentres {
+			add("t.centre_id = $?", v.CentreID)
+		}
+		// Uncorrelated, so PostgreSQL hashes the hidden cases once.
+		add("t.case_id NOT IN ("+protectedHiddenCases("$?")+")", v.StaffID)
 	}
 	// The viewer's own centre again would only halve the planner's row
-	// estimate (and choose a join that reads every task of the role).
+	// estimate.
 	if len(f.CentreIDs) > 0 && (f.Viewer == nil || f.Viewer.AllCentres || !slices.Equal(f.CentreIDs, []string{f.Viewer.CentreID})) {
-		add("p.centre_id = ANY($?)", f.CentreIDs)
+		add("t.centre_id = ANY($?)", f.CentreIDs)
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
 	cond := strings.Join(where, " AND ")
 	page := Page[TaskRow]{Limit: f.Limit, Offset: f.Offset, Items: []TaskRow{}}
-	countSQL, countArgs := `SELECT count(*) FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE `+cond, args
-	if len(f.CentreIDs) == 0 && (f.Viewer == nil || f.Viewer.AllCentres) {
-		// Across centres, count the tasks alone (every task has its
-		// pathway) less those of protected identities the viewer may not
-		// see: joining every task to its pathway costs ten times more.
-		countSQL, countArgs = `SELECT count(*) FROM tasks t WHERE `+taskCond, args[:taskArgs:taskArgs]
-		if f.Viewer != nil {
-			countArgs = append(countArgs, f.Viewer.StaffID)
-			countSQL = `SELECT (` + countSQL + `) - (SELECT count(*) FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE ` + taskCond +
-				` AND ` + protectedHiddenFrom(fmt.Sprintf("$%d", len(countArgs))) + `)`
-		}
-	}
-	if err := pool.QueryRow(ctx, countSQL, planned(countArgs)...).Scan(&page.Total); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks t WHERE `+cond, planned(args)...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	skip := f.Offset
-	if f.After != "" {
+	// The page's IDs first, from the indexes alone, so a deep offset skips
+	// narrow index entries; then only the page's rows whole.
+	query := func(cond string, args []any, limit, skip int) error {
+		args = append(args, limit, skip)
+		rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT t.id, t.task_key, t.case_id, t.centre_id, t.kind, t.title, t.role, t.assignee,
+				t.due_at, t.status, t.created_at
+			FROM tasks t JOIN (SELECT t.id FROM tasks t WHERE %s
+				ORDER BY t.due_at NULLS LAST, t.id LIMIT $%d OFFSET $%d) page ON page.id = t.id
+			ORDER BY t.due_at NULLS LAST, t.id`, cond, len(args)-1, len(args)), planned(args)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t TaskRow
+			if err := rows.Scan(&t.ID, &t.Key, &t.CaseID, &t.CentreID, &t.Kind, &t.Title, &t.Role, &t.Assignee, &t.DueAt, &t.Status, &t.CreatedAt); err != nil {
+				return err
+			}
+			page.Items = append(page.Items, t)
+		}
+		return rows.Err()
+	}
+	if f.After == "" {
+		if err := query(cond, args, f.Limit, max(f.Offset, 0)); err != nil {
+			return page, err
+		}
+	} else {
 		c, err := decodeCursor(f.After, "due_at", "timestamptz")
-		if _, perr := strconv.ParseInt(c.Case, 10, 64); err == nil && perr != nil {
+		id, perr := strconv.ParseInt(c.Case, 10, 64)
+		if err == nil && perr != nil {
 			err = ErrBadCursor
 		}
 		if err != nil {
 			return page, err
 		}
-		v := ""
+		// A row comparison the index can start from; the tasks without a
+		// due date come after every dated one, so a page that runs past the
+		// last dated task goes on with them.
+		nulls := fmt.Sprintf("%s AND t.due_at IS NULL AND t.id > $%d", cond, len(args)+1)
 		if c.Value != nil {
-			args = append(args, *c.Value)
-			v = fmt.Sprintf("$%d::timestamptz", len(args))
+			after := fmt.Sprintf("%s AND (t.due_at, t.id) > ($%d::timestamptz, $%d::bigint)", cond, len(args)+1, len(args)+2)
+			if err := query(after, append(args[:len(args):len(args)], *c.Value, id), f.Limit, 0); err != nil {
+				return page, err
+			}
+			id = 0
 		}
-		args = append(args, c.Case)
-		cond += " AND " + keysetCondition("t.due_at", "t.id", false, c.Value == nil, v, fmt.Sprintf("$%d::bigint", len(args)))
-		skip = 0
-	}
-	args = append(args, f.Limit, skip)
-	// As in listPathways: the page's IDs first, from the indexes alone, so
-	// a deep offset sorts narrow rows; then only the page's rows whole.
-	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT t.id, t.task_key, t.case_id, p.centre_id, t.kind, t.title, t.role, t.assignee,
-			t.due_at, t.status, t.created_at
-		FROM tasks t JOIN pathways p ON p.case_id = t.case_id
-		JOIN (SELECT t.id FROM tasks t JOIN pathways p ON p.case_id = t.case_id WHERE %s
-			ORDER BY t.due_at NULLS LAST, t.id LIMIT $%d OFFSET $%d) page ON page.id = t.id
-		ORDER BY t.due_at NULLS LAST, t.id`, cond, len(args)-1, len(args)), planned(args)...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t TaskRow
-		if err := rows.Scan(&t.ID, &t.Key, &t.CaseID, &t.CentreID, &t.Kind, &t.Title, &t.Role, &t.Assignee, &t.DueAt, &t.Status, &t.CreatedAt); err != nil {
-			return page, err
+		if n := len(page.Items); n < f.Limit {
+			if err := query(nulls, append(args[:len(args):len(args)], id), f.Limit-n, 0); err != nil {
+				return page, err
+			}
 		}
-		page.Items = append(page.Items, t)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
 	}
 	if n := len(page.Items); n == f.Limit && (f.After != "" || f.Offset+n < page.Total) {
 		last := page.Items[n-1]

@@ -104,10 +104,10 @@ func TestCaseloadKeysetPages(t *testing.T) {
 	}
 }
 
-// TestTaskInboxTotals checks each inbox's total against its rows (across
-// centres the total is counted without the pathways, less the protected
-// identities the viewer may not see; within a centre through them) and
-// that paging by cursor returns the same tasks in the same order.
+// TestTaskInboxTotals checks each inbox's total against its rows (counted
+// on the tasks alone, with their pathway's centre, less the protected
+// identities the viewer may not see) and that paging by cursor returns the
+// same tasks in the same order.
 func TestTaskInboxTotals(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := testenv.Database(t)
@@ -202,5 +202,52 @@ func TestTaskInboxTotals(t *testing.T) {
 	}
 	if _, err := store.ListTasks(ctx, pool, store.TaskFilter{After: "not-a-cursor"}); !errors.Is(err, store.ErrBadCursor) {
 		t.Errorf("a task list after a bad cursor: %v, want ErrBadCursor", err)
+	}
+}
+
+// TestTaskCentreFollowsPathway checks the centre a task carries for the
+// inbox (migration 00170): its pathway's on insert, and the new one when
+// the pathway moves to another centre.
+func TestTaskCentreFollowsPathway(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testenv.Database(t)
+	if err := store.SeedDemo(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	if _, err := pool.Exec(ctx, `INSERT INTO participants (id, personal_number, given_name, family_name, district, birth_date)
+		VALUES ($1, 'c00001', 'G', 'F', 'D', '1990-01-01')`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO pathways (case_id, participant_id, centre_id, workflow_id, programme, track, status, phase, referral_source, referred_at)
+		VALUES ('2026-C00001', $1, 'gbg-hisingen', 'wf-c1', 'adult', 'adult', 'active', 'referral', 'social_services', now())`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title) VALUES ('2026-C00001:contact', '2026-C00001', 'first_contact', 'First contact')`); err != nil {
+		t.Fatal(err)
+	}
+	inbox := func(centre string) []store.TaskRow {
+		t.Helper()
+		v := store.Viewer{StaffID: "coach", CentreID: centre}
+		page, err := store.ListTasks(ctx, pool, store.TaskFilter{Viewer: &v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != len(page.Items) {
+			t.Errorf("%s: total %d, %d rows", centre, page.Total, len(page.Items))
+		}
+		return page.Items
+	}
+	if got := inbox("gbg-hisingen"); len(got) != 1 || got[0].CentreID != "gbg-hisingen" {
+		t.Fatalf("the task in its pathway's centre: %+v", got)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE pathways SET centre_id = 'gbg-oster' WHERE case_id = '2026-C00001'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := inbox("gbg-hisingen"); len(got) != 0 {
+		t.Errorf("the old centre still lists the moved case's task: %+v", got)
+	}
+	if got := inbox("gbg-oster"); len(got) != 1 || got[0].CentreID != "gbg-oster" {
+		t.Errorf("the new centre's inbox: %+v", got)
 	}
 }

@@ -132,6 +132,13 @@ func protectedHiddenFrom(ph string) string {
 	return `(p.assignee <> ` + ph + ` AND EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
 }
 
+// protectedHiddenCases selects the case IDs protectedHiddenFrom hides,
+// from the few protected people to their pathways.
+func protectedHiddenCases(ph string) string {
+	return `SELECT p.case_id FROM participants pa JOIN pathways p ON p.participant_id = pa.id
+		WHERE pa.protected_identity AND p.assignee <> ` + ph
+}
+
 // ListVisiblePathways is ListPathways restricted to what the viewer may see.
 // f.CentreIDs narrows further (a filter), never widens.
 func ListVisiblePathways(ctx context.Context, pool *pgxpool.Pool, v Viewer, f PathwayFilter) (Page[PathwayRow], error) {

@@ -666,7 +666,7 @@ func (w *workerProcess) start(t *testing.T) time.Duration {
 func (w *workerProcess) kill() { w.proc.Kill() }
 
 // buildPathways builds the binary the processes run, from this checkout.
-func buildPathways(t *testing.T) string {
+func buildPathways(t testing.TB) string {
 	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
 	out := filepath.Join(t.TempDir(), "pathways")

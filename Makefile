@@ -62,7 +62,7 @@ fuzz: ## run each fuzz target for FUZZ_TIME (3s); a crash found is saved under t
 	GO=$(GO) .ci/fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 bench: build $(TEMPORAL_CLI) ## run every benchmark once; they print their figures
-	$(BIN) testenv -- $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(PKGS)
+	$(BIN) testenv -- $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x $(PKGS)
 
 fault-test: build $(TEMPORAL_CLI) ## only the fault test, verbose: 200 pathways against simulators failing 30% of calls (about 2 minutes; also in make test)
 	$(BIN) testenv -- $(GO) test -count=1 -timeout 30m -run TestPathwaysUnderOutsideFaults -v ./scenarios

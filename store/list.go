@@ -455,12 +455,8 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if f.Assignee != "" {
 		add("t.assignee = $?", f.Assignee)
 	}
-	if v := f.Viewer; v != nil {
-		if !v.AllCentres {
-			add("t.centre_id = $?", v.CentreID)
-		}
-		// Uncorrelated, so PostgreSQL hashes the hidden cases once.
-		add("t.case_id NOT IN ("+protectedHiddenCases("$?")+")", v.StaffID)
+	if v := f.Viewer; v != nil && !v.AllCentres {
+		add("t.centre_id = $?", v.CentreID)
 	}
 	// The viewer's own centre again would only halve the planner's row
 	// estimate.
@@ -470,11 +466,19 @@ func ListTasks(ctx context.Context, pool *pgxpool.Pool, f TaskFilter) (Page[Task
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	cond := strings.Join(where, " AND ")
 	page := Page[TaskRow]{Limit: f.Limit, Offset: f.Offset, Items: []TaskRow{}}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks t WHERE `+cond, planned(args)...).Scan(&page.Total); err != nil {
+	// As in listPathways, the total is the filter's tasks (an index alone)
+	// less those of the protected identities the viewer may not see.
+	countSQL := `SELECT count(*) FROM tasks t WHERE ` + strings.Join(where, " AND ")
+	if v := f.Viewer; v != nil {
+		add("t.case_id NOT IN ("+protectedHiddenCases("$?")+")", v.StaffID) // uncorrelated: hashed once
+		countSQL = `SELECT (` + countSQL + `) - (SELECT count(*) FROM tasks t WHERE ` + strings.Join(where[:len(where)-1], " AND ") +
+			fmt.Sprintf(` AND t.case_id IN (%s))`, protectedHiddenCases(fmt.Sprintf("$%d", len(args))))
+	}
+	if err := pool.QueryRow(ctx, countSQL, planned(args)...).Scan(&page.Total); err != nil {
 		return page, err
 	}
+	cond := strings.Join(where, " AND ")
 	// The page's IDs first, from the indexes alone, so a deep offset skips
 	// narrow index entries; then only the page's rows whole.
 	query := func(cond string, args []any, limit, skip int) error {

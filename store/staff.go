@@ -126,14 +126,9 @@ func protectedVisibleTo(ph string) string {
 	return `(p.assignee = ` + ph + ` OR NOT EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
 }
 
-// protectedHiddenFrom is the negation of protectedVisibleTo: the pathways
-// of protected identities not assigned to the staff ID in ph.
-func protectedHiddenFrom(ph string) string {
-	return `(p.assignee <> ` + ph + ` AND EXISTS (SELECT 1 FROM participants pa WHERE pa.id = p.participant_id AND pa.protected_identity))`
-}
-
-// protectedHiddenCases selects the case IDs protectedHiddenFrom hides,
-// from the few protected people to their pathways.
+// protectedHiddenCases selects the case IDs protectedVisibleTo hides (of
+// protected identities not assigned to the staff ID in ph), from the few
+// protected people to their pathways.
 func protectedHiddenCases(ph string) string {
 	return `SELECT p.case_id FROM participants pa JOIN pathways p ON p.participant_id = pa.id
 		WHERE pa.protected_identity AND p.assignee <> ` + ph

@@ -41,7 +41,16 @@ CREATE INDEX pathways_centre_progress_visible ON pathways (centre_id, last_progr
     INCLUDE (status, assignee, participant_id);
 DROP INDEX pathways_centre_progress;
 
+-- A coach's own cases, newest progress first, in one centre or all: the
+-- assignee's rows in order from the index alone (a bitmap of the whole
+-- centre ANDed with the assignee's cost 14 ms).
+CREATE INDEX pathways_assignee_progress ON pathways (assignee, last_progress_at DESC, case_id)
+    INCLUDE (status, centre_id, participant_id) WHERE assignee <> '';
+DROP INDEX pathways_assignee;
+
 -- +goose Down
+CREATE INDEX pathways_assignee ON pathways (assignee, status) WHERE assignee <> '';
+DROP INDEX pathways_assignee_progress;
 CREATE INDEX pathways_centre_progress ON pathways (centre_id, last_progress_at DESC, case_id);
 DROP INDEX pathways_centre_progress_visible;
 DROP INDEX tasks_open_centre_due;

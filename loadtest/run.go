@@ -653,7 +653,7 @@ func (r *runner) progress(begin time.Time, day Schedule, stop chan struct{}) {
 		case <-stop:
 			return
 		case now := <-t.C:
-			sim := time.Duration(float64(now.Sub(begin)) * r.cfg.Speed)
+			sim := min(time.Duration(float64(now.Sub(begin))*r.cfg.Speed), durOr(r.cfg.Duration, DayLen))
 			from := time.Duration(float64(last.Sub(begin)) * r.cfg.Speed)
 			due := 0
 			for _, e := range day.Events {

@@ -398,7 +398,8 @@ func (r *runner) waitStep(ctx context.Context, st *staff, it *pooled, within tim
 }
 
 // person is a fresh valid personal number: born 1960–1999 (the adult
-// programme), distinct within a run and between runs minutes apart.
+// programme), distinct within a run and between runs less than two days
+// apart (each run takes a block of 4,096 from the minute it began).
 func (r *runner) person() string {
 	const span = 999 * 28 * 12 * 40
 	k := (r.nonce*4096 + r.people.Add(1)) % span

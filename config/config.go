@@ -73,6 +73,7 @@ type WorkerConfig struct {
 	ActivitySlots   int `mapstructure:"activity_slots"`
 	WorkflowSlots   int `mapstructure:"workflow_slots"`
 	StickyCacheSize int `mapstructure:"sticky_cache_size"`
+	WorkflowPollers int `mapstructure:"workflow_pollers"`
 }
 
 // DatabaseConfig is the PostgreSQL pool. URL is a secret (it carries a password).

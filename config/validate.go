@@ -80,6 +80,9 @@ func (c *Config) Validate() error {
 	if c.Worker.ActivitySlots < 1 || c.Worker.WorkflowSlots < 1 {
 		bad("worker.activity_slots", "and worker.workflow_slots must be at least 1, got %d and %d", c.Worker.ActivitySlots, c.Worker.WorkflowSlots)
 	}
+	if c.Worker.WorkflowPollers < 1 {
+		bad("worker.workflow_pollers", "must be at least 1, got %d", c.Worker.WorkflowPollers)
+	}
 	if c.Worker.StickyCacheSize < 0 {
 		bad("worker.sticky_cache_size", "must not be negative, got %d", c.Worker.StickyCacheSize)
 	}

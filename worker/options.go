@@ -31,5 +31,6 @@ func Options(c config.WorkerConfig) sdkworker.Options {
 		WorkerStopTimeout:                      30 * time.Second,
 		MaxConcurrentActivityExecutionSize:     c.ActivitySlots,
 		MaxConcurrentWorkflowTaskExecutionSize: c.WorkflowSlots,
+		MaxConcurrentWorkflowTaskPollers:       c.WorkflowPollers,
 	}
 }

@@ -173,15 +173,29 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 	if !p.Can(a.Name) {
 		return nil, "", http.StatusForbidden, &Problem{Code: "forbidden", Message: fmt.Sprintf("your role may not %s", a.Name)}
 	}
+	key, keyProb := idempotencyKey(r)
+	actionID := a.Name + ":" + key
+	// Whether this very action was applied before is read beside the access
+	// check: two queries, one wait.
+	var prior []string
+	priorRead := make(chan error, 1)
+	if keyProb == nil {
+		go func() {
+			var err error
+			prior, err = store.ActionResults(r.Context(), s.Pool, caseID, actionID)
+			priorRead <- err
+		}()
+	} else {
+		priorRead <- nil
+	}
 	row, status, prob := s.check(r, caseID)
+	priorErr := <-priorRead
 	if prob != nil {
 		return nil, "", status, prob
 	}
-	key, prob := idempotencyKey(r)
-	if prob != nil {
-		return nil, "", http.StatusBadRequest, prob
+	if keyProb != nil {
+		return nil, "", http.StatusBadRequest, keyProb
 	}
-	actionID := a.Name + ":" + key
 	*a.actor(msg) = pathway.Actor{StaffID: p.ID}
 	arg := msg
 	if o, ok := msg.(*outcomeBody); ok {
@@ -205,7 +219,7 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 	// Temporal deduplicates an Update ID within one run of the workflow; the
 	// audit log remembers across runs (and after the pathway ended) that
 	// this very action was applied, so a late retry never applies it twice.
-	if results, err := store.ActionResults(r.Context(), s.Pool, caseID, actionID); err == nil && slices.Contains(results, "ok") {
+	if priorErr == nil && slices.Contains(prior, "ok") {
 		s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid,
 			Detail: map[string]any{"action": a.Name, "action_id": actionID, "result": "ok", "repeat": true}})
 		return s.liveStatus(r.Context(), caseID), actionID, http.StatusOK, nil
@@ -337,14 +351,16 @@ func (s *Server) update(ctx context.Context, workflowID, updateID, name string, 
 	// Fast path: no worker has polled lately, so nobody would answer; or
 	// Temporal itself does not answer, so nothing can be sent.
 	var unreachable *serviceerror.Unavailable
-	if err := s.workerPolling(ctx); errors.Is(err, errNoPollers) {
+	if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
 		return unavailable()
 	} else if errors.As(err, &unreachable) {
 		return http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable",
 			Message: "the workflow service does not answer, so the action was not sent and nothing changed; try again shortly"}
 	}
+	// Waiting for completion in the one call: the server answers once the
+	// Update is done, with no second poll for its result.
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageAccepted,
+		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = h.Get(ctx, result)

@@ -44,6 +44,25 @@ func (s *Server) temporalHealth(ctx context.Context) error {
 	return err
 }
 
+// pollerMemory is how long a worker seen polling counts as still there for
+// a staff action: asking Temporal on every action cost a server round trip.
+// A worker gone within it makes the action wait and answer 202, never a
+// false failure.
+const pollerMemory = 10 * time.Second
+
+// workerReady is workerPolling, remembered for pollerMemory once a worker
+// was seen.
+func (s *Server) workerReady(ctx context.Context) error {
+	if seen := s.pollersSeen.Load(); seen != 0 && time.Since(time.Unix(0, seen)) < pollerMemory {
+		return nil
+	}
+	err := s.workerPolling(ctx)
+	if err == nil {
+		s.pollersSeen.Store(time.Now().UnixNano())
+	}
+	return err
+}
+
 // workerPolling asks Temporal whether a worker polled the task queue lately.
 func (s *Server) workerPolling(ctx context.Context) error {
 	resp, err := s.Temporal.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{

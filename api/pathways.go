@@ -205,16 +205,11 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 // or is a protected identity not assigned to them, 403 across centres.
 func (s *Server) access(w http.ResponseWriter, r *http.Request, caseID string) (store.PathwayRow, bool) {
 	p := principal(r)
-	row, err := store.GetPathway(r.Context(), s.Pool, caseID)
+	row, protected, err := store.GetPathwayAccess(r.Context(), s.Pool, caseID)
 	if errors.Is(err, store.ErrNotFound) {
 		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such pathway"})
 		return row, false
 	}
-	if err != nil {
-		s.internal(w, r, "read pathway", err)
-		return row, false
-	}
-	protected, err := store.IsProtected(r.Context(), s.Pool, row.ParticipantID)
 	if err != nil {
 		s.internal(w, r, "read pathway", err)
 		return row, false

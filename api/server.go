@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -48,6 +49,8 @@ type Server struct {
 	stopCtx  context.Context
 	stop     context.CancelFunc
 	inflight sync.WaitGroup // requests being served, so Run returns only after them
+
+	pollersSeen atomic.Int64 // unix nanoseconds when a worker was last seen polling (workerReady)
 
 	stepActionsOnce sync.Once
 	stepActionsSvc  *stepactions.Service

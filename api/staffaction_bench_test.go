@@ -54,7 +54,7 @@ func benchFloor(ctx workflow.Context) error {
 // the read model shows it), interleaved so load on a shared machine hits
 // both alike, and prints their ratio against the goal of issue 16.
 func BenchmarkStaffActionRatio(b *testing.B) {
-	const pathways, pairsEach = 8, 25
+	const pathways, pairsEach = 8, 60
 	ts := testsystem.New(b, testsystem.Options{Register: func(w sdkworker.Worker, _ *testsystem.System) {
 		w.RegisterWorkflowWithOptions(benchFloor, workflow.RegisterOptions{Name: floorWorkflow})
 	}})

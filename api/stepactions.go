@@ -43,7 +43,7 @@ func (s *Server) stepActions() *stepactions.Service {
 		s.stepActionsSvc = &stepactions.Service{Temporal: s.Temporal, Pool: s.Pool, Steps: catalog.Registry(), Wait: s.updateTimeout(), Log: s.Log,
 			Ready: func(ctx context.Context) error {
 				var unreachable *serviceerror.Unavailable
-				if err := s.workerPolling(ctx); errors.Is(err, errNoPollers) {
+				if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
 					return stepactions.ErrWorkerUnavailable
 				} else if errors.As(err, &unreachable) {
 					return errTemporalUnavailable

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/pathways-se/pathways/store"
@@ -14,6 +13,8 @@ type ctxKey struct{}
 type Principal struct {
 	store.Staff
 	Session Session
+	// Language is the console language the staff member chose, "" for none.
+	Language string
 }
 
 // WithPrincipal stores p in ctx.
@@ -95,16 +96,12 @@ func (m *Manager) Load(r *http.Request) (*Principal, bool) {
 // LoadErr is Load, telling a missing session (ErrNoSession) from an outage
 // of the store (ErrSessionsUnavailable).
 func (m *Manager) LoadErr(r *http.Request) (*Principal, error) {
-	sess, err := m.SessionErr(r)
+	sess, row, err := m.session(r)
 	if err != nil {
 		return nil, err
 	}
-	s, err := store.GetStaff(r.Context(), m.Pool, sess.StaffID)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && !s.Active):
+	if !row.Staff.Active {
 		return nil, ErrNoSession
-	case err != nil:
-		return nil, ErrSessionsUnavailable
 	}
-	return &Principal{Staff: s, Session: sess}, nil
+	return &Principal{Staff: row.Staff, Session: sess, Language: row.Language}, nil
 }

@@ -238,35 +238,42 @@ var ErrSessionsUnavailable = errors.New("the session store could not be reached"
 
 // SessionErr is Session, telling a missing session from an outage.
 func (m *Manager) SessionErr(r *http.Request) (Session, error) {
+	s, _, err := m.session(r)
+	return s, err
+}
+
+// session checks the request's session and reads it with its staff member
+// and their language in one query.
+func (m *Manager) session(r *http.Request) (Session, store.SessionStaff, error) {
 	s, ok := m.cookieSession(r)
 	if !ok {
-		return Session{}, ErrNoSession
+		return Session{}, store.SessionStaff{}, ErrNoSession
 	}
 	ctx := r.Context()
-	row, err := store.GetSession(ctx, m.Pool, s.idHash())
+	row, err := store.GetSessionStaff(ctx, m.Pool, s.idHash())
 	if errors.Is(err, store.ErrNotFound) {
-		return Session{}, ErrNoSession
+		return Session{}, row, ErrNoSession
 	}
 	if err != nil {
 		m.Log.Error("read session", zap.Error(err))
-		return Session{}, ErrSessionsUnavailable
+		return Session{}, row, ErrSessionsUnavailable
 	}
-	now := time.Now()
+	now, sess := time.Now(), row.Session
 	switch {
-	case row.EndedAt != nil || row.StaffID != s.StaffID || now.After(row.ExpiresAt) || now.Sub(row.CreatedAt) > m.Lifetime:
-		return Session{}, ErrNoSession
-	case now.Sub(row.LastSeenAt) > m.IdleTimeout:
+	case sess.EndedAt != nil || sess.StaffID != s.StaffID || now.After(sess.ExpiresAt) || now.Sub(sess.CreatedAt) > m.Lifetime:
+		return Session{}, row, ErrNoSession
+	case now.Sub(sess.LastSeenAt) > m.IdleTimeout:
 		if err := store.EndSession(ctx, m.Pool, s.idHash(), "idle"); err != nil {
 			m.Log.Warn("end idle session", zap.Error(err))
 		}
-		return Session{}, ErrNoSession
+		return Session{}, row, ErrNoSession
 	}
-	if now.Sub(row.LastSeenAt) > min(touchEvery, m.IdleTimeout/10) {
+	if now.Sub(sess.LastSeenAt) > min(touchEvery, m.IdleTimeout/10) {
 		if err := store.TouchSession(ctx, m.Pool, s.idHash(), now); err != nil {
 			m.Log.Warn("touch session", zap.Error(err))
 		}
 	}
-	return s, nil
+	return s, row, nil
 }
 
 // CSRFToken is the form token of a session.

@@ -245,7 +245,7 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(wctx, client.UpdateWorkflowOptions{
 		UpdateID: UpdateID(req.CaseID, req.StepID, req.Action, req.Key), WorkflowID: pathway.StepWorkflowID(req.CaseID, req.StepID),
-		UpdateName: a.Name, Args: []any{a.Message(req.StaffID, req.Input)}, WaitForStage: client.WorkflowUpdateStageAccepted,
+		UpdateName: a.Name, Args: []any{a.Message(req.StaffID, req.Input)}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = h.Get(wctx, &res.Answer)

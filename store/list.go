@@ -55,13 +55,14 @@ const pathwayCols = `p.case_id, p.participant_id::text, p.centre_id, p.workflow_
 	p.closure_reason, p.outcome, p.assignee,
 	(SELECT count(*) FROM tasks t WHERE t.case_id = p.case_id AND t.status = 'open')`
 
-func scanPathway(row pgx.Row) (PathwayRow, error) {
+// scanPathway scans pathwayCols, then any extra columns into extra.
+func scanPathway(row pgx.Row, extra ...any) (PathwayRow, error) {
 	var r PathwayRow
 	var outcome []byte
-	err := row.Scan(&r.CaseID, &r.ParticipantID, &r.CentreID, &r.WorkflowID, &r.Programme, &r.ProgrammeVersion,
+	err := row.Scan(append([]any{&r.CaseID, &r.ParticipantID, &r.CentreID, &r.WorkflowID, &r.Programme, &r.ProgrammeVersion,
 		&r.Track, &r.ActivityDuty, &r.Status, &r.Phase, &r.CurrentStep, &r.ReferralSource, &r.ReferredAt, &r.StartedAt,
 		&r.FirstContactDue, &r.MappingDue, &r.TimeLimitAt, &r.DaysLeft, &r.Paused, &r.LastProgressAt, &r.ClosedAt,
-		&r.ClosureReason, &outcome, &r.Assignee, &r.OpenTasks)
+		&r.ClosureReason, &outcome, &r.Assignee, &r.OpenTasks}, extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, ErrNotFound
 	}
@@ -82,6 +83,16 @@ func planned(args []any) []any {
 // GetPathway returns one pathway's read model.
 func GetPathway(ctx context.Context, db Querier, caseID string) (PathwayRow, error) {
 	return scanPathway(db.QueryRow(ctx, `SELECT `+pathwayCols+` FROM pathways p WHERE p.case_id = $1`, caseID))
+}
+
+// GetPathwayAccess returns one pathway's read model and whether its
+// participant has a protected identity, in one query: every staff request
+// about a case checks both.
+func GetPathwayAccess(ctx context.Context, db Querier, caseID string) (PathwayRow, bool, error) {
+	var protected bool
+	r, err := scanPathway(db.QueryRow(ctx, `SELECT `+pathwayCols+`, pa.protected_identity
+		FROM pathways p JOIN participants pa ON pa.id = p.participant_id WHERE p.case_id = $1`, caseID), &protected)
+	return r, protected, err
 }
 
 // PathwayFilter selects and orders a caseload page.

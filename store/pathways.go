@@ -58,7 +58,7 @@ type (
 	TimelineEvent = pathway.TimelineEvent
 )
 
-// ApplyProjection writes a change in one transaction. It is idempotent: the
+// ApplyProjection writes a change in one transaction and one round trip. It is idempotent: the
 // timeline keys on (case, seq), tasks on their key, and the row only moves
 // forward.
 func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring, p Projection) error {
@@ -69,59 +69,57 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 			return err
 		}
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		s := p.Status
-		var outcome []byte
-		if s.Outcome != nil {
-			b, err := json.Marshal(withoutNotes(*s.Outcome))
-			if err != nil {
-				return err
-			}
-			outcome = b
+	// One batch, one round trip: PostgreSQL runs a batch's statements in
+	// one implicit transaction, so the change lands whole or not at all.
+	// A staff action waits for this write.
+	var b pgx.Batch
+	s := p.Status
+	var outcome []byte
+	if s.Outcome != nil {
+		o, err := json.Marshal(withoutNotes(*s.Outcome))
+		if err != nil {
+			return err
 		}
-		status := "active"
-		var closedAt *time.Time
-		if s.Phase == pathway.PhaseClosed {
-			status = "closed"
-			closedAt = &p.At
-		}
-		// The row moves only forward: an older change arriving late updates
-		// nothing. Timeline and tasks still apply, since concurrent handlers
-		// each carry their own. The same sequence number applies again: the
-		// projection Temporal recorded owns its number and replaces what a
-		// worker killed before its workflow task completed wrote under it
-		// (a local activity's write the history never kept).
-		_, err := tx.Exec(ctx, `UPDATE pathways SET
+		outcome = o
+	}
+	status := "active"
+	var closedAt *time.Time
+	if s.Phase == pathway.PhaseClosed {
+		status = "closed"
+		closedAt = &p.At
+	}
+	// The row moves only forward: an older change arriving late updates
+	// nothing. Timeline and tasks still apply, since concurrent handlers
+	// each carry their own. The same sequence number applies again: the
+	// projection Temporal recorded owns its number and replaces what a
+	// worker killed before its workflow task completed wrote under it
+	// (a local activity's write the history never kept).
+	b.Queue(`UPDATE pathways SET
 				phase = $3, current_step = $4, centre_id = $5, first_contact_due = $6, mapping_due = $7,
 				time_limit_at = $8, days_left = $9, paused = $10, closure_reason = $11, outcome = $12,
 				status = $13, closed_at = COALESCE(closed_at, $14),
 				last_progress_at = CASE WHEN $15 THEN $16 ELSE last_progress_at END,
 				step_end_at = $17, need_id = $18, projection_seq = $2, updated_at = now()
 			WHERE case_id = $1 AND projection_seq <= $2`,
-			p.CaseID, p.Seq, s.Phase, s.CurrentStep, s.CentreID, nullTime(s.Deadlines.FirstContact),
-			nullTime(s.Deadlines.Mapping), nullTime(s.Deadlines.TimeLimit), s.DaysLeft, s.Paused,
-			s.ClosureReason, outcome, status, closedAt, p.Progress, p.At, nullTime(s.Deadlines.StepEnd), s.NeedID)
-		if err != nil {
-			return fmt.Errorf("project pathway: %w", err)
-		}
-		if e := p.Event; e != nil {
-			if _, err := tx.Exec(ctx, `INSERT INTO timeline (case_id, seq, at, kind, actor, summary_enc, data_enc)
+		p.CaseID, p.Seq, s.Phase, s.CurrentStep, s.CentreID, nullTime(s.Deadlines.FirstContact),
+		nullTime(s.Deadlines.Mapping), nullTime(s.Deadlines.TimeLimit), s.DaysLeft, s.Paused,
+		s.ClosureReason, outcome, status, closedAt, p.Progress, p.At, nullTime(s.Deadlines.StepEnd), s.NeedID)
+	if e := p.Event; e != nil {
+		b.Queue(`INSERT INTO timeline (case_id, seq, at, kind, actor, summary_enc, data_enc)
 				VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, seq) DO UPDATE
 				SET at = EXCLUDED.at, kind = EXCLUDED.kind, actor = EXCLUDED.actor,
 					summary_enc = EXCLUDED.summary_enc, data_enc = EXCLUDED.data_enc, summary = DEFAULT, data = DEFAULT`,
-				p.CaseID, p.Seq, p.At, e.Kind, e.Actor, summary, data); err != nil {
-				return fmt.Errorf("project timeline: %w", err)
-			}
-		} else if _, err := tx.Exec(ctx, `DELETE FROM timeline WHERE case_id = $1 AND seq = $2`, p.CaseID, p.Seq); err != nil {
-			// A lost write may have put a line under a number whose recorded change has none.
-			return fmt.Errorf("project timeline: %w", err)
-		}
-		// Tasks follow their own sequence: a change applies only when it is
-		// newer than the last one that touched the task, so a late, older
-		// open never reopens a task a newer projection closed. A key that
-		// comes back newer (the same stall recurring after calming) reopens.
-		for _, t := range p.OpenTasks {
-			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, role, due_at, created_at, seq)
+			p.CaseID, p.Seq, p.At, e.Kind, e.Actor, summary, data)
+	} else {
+		// A lost write may have put a line under a number whose recorded change has none.
+		b.Queue(`DELETE FROM timeline WHERE case_id = $1 AND seq = $2`, p.CaseID, p.Seq)
+	}
+	// Tasks follow their own sequence: a change applies only when it is
+	// newer than the last one that touched the task, so a late, older
+	// open never reopens a task a newer projection closed. A key that
+	// comes back newer (the same stall recurring after calming) reopens.
+	for _, t := range p.OpenTasks {
+		b.Queue(`INSERT INTO tasks (task_key, case_id, kind, title, role, due_at, created_at, seq)
 				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (task_key) DO UPDATE
 				SET status = CASE WHEN tasks.seq < EXCLUDED.seq THEN 'open' ELSE tasks.status END,
 					closed_at = CASE WHEN tasks.seq < EXCLUDED.seq THEN NULL ELSE tasks.closed_at END,
@@ -129,43 +127,37 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 					kind = EXCLUDED.kind, title = EXCLUDED.title, role = EXCLUDED.role, due_at = EXCLUDED.due_at,
 					created_at = CASE WHEN tasks.status = 'open' AND tasks.kind <> '' THEN tasks.created_at ELSE EXCLUDED.created_at END
 				WHERE tasks.case_id = EXCLUDED.case_id AND (tasks.seq < EXCLUDED.seq OR tasks.kind = '')`,
-				t.Key, p.CaseID, t.Kind, t.Title, t.Role, nullTime(t.Due), p.At, p.Seq); err != nil {
-				return fmt.Errorf("project task: %w", err)
-			}
-		}
-		// A close that arrives before its open leaves a closed placeholder
-		// (kind ''), which the late open fills in without reopening.
-		for _, key := range p.CloseTasks {
-			if _, err := tx.Exec(ctx, `INSERT INTO tasks (task_key, case_id, kind, title, status, created_at, closed_at, seq)
+			t.Key, p.CaseID, t.Kind, t.Title, t.Role, nullTime(t.Due), p.At, p.Seq)
+	}
+	// A close that arrives before its open leaves a closed placeholder
+	// (kind ''), which the late open fills in without reopening.
+	for _, key := range p.CloseTasks {
+		b.Queue(`INSERT INTO tasks (task_key, case_id, kind, title, status, created_at, closed_at, seq)
 				VALUES ($1,$2,'','','done',$3,$3,$4) ON CONFLICT (task_key) DO UPDATE
 				SET status = CASE WHEN tasks.status = 'open' THEN 'done' ELSE tasks.status END,
 					closed_at = COALESCE(tasks.closed_at, EXCLUDED.closed_at), seq = EXCLUDED.seq
 				WHERE tasks.case_id = EXCLUDED.case_id AND tasks.seq <= EXCLUDED.seq`,
-				key, p.CaseID, p.At, p.Seq); err != nil {
-				return fmt.Errorf("project task close: %w", err)
-			}
-		}
-		// Tasks a lost write put under this number that the recorded change
-		// does not name: it started from the same state, so what it opened
-		// was not open and what it closed still is.
-		named := make([]string, 0, len(p.OpenTasks)+len(p.CloseTasks))
-		for _, t := range p.OpenTasks {
-			named = append(named, t.Key)
-		}
-		named = append(named, p.CloseTasks...)
-		if _, err := tx.Exec(ctx, `DELETE FROM tasks WHERE case_id = $1 AND seq = $2 AND kind = '' AND NOT (task_key = ANY($3))`,
-			p.CaseID, p.Seq, named); err != nil {
-			return fmt.Errorf("project tasks of a lost write: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE tasks SET
+			key, p.CaseID, p.At, p.Seq)
+	}
+	// Tasks a lost write put under this number that the recorded change
+	// does not name: it started from the same state, so what it opened
+	// was not open and what it closed still is.
+	named := make([]string, 0, len(p.OpenTasks)+len(p.CloseTasks))
+	for _, t := range p.OpenTasks {
+		named = append(named, t.Key)
+	}
+	named = append(named, p.CloseTasks...)
+	b.Queue(`DELETE FROM tasks WHERE case_id = $1 AND seq = $2 AND kind = '' AND NOT (task_key = ANY($3))`,
+		p.CaseID, p.Seq, named)
+	b.Queue(`UPDATE tasks SET
 				status = CASE WHEN status = 'open' THEN 'cancelled' ELSE 'open' END,
 				closed_at = CASE WHEN status = 'open' THEN $4::timestamptz END
 			WHERE case_id = $1 AND seq = $2 AND status IN ('open', 'done') AND NOT (task_key = ANY($3))`,
-			p.CaseID, p.Seq, named, p.At); err != nil {
-			return fmt.Errorf("project tasks of a lost write: %w", err)
-		}
-		return nil
-	})
+		p.CaseID, p.Seq, named, p.At)
+	if err := pool.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("project pathway %s change %d: %w", p.CaseID, p.Seq, err)
+	}
+	return nil
 }
 
 func nullTime(t time.Time) *time.Time {

@@ -35,7 +35,7 @@ var keys = []key{
 	{name: "temporal.ui_url", def: "http://localhost:8233", usage: "Temporal Web UI base URL"},
 	{name: "worker.activity_slots", def: 500, usage: "activities one worker runs at once"},
 	{name: "worker.workflow_slots", def: 200, usage: "workflow tasks one worker runs at once"},
-	{name: "worker.workflow_pollers", def: 8, usage: "workflow task polls one worker keeps open"},
+	{name: "worker.workflow_pollers", def: 32, usage: "workflow task polls one worker keeps open"},
 	{name: "worker.sticky_cache_size", def: 10000, usage: "workflows kept in the worker's memory between tasks"},
 	{name: "database.url", secret: true, usage: "PostgreSQL URL", env: []string{"DATABASE_URL"}},
 	{name: "database.owner_url", secret: true, usage: "PostgreSQL URL of the schema owner that migrations run as (default: database.url); the application role may not change the audit log"},

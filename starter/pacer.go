@@ -15,15 +15,22 @@ import (
 // started pathways waiting for their first projection (the first-contact
 // task staff see) as the worker lands in landingTarget, so staff see every
 // imported person's first task seconds after the import ends. Unpaced, 64
-// starts saturate the server, the worker runs the first workflow tasks long
-// after the import ends (BenchmarkImport: FIXME).
+// starts saturate the server and the worker runs the first workflow tasks
+// long after the import ends (8,000 rows: 222 s; 3,000: 92 s). Measured on
+// 2 shared cores, 3,000 rows each, lag after the import: a fixed window of
+// 64 → 4.9 s at 0.39 of the floor, 256 → 3.8 s at 0.76; sized from the
+// landing rate (32 pollers), a target of 2 s → 1.2 s and 6 s → 2.7 s, at
+// 0.74 and 0.89 of the floor measured before them. Too small a window
+// starves the worker (each start waits out a whole start's latency), so it
+// never shrinks below minWindow.
 var (
 	// landingTarget is how long the pathways waiting for their first
 	// projection would take the worker at the rate it lands them now.
-	landingTarget = 4 * time.Second
-	// minWindow and maxWindow bound the pathways waiting: a few tens keep
-	// the worker's pollers fed; the top bounds the work a stall leaves.
-	minWindow, maxWindow = 64, 2048
+	landingTarget = 6 * time.Second
+	// minWindow and maxWindow bound the pathways waiting: the bottom keeps
+	// the worker fed while starts themselves are slow; the top bounds the
+	// work a stall leaves behind.
+	minWindow, maxWindow = 128, 2048
 )
 
 const (

@@ -26,7 +26,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	config.RegisterFlags(root.PersistentFlags())
-	root.AddCommand(devCmd(), clusterCmd(), workerCmd(), apiCmd(), simulatorsCmd(), migrateCmd(), auditCmd(), retentionCmd(), keysCmd(), configCmd(), testenvCmd(), forecastCmd(), reportCmd())
+	root.AddCommand(devCmd(), clusterCmd(), workerCmd(), apiCmd(), simulatorsCmd(), migrateCmd(), auditCmd(), retentionCmd(), keysCmd(), configCmd(), testenvCmd(), forecastCmd(), reportCmd(), loadtestCmd())
 	for _, c := range starter.Commands(setup) {
 		root.AddCommand(c)
 	}

@@ -203,16 +203,43 @@ func (s *Service) Validate(ctx context.Context, r *Referral) (identity.Number, [
 // Start validates the referral, writes the case and starts its workflow.
 // On any refusal nothing is written.
 func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
+	reg, err := s.Register(ctx, r)
+	if err != nil {
+		return reg.Started, err
+	}
+	if err := s.Launch(ctx, &reg); err != nil {
+		return reg.Started, err
+	}
+	if !reg.Pending {
+		_ = store.ConfirmStart(ctx, s.Pool, reg.CaseID) // if lost, the reconciler confirms it
+	}
+	return reg.Started, nil
+}
+
+// Registered is a case whose registry row is committed with its workflow
+// start pending: Launch starts it.
+type Registered struct {
+	Started
+	in pathway.Start
+}
+
+// Register is Start's first half: it validates the referral and writes the
+// person, the case with its pending start, the consent and the audit row in
+// one transaction. On any refusal nothing is written. From its return on the
+// case exists and, whatever happens to the caller, the reconciler starts its
+// workflow; a caller that starts many (the import) launches them apart from
+// the writes, so no start holds a database connection.
+func (s *Service) Register(ctx context.Context, r Referral) (Registered, error) {
 	num, errs := s.Validate(ctx, &r)
 	for _, e := range errs {
 		// A registry that cannot be read is an outage, not bad input: the
 		// referral is fine and may simply be sent again.
 		if e.Code == "unavailable" {
-			return Started{}, ErrUnavailable
+			return Registered{}, ErrUnavailable
 		}
 	}
 	if len(errs) > 0 {
-		return Started{}, Invalid(errs)
+		return Registered{}, Invalid(errs)
 	}
 	now := s.now()
 	age := num.AgeOn(now)
@@ -222,7 +249,7 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 	}
 	centre, err := s.centre(ctx, r, age)
 	if err != nil {
-		return Started{}, err
+		return Registered{}, err
 	}
 	if r.ReferredAt.IsZero() {
 		r.ReferredAt = now
@@ -239,10 +266,10 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 	}
 	req, err := json.Marshal(startRequest{TaskQueue: s.TaskQueue, Input: in})
 	if err != nil {
-		return Started{}, err
+		return Registered{}, err
 	}
 	if err := hook(ctx, s.Hooks.BeforeRow, caseID); err != nil {
-		return Started{}, fmt.Errorf("start pathway: %w", err)
+		return Registered{}, fmt.Errorf("start pathway: %w", err)
 	}
 	// Everything the registry learns from a start is one transaction: the
 	// person, the case with its pending start, the consent and the audit row.
@@ -292,26 +319,34 @@ func (s *Service) Start(ctx context.Context, r Referral) (Started, error) {
 	})
 	switch {
 	case errors.Is(err, store.ErrActivePathway):
-		return Started{}, ErrDuplicate
+		return Registered{}, ErrDuplicate
 	case err != nil && committing:
-		return Started{}, fmt.Errorf("start pathway: %w: %v", ErrUnconfirmed, err)
+		return Registered{}, fmt.Errorf("start pathway: %w: %v", ErrUnconfirmed, err)
 	case err != nil:
-		return Started{}, fmt.Errorf("start pathway: %w", err)
+		return Registered{}, fmt.Errorf("start pathway: %w", err)
 	}
-	started := Started{CaseID: caseID, WorkflowID: pathway.WorkflowID(caseID), CentreID: centre.ID, Programme: prog.Name, Track: track}
+	reg := Registered{Started: Started{CaseID: caseID, WorkflowID: pathway.WorkflowID(caseID), CentreID: centre.ID, Programme: prog.Name, Track: track}, in: in}
 	// From here the case exists: whatever fails, the reconciler finishes it.
 	if err := hook(ctx, s.Hooks.AfterRow, caseID); err != nil {
-		return started, fmt.Errorf("start pathway: %w", err)
+		return reg, fmt.Errorf("start pathway: %w", err)
 	}
-	if err := s.startWorkflow(ctx, caseID, s.TaskQueue, in); err != nil {
-		started.Pending = true
-		return started, nil
+	return reg, nil
+}
+
+// Launch is Start's second half: it starts a registered case's workflow.
+// When Temporal does not take the start now, it marks the case Pending and
+// returns nil: the reconciler starts it. It does not confirm the start in the
+// registry: the caller does, for one case (store.ConfirmStart) or many at
+// once (store.ConfirmStarts); a lost confirmation is the reconciler's too.
+func (s *Service) Launch(ctx context.Context, reg *Registered) error {
+	if err := s.startWorkflow(ctx, reg.CaseID, s.TaskQueue, reg.in); err != nil {
+		reg.Pending = true
+		return nil
 	}
-	if err := hook(ctx, s.Hooks.AfterWorkflow, caseID); err != nil {
-		return started, fmt.Errorf("start pathway: %w", err)
+	if err := hook(ctx, s.Hooks.AfterWorkflow, reg.CaseID); err != nil {
+		return fmt.Errorf("start pathway: %w", err)
 	}
-	_ = store.ConfirmStart(ctx, s.Pool, caseID) // if lost, the reconciler confirms it
-	return started, nil
+	return nil
 }
 
 // startWorkflow starts the case's workflow; a workflow that already exists,

@@ -36,7 +36,7 @@ var keys = []key{
 	{name: "worker.activity_slots", def: 500, usage: "activities one worker runs at once"},
 	{name: "worker.workflow_slots", def: 200, usage: "workflow tasks one worker runs at once"},
 	{name: "worker.sticky_cache_size", def: 3000, usage: "workflows kept in the worker's memory between tasks (the rest replay their history on their next task)"},
-	{name: "worker.workflow_pollers", def: 8, usage: "workflow task polls one worker keeps open (half on its sticky queue)"},
+	{name: "worker.workflow_pollers", def: 32, usage: "workflow task polls one worker keeps open (half on its sticky queue)"},
 	{name: "database.url", secret: true, usage: "PostgreSQL URL", env: []string{"DATABASE_URL"}},
 	{name: "database.owner_url", secret: true, usage: "PostgreSQL URL of the schema owner that migrations run as (default: database.url); the application role may not change the audit log"},
 	{name: "database.max_conns", def: int32(10), usage: "pgx pool size"},

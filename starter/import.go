@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -70,7 +71,7 @@ type ImportSummary struct {
 // ImportOptions tune an import.
 type ImportOptions struct {
 	GoodRows    bool      // import the valid rows even when some are bad
-	Concurrency int       // parallel starts (default 8)
+	Concurrency int       // workflow starts in flight (default DefaultConcurrency)
 	StaffID     string    // who the audit log names
 	Progress    io.Writer // progress bar; nil for none
 	Encoding    string    // the file's character set: "" (UTF-8), windows-1252 or iso-8859-1
@@ -130,22 +131,41 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 	}
 	sum.Bad = bad
 	sum.Rows = len(rows) + countLines(bad)
+	// Validation reads the centre registry for each row (and the caller's
+	// rules may read more), so rows are checked in parallel; duplicates
+	// within the file are then found in line order.
+	checked := make([][]RowError, len(rows))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(registryWriters, len(rows)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(rows); i = int(next.Add(1)) - 1 {
+				r := &rows[i]
+				num, errs := svc.Validate(ctx, &r.ref)
+				for _, fe := range errs {
+					checked[i] = append(checked[i], RowError{Line: r.line, Field: fe.Field, Reason: fe.Message})
+				}
+				if len(errs) > 0 {
+					continue
+				}
+				r.pnr = num.Canonical
+				if opt.Check != nil {
+					if field, reason := opt.Check(ctx, &r.ref); reason != "" {
+						checked[i] = append(checked[i], RowError{Line: r.line, Field: field, Reason: reason})
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	seen := map[string]int{}
 	var good []importRow
-	for _, r := range rows {
-		num, errs := svc.Validate(ctx, &r.ref)
-		if len(errs) > 0 {
-			for _, fe := range errs {
-				sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: fe.Field, Reason: fe.Message})
-			}
+	for i, r := range rows {
+		if len(checked[i]) > 0 {
+			sum.Bad = append(sum.Bad, checked[i]...)
 			continue
-		}
-		r.pnr = num.Canonical
-		if opt.Check != nil {
-			if field, reason := opt.Check(ctx, &r.ref); reason != "" {
-				sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: field, Reason: reason})
-				continue
-			}
 		}
 		if first, dup := seen[r.pnr]; dup {
 			sum.Bad = append(sum.Bad, RowError{Line: r.line, Field: "personal_number", Reason: fmt.Sprintf("the same person as on line %d", first)})
@@ -156,83 +176,46 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 	}
 	sortRowErrors(sum.Bad)
 	sum.Valid = len(good)
+	if len(sum.Bad) > 0 && !opt.GoodRows && !opt.DryRun {
+		sum.Took = time.Since(t0)
+		return sum, ErrInvalidFile
+	}
+	// Who already has an active pathway: one query for the whole file.
+	pnrs := make([]string, len(good))
+	for i, r := range good {
+		pnrs[i] = r.pnr
+	}
+	active, err := store.ActivePathways(ctx, svc.Pool, svc.Keys, pnrs)
+	if err != nil {
+		sum.Took = time.Since(t0)
+		return sum, fmt.Errorf("look up active pathways: %w", err)
+	}
 	if opt.DryRun {
 		for _, r := range good {
 			out := OutcomeStart
-			if caseID, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
+			if caseID, ok := active[r.pnr]; ok {
 				out = OutcomeAlready
 				if opt.Duplicate != nil {
 					out = opt.Duplicate(ctx, r.ref, caseID, true)
 				}
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return sum, fmt.Errorf("dry run, line %d: %w", r.line, err)
 			}
 			sum.Plan = append(sum.Plan, PlannedRow{Line: r.line, Outcome: out})
 		}
 		sum.Took = time.Since(t0)
 		return sum, nil
 	}
-	if len(sum.Bad) > 0 && !opt.GoodRows {
-		sum.Took = time.Since(t0)
-		return sum, ErrInvalidFile
-	}
 	sum.Imported = true
-	var bar *progressbar.ProgressBar
+	run := &importRun{svc: svc, opt: opt, sum: &sum, total: len(good), staff: opt.StaffID}
+	if run.staff == "" {
+		run.staff = "cli"
+	}
 	if opt.Progress != nil && len(good) > 0 {
-		bar = progressbar.NewOptions(len(good), progressbar.OptionSetWriter(opt.Progress), progressbar.OptionSetDescription("importing"),
+		run.bar = progressbar.NewOptions(len(good), progressbar.OptionSetWriter(opt.Progress), progressbar.OptionSetDescription("importing"),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Progress) }))
 	}
-	n := opt.Concurrency
-	if n <= 0 {
-		n = 8
-	}
-	staff := opt.StaffID
-	if staff == "" {
-		staff = "cli"
-	}
-	var mu sync.Mutex
-	done := 0
-	work := make(chan importRow)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range work {
-				outcome, fail := startRow(ctx, svc, r, staff, opt.Duplicate)
-				mu.Lock()
-				sum.Plan = append(sum.Plan, PlannedRow{Line: r.line, Outcome: outcome})
-				switch outcome {
-				case OutcomeStarted:
-					sum.Started++
-				case OutcomeAlready:
-					sum.AlreadyStarted++
-				case OutcomePassedOn:
-					sum.PassedOn++
-				default:
-					sum.Failed = append(sum.Failed, RowError{Line: r.line, Reason: fail})
-				}
-				done++
-				if opt.OnRow != nil {
-					opt.OnRow(done, len(good))
-				}
-				mu.Unlock()
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-			}
-		}()
-	}
-	for _, r := range good {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- r
-	}
-	close(work)
-	wg.Wait()
+	run.start(ctx, good, active)
 	sortRowErrors(sum.Failed)
 	sort.Slice(sum.Plan, func(i, j int) bool { return sum.Plan[i].Line < sum.Plan[j].Line })
 	sum.Took = time.Since(t0)
@@ -240,34 +223,6 @@ func Import(ctx context.Context, svc *cases.Service, in io.Reader, opt ImportOpt
 		sum.RatePerSecond = float64(sum.Started+sum.AlreadyStarted+sum.PassedOn) / s
 	}
 	return sum, ctx.Err()
-}
-
-func startRow(ctx context.Context, svc *cases.Service, r importRow, staff string,
-	duplicate func(context.Context, cases.Referral, string, bool) string) (string, string) {
-	if caseID, err := store.ActivePathwayFor(ctx, svc.Pool, svc.Keys, r.pnr); err == nil {
-		if duplicate != nil {
-			out := duplicate(ctx, r.ref, caseID, false)
-			if out == OutcomeAlready || out == OutcomePassedOn {
-				return out, ""
-			}
-			return OutcomeFailed, out // anything else says why it could not be passed on
-		}
-		return OutcomeAlready, ""
-	}
-	ref := r.ref
-	ref.StaffID, ref.Via = staff, "import"
-	_, err := svc.Start(ctx, ref)
-	if errors.Is(err, cases.ErrDuplicate) {
-		return OutcomeAlready, ""
-	}
-	var invalid *cases.InvalidError
-	if errors.As(err, &invalid) {
-		return OutcomeFailed, invalid.Fields[0].Field + ": " + invalid.Fields[0].Message
-	}
-	if err != nil {
-		return OutcomeFailed, "could not start: " + scrub(err.Error(), r.ref.PersonalNumber)
-	}
-	return OutcomeStarted, ""
 }
 
 func scrub(msg, pnr string) string {
@@ -403,7 +358,7 @@ func importCmd(setup Setup) *cobra.Command {
 	}
 	c.Flags().BoolVar(&opt.GoodRows, "good-rows", false, "import the valid rows even when some rows are bad (exit status 2 if any were skipped)")
 	c.Flags().StringVar(&opt.Encoding, "encoding", "utf-8", "the file's character set: utf-8, windows-1252 or iso-8859-1")
-	c.Flags().IntVar(&opt.Concurrency, "concurrency", 8, "pathways started in parallel")
+	c.Flags().IntVar(&opt.Concurrency, "concurrency", DefaultConcurrency, "workflow starts in flight at once")
 	c.Flags().StringVar(&opt.StaffID, "staff", "cli", "staff ID the audit log records")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return c

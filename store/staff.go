@@ -187,6 +187,39 @@ func ActivePathwayFor(ctx context.Context, db Querier, keys *keyring.Ring, perso
 	return caseID, err
 }
 
+// ActivePathways is ActivePathwayFor for many people in one query: it maps
+// each canonical personal number with an active pathway to its case ID.
+func ActivePathways(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring, personalNumbers []string) (map[string]string, error) {
+	byIndex := make(map[string]string, len(personalNumbers))
+	idx := make([][]byte, len(personalNumbers))
+	for i, pnr := range personalNumbers {
+		idx[i] = PersonalNumberIndex(keys, pnr)
+		byIndex[string(idx[i])] = pnr
+	}
+	rows, err := pool.Query(ctx, `SELECT pw.case_id, pa.personal_number_idx, COALESCE(pa.personal_number, '')
+		FROM pathways pw JOIN participants pa ON pa.id = pw.participant_id
+		WHERE (pa.personal_number_idx = ANY($1) OR (pa.personal_number_enc IS NULL AND pa.personal_number = ANY($2)))
+		AND pw.status = 'active'`, idx, personalNumbers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var caseID, plain string
+		var index []byte
+		if err := rows.Scan(&caseID, &index, &plain); err != nil {
+			return nil, err
+		}
+		if pnr, ok := byIndex[string(index)]; ok {
+			out[pnr] = caseID
+		} else if plain != "" {
+			out[plain] = caseID
+		}
+	}
+	return out, rows.Err()
+}
+
 // IsProtected reports whether a participant has a protected identity.
 func IsProtected(ctx context.Context, db Querier, participantID string) (bool, error) {
 	var p bool

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -39,4 +40,21 @@ func PendingStarts(ctx context.Context, pool *pgxpool.Pool, grace time.Duration,
 func ConfirmStart(ctx context.Context, db Execer, caseID string) error {
 	_, err := db.Exec(ctx, `UPDATE pathways SET start_pending = NULL WHERE case_id = $1 AND start_pending IS NOT NULL`, caseID)
 	return err
+}
+
+// ConfirmStarts is ConfirmStart for many cases in one statement (the import
+// confirms its starts in batches).
+func ConfirmStarts(ctx context.Context, db Execer, caseIDs []string) error {
+	_, err := db.Exec(ctx, `UPDATE pathways SET start_pending = NULL WHERE case_id = ANY($1) AND start_pending IS NOT NULL`, caseIDs)
+	return err
+}
+
+// Projected returns which of the cases their workflow has projected at least
+// once (the first projection opens the first-contact task).
+func Projected(ctx context.Context, pool *pgxpool.Pool, caseIDs []string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT case_id FROM pathways WHERE case_id = ANY($1) AND projection_seq > 0`, caseIDs)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

@@ -69,6 +69,10 @@ type Options struct {
 	// Pool is a migrated database to use instead of a fresh one from the
 	// shared cluster (a test that kills its own PostgreSQL).
 	Pool *pgxpool.Pool
+	// DeployedWorker gives the worker the slots and cache the deployment's
+	// config sets (worker.Options) instead of the SDK's defaults, for a
+	// benchmark that measures what production would do.
+	DeployedWorker bool
 }
 
 // New builds the system and stops it when the test ends.
@@ -118,7 +122,11 @@ func New(tb testing.TB, o Options) *System {
 		tb.Fatal(err)
 	}
 	if !o.NoWorker {
-		w := sdkworker.New(s.Temporal, s.TaskQueue, sdkworker.Options{})
+		var wo sdkworker.Options
+		if o.DeployedWorker {
+			wo = worker.Options(cfg.Worker)
+		}
+		w := sdkworker.New(s.Temporal, s.TaskQueue, wo)
 		worker.RegisterPathway(w, s.Steps, pool, s.Keys, s.Deps)
 		worker.RegisterSteps(w, s.Steps, s.Deps)
 		if o.Register != nil {

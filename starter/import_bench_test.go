@@ -26,14 +26,18 @@ const emptyWorkflow = "BenchEmpty"
 func benchEmpty(workflow.Context) error { return nil }
 
 // BenchmarkImport measures, in one run against the same dev server, the
-// engine's floor (empty workflows started by 64 concurrent starters, run by
-// a worker), before and after an 8,000-row import through Import with its
-// defaults, whose pathways a deployed worker (config's slots, pollers and
-// cache) runs. It prints the import's rate against the mean floor (the two
-// floors bracket the import, so load from others on a shared machine
-// weighs on both sides) and the projection lag: how long after the import
-// ends the last imported pathway's first task (first contact) appears in
-// the read model. It fails only when the import or the read model is
+// engine's floor (empty workflows started by 64 concurrent starters and run
+// by a worker), before and after an 8,000-row import through Import with
+// its defaults, whose pathways a deployed worker (config's slots, pollers
+// and cache) runs. Both sides are timed from the first start until the last
+// workflow has run its first task: the floor until every empty workflow has
+// completed, the import until every imported pathway's first task (first
+// contact) is in the read model. Starts the server accepts but no worker
+// has run are a queue, not speed, so the floor's bare acceptance rate is
+// printed beside it but is not the goal's floor. The two floors bracket the
+// import, so load from others on a shared machine weighs on both sides. It
+// also prints the projection lag: how long after the import ends the last
+// first task appears. It fails only when the import or the read model is
 // wrong, never on speed.
 func BenchmarkImport(b *testing.B) {
 	const floorStarts, floorStarters, rows = 2000, 64, 8000
@@ -57,7 +61,7 @@ func BenchmarkImport(b *testing.B) {
 	go (&cases.Service{Pool: pool, Temporal: ts.Temporal, TaskQueue: ts.TaskQueue}).RunReconciler(rctx, 30*time.Second, time.Minute, zap.NewNop())
 
 	for n := 0; n < b.N; n++ {
-		floorBefore := floorRate(b, ts, floorStarts, floorStarters, fmt.Sprint(n, "a"))
+		acceptedBefore, floorBefore := floorRate(b, ts, floorStarts, floorStarters, fmt.Sprint(n, "a"))
 		before := firstContactTasks(b, pool)
 		file := csvFile(rows, 40_000+n*rows)
 		sum, err := Import(ctx, svc, strings.NewReader(file), ImportOptions{})
@@ -84,23 +88,26 @@ func BenchmarkImport(b *testing.B) {
 		if pending != 0 {
 			b.Errorf("%d imported pathways still wait for their start to be confirmed", pending)
 		}
-		floorAfter := floorRate(b, ts, floorStarts, floorStarters, fmt.Sprint(n, "b"))
+		acceptedAfter, floorAfter := floorRate(b, ts, floorStarts, floorStarters, fmt.Sprint(n, "b"))
 		floor := (floorBefore + floorAfter) / 2
-		ratio := sum.RatePerSecond / floor
-		b.ReportMetric(sum.RatePerSecond, "rows/s")
+		running := float64(rows) / (sum.Took + lag).Seconds()
+		ratio := running / floor
+		b.ReportMetric(running, "rows/s")
 		b.ReportMetric(floor, "floor-starts/s")
 		b.ReportMetric(lag.Seconds(), "lag-s")
-		fmt.Printf("import %d rows: %.0f rows/s in %s; floor (empty workflow, %d starters, %d starts): %.0f starts/s before, %.0f after\n",
-			rows, sum.RatePerSecond, sum.Took.Round(time.Millisecond), floorStarters, floorStarts, floorBefore, floorAfter)
+		fmt.Printf("import %d rows: %.0f rows/s accepted in %s, %.0f running pathways/s until the last first task; "+
+			"floor (empty workflow, %d starters, %d starts): %.0f/%.0f run/s before/after (%.0f/%.0f accepted/s)\n",
+			rows, sum.RatePerSecond, sum.Took.Round(time.Millisecond), running, floorStarters, floorStarts, floorBefore, floorAfter, acceptedBefore, acceptedAfter)
 		fmt.Printf("ratio import_starts: %.2f (goal >= 0.8)\n", ratio)
 		fmt.Printf("ratio projection_lag_%d: %.1f s (goal <= 10 s)\n", rows, lag.Seconds())
 	}
 }
 
 // floorRate starts n empty workflows from the given number of goroutines
-// and returns starts per second; it returns once the worker has run them
-// all, so the import after it starts on an idle server.
-func floorRate(b *testing.B, ts *testsystem.System, n, starters int, round string) float64 {
+// and returns starts per second as the server accepted them and as the
+// worker ran them (until the last completed); it returns once the worker
+// has run them all, so the import after it starts on an idle server.
+func floorRate(b *testing.B, ts *testsystem.System, n, starters int, round string) (accepted, run float64) {
 	ctx := context.Background()
 	var next atomic.Int64
 	var failed atomic.Value
@@ -144,7 +151,7 @@ func floorRate(b *testing.B, ts *testsystem.System, n, starters int, round strin
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatalf("floor: %v", err)
 	}
-	return float64(n) / took.Seconds()
+	return float64(n) / took.Seconds(), float64(n) / time.Since(t0).Seconds()
 }
 
 func firstContactTasks(b *testing.B, pool *pgxpool.Pool) int {

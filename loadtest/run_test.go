@@ -1,17 +1,16 @@
 package loadtest_test
 
 import (
-	"bytes"
 	"context"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/api"
+	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/loadtest"
 )
@@ -36,7 +35,7 @@ func TestLoadtestReplaysAgainstTwoAPIs(t *testing.T) {
 		bases = append(bases, srv.URL)
 	}
 	ts.SetPublicURL(bases[0])
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	cfg := loadtest.Config{Bases: bases, Accounts: []string{"coach.angered", "coach.hisingen"}, Password: "pathways-dev",
 		Model: loadtest.LargeMunicipality(), Seed: 3, Scale: 0.02, Speed: 3600, Duration: 3 * time.Hour,
 		StepsPerPlan: 3, Concurrency: 16, Progress: time.Second, Out: &out}
@@ -85,21 +84,4 @@ func TestLoadtestReplaysAgainstTwoAPIs(t *testing.T) {
 			t.Errorf("the output lacks %q", want)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

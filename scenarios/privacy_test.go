@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,25 +55,8 @@ var encryptedColumns = map[string]bool{
 type privacyRig struct {
 	ts   *testsystem.System
 	raw  client.Client // sees payloads as Temporal stores them
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 	srv  *httptest.Server
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newPrivacyRig builds the rig; encrypted false switches the codec off, to
@@ -82,7 +64,7 @@ func (s *syncBuffer) String() string {
 func newPrivacyRig(t *testing.T, encrypted bool) *privacyRig {
 	t.Helper()
 	ts := testsystem.New(t, testsystem.Options{NoWorker: true})
-	r := &privacyRig{ts: ts, logs: &syncBuffer{}}
+	r := &privacyRig{ts: ts, logs: &testenv.SyncBuffer{}}
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	log := zap.New(zapcore.NewCore(enc, zapcore.AddSync(r.logs), zap.DebugLevel))
 

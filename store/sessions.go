@@ -38,17 +38,6 @@ func CreateSession(ctx context.Context, pool *pgxpool.Pool, idHash []byte, staff
 	})
 }
 
-// GetSession returns a session by its ID hash.
-func GetSession(ctx context.Context, db Querier, idHash []byte) (StaffSession, error) {
-	var s StaffSession
-	err := db.QueryRow(ctx, `SELECT staff_id, created_at, last_seen_at, expires_at, ended_at FROM staff_sessions WHERE id_hash = $1`,
-		idHash).Scan(&s.StaffID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.EndedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return s, ErrNotFound
-	}
-	return s, err
-}
-
 // SessionStaff is a session with its staff member and their console
 // language ("" when none chosen), read in one query: every request pays
 // for it.

@@ -2,21 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// StaffLanguage is the console language staffID chose, "" when none.
-func StaffLanguage(ctx context.Context, pool *pgxpool.Pool, staffID string) (string, error) {
-	var l string
-	err := pool.QueryRow(ctx, `SELECT language FROM staff_settings WHERE staff_id = $1`, staffID).Scan(&l)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return l, err
-}
 
 // SetStaffLanguage keeps staffID's choice of console language; "" forgets
 // it, so the browser's choice applies again.

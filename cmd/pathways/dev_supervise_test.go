@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -13,31 +12,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pathways-se/pathways/devenv"
+	"github.com/pathways-se/pathways/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for a child's writes and the test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A child that keeps dying is restarted with back-off, each restart logged
 // with its exit status, and dev gives up after maxRestarts in a row.
@@ -46,7 +27,7 @@ func TestSupervisorGivesUpOnAChildThatKeepsDying(t *testing.T) {
 	restartFirst, maxRestarts = 20*time.Millisecond, 3
 	t.Cleanup(func() { restartFirst, maxRestarts = first, most })
 
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	d := &devRun{out: out, exited: make(chan exit, 4)}
 	starts := 0
 	start := func(context.Context) (*devenv.Process, error) {
@@ -114,7 +95,7 @@ func pidOf(out, name string) int {
 	return pid
 }
 
-func waitOutput(t *testing.T, out *syncBuffer, what string, timeout time.Duration, cond func(string) bool) {
+func waitOutput(t *testing.T, out *testenv.SyncBuffer, what string, timeout time.Duration, cond func(string) bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond(out.String()) {
@@ -172,7 +153,7 @@ func TestDevRestartsAKilledChild(t *testing.T) {
 		}
 	}
 	cmd.Dir = root // programmes/definitions is read relative to it
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

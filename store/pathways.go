@@ -147,18 +147,24 @@ func ApplyProjection(ctx context.Context, pool *pgxpool.Pool, keys *keyring.Ring
 		named = append(named, t.Key)
 	}
 	named = append(named, p.CloseTasks...)
-	b.Queue(`DELETE FROM tasks WHERE case_id = $1 AND seq = $2 AND kind = '' AND NOT (task_key = ANY($3))`,
-		p.CaseID, p.Seq, named)
-	b.Queue(`UPDATE tasks SET
-				status = CASE WHEN status = 'open' THEN 'cancelled' ELSE 'open' END,
-				closed_at = CASE WHEN status = 'open' THEN $4::timestamptz END
-			WHERE case_id = $1 AND seq = $2 AND status IN ('open', 'done') AND NOT (task_key = ANY($3))`,
-		p.CaseID, p.Seq, named, p.At)
+	b.Queue(repairLostPlaceholders, p.CaseID, p.Seq, named)
+	b.Queue(repairLostTaskChanges, p.CaseID, p.Seq, named, p.At)
 	if err := pool.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("project pathway %s change %d: %w", p.CaseID, p.Seq, err)
 	}
 	return nil
 }
+
+// The repairs of a lost write run with every projection: both read the
+// case's tasks at one sequence number through tasks_case_seq
+// (TestPerChangeStatementsUseIndexes).
+const (
+	repairLostPlaceholders = `DELETE FROM tasks WHERE case_id = $1 AND seq = $2 AND kind = '' AND NOT (task_key = ANY($3))`
+	repairLostTaskChanges  = `UPDATE tasks SET
+				status = CASE WHEN status = 'open' THEN 'cancelled' ELSE 'open' END,
+				closed_at = CASE WHEN status = 'open' THEN $4::timestamptz END
+			WHERE case_id = $1 AND seq = $2 AND status IN ('open', 'done') AND NOT (task_key = ANY($3))`
+)
 
 func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {

@@ -47,14 +47,28 @@ func (s *Server) temporalHealth(ctx context.Context) error {
 // pollerMemory is how long a worker seen polling counts as still there for
 // a staff action: asking Temporal on every action cost a server round trip.
 // A worker gone within it makes the action wait and answer 202, never a
-// false failure.
+// false failure. Past half of it an action asks again in the background, so
+// under steady use no action waits for the question.
 const pollerMemory = 10 * time.Second
 
 // workerReady is workerPolling, remembered for pollerMemory once a worker
 // was seen.
 func (s *Server) workerReady(ctx context.Context) error {
-	if seen := s.pollersSeen.Load(); seen != 0 && time.Since(time.Unix(0, seen)) < pollerMemory {
-		return nil
+	if seen := s.pollersSeen.Load(); seen != 0 {
+		age := time.Since(time.Unix(0, seen))
+		if age < pollerMemory {
+			if age > pollerMemory/2 && s.pollersAsking.CompareAndSwap(false, true) {
+				go func() {
+					defer s.pollersAsking.Store(false)
+					ctx, cancel := context.WithTimeout(context.Background(), pollerMemory/2)
+					defer cancel()
+					if s.workerPolling(ctx) == nil {
+						s.pollersSeen.Store(time.Now().UnixNano())
+					}
+				}()
+			}
+			return nil
+		}
 	}
 	err := s.workerPolling(ctx)
 	if err == nil {

@@ -50,7 +50,8 @@ type Server struct {
 	stop     context.CancelFunc
 	inflight sync.WaitGroup // requests being served, so Run returns only after them
 
-	pollersSeen atomic.Int64 // unix nanoseconds when a worker was last seen polling (workerReady)
+	pollersSeen   atomic.Int64 // unix nanoseconds when a worker was last seen polling (workerReady)
+	pollersAsking atomic.Bool  // a background workerPolling is under way
 
 	stepActionsOnce sync.Once
 	stepActionsSvc  *stepactions.Service

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -86,6 +87,9 @@ func BenchmarkStaffActionRatio(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		// Read to the end, as a browser does, so the connection is kept
+		// for the next request (an unread body closes it).
+		_, _ = io.Copy(io.Discard, resp.Body)
 	}
 
 	var bases []string

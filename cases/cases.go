@@ -262,7 +262,7 @@ func (s *Service) Register(ctx context.Context, r Referral) (Registered, error) 
 	in := pathway.Start{
 		CaseID: caseID, CentreID: centre.ID, MunicipalityCode: centre.MunicipalityCode,
 		Track: track, ActivityDuty: age < 20, ReferralSource: r.Source, ReferredAt: r.ReferredAt,
-		Programme: prog, SecondsPerDay: s.SecondsPerDay,
+		Programme: prog, SecondsPerDay: s.SecondsPerDay, ChangeLevel: pathway.ChangeLevel,
 	}
 	req, err := json.Marshal(startRequest{TaskQueue: s.TaskQueue, Input: in})
 	if err != nil {

@@ -92,7 +92,17 @@ type Start struct {
 	HistoryLimit int `json:"history_limit,omitempty"`
 	// Carry is the state handed over by continue-as-new; empty on a new pathway.
 	Carry json.RawMessage `json:"carry,omitempty"`
+	// ChangeLevel is the level of workflow changes the pathway has from its
+	// first event (ChangeLevel when started): it records no version marker
+	// for them. Zero on pathways started before levels, which ask
+	// workflow.GetVersion. Fixed at start, so replay is deterministic.
+	ChangeLevel int `json:"change_level,omitempty"`
 }
+
+// ChangeLevel is the level of pathway workflow changes a new pathway starts
+// with (workflows.changes lists them). A worker that does not know a
+// pathway's level refuses its workflow tasks until one that does runs it.
+const ChangeLevel = 1
 
 // Programme is the definition a pathway started with; the pathway keeps this
 // copy, so a changed definition file never alters a running pathway.

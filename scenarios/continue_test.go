@@ -24,7 +24,7 @@ import (
 // its workflow again with a small history limit, so it continues as new
 // every few actions. The case service has no such option: production keeps
 // the default.
-func startWithHistoryLimit(tb testing.TB, s *system, pnr string, limit int) (caseID, workflowID string) {
+func startWithHistoryLimit(tb testing.TB, s *system, pnr string, limit int, mutate ...func(*pathway.Start)) (caseID, workflowID string) {
 	tb.Helper()
 	ctx := context.Background()
 	started, err := s.cases.Start(ctx, referral(pnr))
@@ -44,6 +44,9 @@ func startWithHistoryLimit(tb testing.TB, s *system, pnr string, limit int) (cas
 		tb.Fatal(err)
 	}
 	in.HistoryLimit = limit
+	for _, m := range mutate {
+		m(&in)
+	}
 	if _, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: started.WorkflowID, TaskQueue: s.tq,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE}, pathway.WorkflowName, in); err != nil {
 		tb.Fatal(err)
@@ -227,7 +230,10 @@ func wantKeys(t *testing.T, system string, byKey map[string][]simulators.Request
 func TestCloseDuringContinueAsNewOnServer(t *testing.T) {
 	s := newSystem(t, 1) // a slow clock: only the test's actions add history
 	ctx := context.Background()
-	id, wfID := startWithHistoryLimit(t, s, personalNumber(), 40)
+	// Started as before change levels, so the run records the version
+	// marker of the hand-over, which tells the test the run has begun to
+	// hand over; the hand-over is the same code at every level.
+	id, wfID := startWithHistoryLimit(t, s, personalNumber(), 40, func(in *pathway.Start) { in.ChangeLevel = 0 })
 	s.update(t, id, pathway.UpdateFirstContact, pathway.FirstContact{Actor: coach})
 	signals := 0
 	escalate := func() {

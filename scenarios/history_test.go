@@ -2,10 +2,12 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +151,13 @@ func TestLongestPathwayHistoryStaysSmall(t *testing.T) {
 		}
 	}
 	t.Logf("%s: %d run(s), %d events in all", wfID, len(runs), total)
+	// Started at the change level of every guarded change, the pathway asks
+	// no version of Temporal: no marker, no search-attribute update.
+	for i, r := range runs {
+		if n := versionMarks(r); n != 0 {
+			t.Errorf("run %d records %d version markers or search-attribute updates, want none", i+1, n)
+		}
+	}
 	if *updateHistories {
 		for i, r := range runs {
 			writeHistory(t, fmt.Sprintf("long-pathway-run%d.json", i+1), r)
@@ -166,6 +175,11 @@ func writeHistory(tb testing.TB, name string, r run) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// A pathway started at a change level records no version markers, so
+	// its history is another case for replay than one from before levels.
+	if level := changeLevel(h); level > 0 {
+		name = strings.Replace(name, "-run", fmt.Sprintf("-level%d-run", level), 1)
+	}
 	path := filepath.Join("..", "workflows", "testdata", name)
 	if _, err := os.Stat(path); err == nil {
 		tb.Logf("%s exists and is kept: a committed history is never rewritten (name a new scenario instead)", path)
@@ -177,4 +191,27 @@ func writeHistory(tb testing.TB, name string, r run) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// changeLevel is the change level a decoded pathway history started with.
+func changeLevel(h *historypb.History) int {
+	var in pathway.Start
+	for _, p := range h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads() {
+		if json.Unmarshal(p.GetData(), &in) == nil {
+			return in.ChangeLevel
+		}
+	}
+	return 0
+}
+
+// versionMarks counts the version markers and search-attribute updates in
+// a run: none in a pathway that started at the level of every change.
+func versionMarks(r run) int {
+	n := 0
+	for _, e := range r.Events {
+		if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "Version" || e.GetUpsertWorkflowSearchAttributesEventAttributes() != nil {
+			n++
+		}
+	}
+	return n
 }

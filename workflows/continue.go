@@ -27,7 +27,7 @@ func (w *pathwayWorkflow) continueAsNewDue(ctx workflow.Context) bool {
 // handing over, when closure was requested meanwhile: the close Update
 // waits for the main loop, so the loop must close the case, not wait for it.
 func (w *pathwayWorkflow) continueAsNew(ctx workflow.Context) error {
-	if workflow.GetVersion(ctx, "hand-over-yields-to-close", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if w.version(ctx, "hand-over-yields-to-close") == workflow.DefaultVersion {
 		return w.continueAsNewV0(ctx)
 	}
 	// No yield between the last check and the hand-over, so nothing can be

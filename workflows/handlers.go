@@ -250,7 +250,7 @@ func (w *pathwayWorkflow) onPlan(ctx workflow.Context, in pathway.Plan) (pathway
 	err := w.project(ctx, true, eventWith("plan", summary, in.StaffID, in))
 	// Version 1 reports every approved plan and revision to the employment
 	// service, beside the main loop, under a key numbered by the revision.
-	if err == nil && workflow.GetVersion(ctx, "report-plan", workflow.DefaultVersion, 1) == 1 {
+	if err == nil && w.version(ctx, "report-plan") == 1 {
 		w.send(ctx, w.planReport(ctx))
 	}
 	return w.status(ctx), err
@@ -311,7 +311,7 @@ func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) 
 	// it, its tasks with it. Before, the validator refused one there, so no
 	// earlier history reaches this with the phase at mapping.
 	if w.st.Phase == pathway.PhaseMapping &&
-		workflow.GetVersion(ctx, "outcome-from-mapping", workflow.DefaultVersion, 1) == 1 {
+		w.version(ctx, "outcome-from-mapping") == 1 {
 		w.closeTasksOfKind("mapping")
 		w.closeTasksOfKind("mapping_reminder")
 		w.st.MappingOverdue = false
@@ -328,7 +328,7 @@ func (w *pathwayWorkflow) applyOutcome(ctx workflow.Context, o pathway.Outcome) 
 	}
 	// Version 1 tells outside systems from the main loop, so the Update
 	// answers staff at once even while those systems are slow or failing.
-	v := workflow.GetVersion(ctx, "outcome-notices-from-loop", workflow.DefaultVersion, 1)
+	v := w.version(ctx, "outcome-notices-from-loop")
 	w.st.OutcomeNotified = v == workflow.DefaultVersion
 	if err := w.project(ctx, true, eventWith("outcome", fmt.Sprintf("Outcome: %s from %s at %s", o.Kind, o.StartDate.Format("2006-01-02"), o.Employer), o.StaffID, o)); err != nil {
 		return err
@@ -583,7 +583,7 @@ func (w *pathwayWorkflow) onEscalate(ctx workflow.Context, in pathway.Escalation
 	// closes the lower level's task, so only the level that must act has one.
 	// Only the stall rules and manual escalation share the ladder; a notice
 	// such as a duplicate referral for the team lead keeps its own.
-	oneLadder := workflow.GetVersion(ctx, "one-escalation-ladder", workflow.DefaultVersion, 1) == 1 && onLadder(in.Rule)
+	oneLadder := w.version(ctx, "one-escalation-ladder") == 1 && onLadder(in.Rule)
 	for _, e := range w.st.Escalations {
 		if (e.Rule == in.Rule || (oneLadder && onLadder(e.Rule))) && e.Level >= in.Level {
 			return // already escalated this stall at this level or above
@@ -624,7 +624,7 @@ func (w *pathwayWorkflow) onNeedGone(ctx workflow.Context, in pathway.NeedGone) 
 	if w.st.Phase == pathway.PhaseClosed || w.st.Close != nil || in.NeedID == "" || in.NeedID != w.st.NeedID {
 		return // not (or no longer) tied to this need
 	}
-	if workflow.GetVersion(ctx, "need-gone-replan", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if w.version(ctx, "need-gone-replan") == workflow.DefaultVersion {
 		return
 	}
 	w.st.NeedID = ""

@@ -43,6 +43,7 @@ type StepCatalog interface {
 // Pathway is the workflow function registered as pathway.WorkflowName.
 func (p *Pathways) Pathway(ctx workflow.Context, in pathway.Start) (pathway.Status, error) {
 	w := &pathwayWorkflow{in: in, reg: p.Steps}
+	w.checkLevel()
 	if err := w.setup(ctx); err != nil {
 		return pathway.Status{}, err
 	}

@@ -640,3 +640,15 @@ func TestOutcomeWhileStepStarts(t *testing.T) {
 	h.run(programme())
 	h.ok("contact", "mapping", "plan", "outcome", "close")
 }
+
+// A pathway stamped with a change level this code does not know (started by
+// a newer release) is not run as if this code had those changes: its
+// workflow task fails, for Temporal to retry on a worker that knows them.
+func TestPathwayFromNewerReleaseIsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.run(programme(), func(in *pathway.Start) { in.ChangeLevel = pathway.ChangeLevel + 1 })
+	err := h.env.GetWorkflowError()
+	if err == nil || !strings.Contains(err.Error(), "upgrade the worker") {
+		t.Fatalf("a pathway from a newer release ran: %v", err)
+	}
+}

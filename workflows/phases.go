@@ -166,5 +166,5 @@ func (w *pathwayWorkflow) finish(ctx workflow.Context) error {
 // outside systems are state, sent in order by one sender, and a hand-over
 // to the next run does not wait for them.
 func (w *pathwayWorkflow) carriedNotices(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, "carried-notices", workflow.DefaultVersion, 1) == 1
+	return w.version(ctx, "carried-notices") == 1
 }

@@ -123,7 +123,7 @@ func (w *pathwayWorkflow) project(ctx workflow.Context, progress bool, ev *pathw
 		CloseTasks: w.closed,
 	}
 	w.opened, w.closed = nil, nil
-	if workflow.GetVersion(ctx, "project-local-activity", workflow.DefaultVersion, 1) == 1 {
+	if w.version(ctx, "project-local-activity") == 1 {
 		lctx := workflow.WithLocalActivityOptions(ctx, localProjectionOptions)
 		err := workflow.ExecuteLocalActivity(lctx, pathway.ActivityProject, p).Get(ctx, nil)
 		if err == nil || ctx.Err() != nil {

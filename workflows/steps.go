@@ -48,7 +48,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		}
 	}
 	if !hadOutcome && w.st.Outcome != nil &&
-		workflow.GetVersion(ctx, "outcome-during-step-start", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		w.version(ctx, "outcome-during-step-start") == workflow.DefaultVersion {
 		// Before version 1, an outcome recorded while the step_started
 		// projection was in flight left the step running.
 		hadOutcome = true
@@ -96,7 +96,7 @@ func (w *pathwayWorkflow) runSteps(ctx workflow.Context) error {
 		title := fmt.Sprintf("Step %s %s: revise the plan", step.ID, step.Status)
 		// Version 1 says why in the task itself (e.g. the education system's
 		// refusal), so staff need not read the timeline to act.
-		if workflow.GetVersion(ctx, "replan-task-says-why", workflow.DefaultVersion, 1) == 1 && step.Reason != "" {
+		if w.version(ctx, "replan-task-says-why") == 1 && step.Reason != "" {
 			title = fmt.Sprintf("Step %s %s: %s. Revise the plan", step.ID, step.Status, clip(step.Reason, 200))
 		}
 		w.openTask(pathway.Task{Key: w.taskKey("replan", step.ID), Kind: "replan",

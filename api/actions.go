@@ -175,11 +175,15 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 	}
 	key, keyProb := idempotencyKey(r)
 	actionID := a.Name + ":" + key
-	// Whether this very action was applied before is read beside the access
-	// check: two queries, one wait.
+	// Whether this very action was applied before was read with the
+	// session when the request named its key in the header; otherwise it is
+	// read beside the access check: two queries, one wait.
 	var prior []string
 	priorRead := make(chan error, 1)
-	if keyProb == nil {
+	if cr := readCase(r.Context(), caseID); cr != nil && cr.ActionID == actionID {
+		prior = cr.Prior // read with the session
+		priorRead <- nil
+	} else if keyProb == nil {
 		go func() {
 			var err error
 			prior, err = store.ActionResults(r.Context(), s.Pool, caseID, actionID)

@@ -205,7 +205,17 @@ func (s *Server) apiListPathways(w http.ResponseWriter, r *http.Request) {
 // or is a protected identity not assigned to them, 403 across centres.
 func (s *Server) access(w http.ResponseWriter, r *http.Request, caseID string) (store.PathwayRow, bool) {
 	p := principal(r)
-	row, protected, err := store.GetPathwayAccess(r.Context(), s.Pool, caseID)
+	var row store.PathwayRow
+	var protected bool
+	var err error
+	if cr := readCase(r.Context(), caseID); cr != nil {
+		row, protected = cr.Row, cr.Protected
+		if !cr.Found {
+			err = store.ErrNotFound
+		}
+	} else {
+		row, protected, err = store.GetPathwayAccess(r.Context(), s.Pool, caseID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeProblem(w, http.StatusNotFound, Problem{Code: "not_found", Message: "no such pathway"})
 		return row, false

@@ -25,7 +25,8 @@ import (
 func (s *Server) requireAPISession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		p, err := s.Auth.LoadErr(r)
+		cr := caseRead(r)
+		p, err := s.Auth.LoadCase(r, cr)
 		if errors.Is(err, auth.ErrSessionsUnavailable) {
 			sessionsUnavailable(w)
 			return
@@ -39,8 +40,45 @@ func (s *Server) requireAPISession(next http.Handler) http.Handler {
 			return
 		}
 		l := s.apiLanguage(r, p)
-		next.ServeHTTP(&langWriter{w, l}, r.WithContext(lang.With(auth.WithPrincipal(r.Context(), p), l)))
+		ctx := lang.With(auth.WithPrincipal(r.Context(), p), l)
+		if cr != nil && cr.Read {
+			ctx = context.WithValue(ctx, caseReadKey{}, cr)
+		}
+		next.ServeHTTP(&langWriter{w, l}, r.WithContext(ctx))
 	})
+}
+
+// caseRead names the case an API request is about, and a staff action's ID
+// when its Idempotency-Key header names one, so the session check reads
+// them in its own round trip (store.GetSessionStaffCase); nil for a
+// request about no case.
+func caseRead(r *http.Request) *store.CaseRead {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/pathways/")
+	if !ok {
+		return nil
+	}
+	caseID, sub, _ := strings.Cut(rest, "/")
+	if caseID == "" || len(caseID) > 64 {
+		return nil
+	}
+	cr := &store.CaseRead{CaseID: caseID}
+	if a, ok := Actions[sub]; ok && r.Method == http.MethodPost && r.Header.Get(IdempotencyHeader) != "" {
+		if key, prob := idempotencyKey(r); prob == nil {
+			cr.ActionID = a.Name + ":" + key
+		}
+	}
+	return cr
+}
+
+type caseReadKey struct{}
+
+// readCase is what the session check read of caseID, if it read it.
+func readCase(ctx context.Context, caseID string) *store.CaseRead {
+	cr, _ := ctx.Value(caseReadKey{}).(*store.CaseRead)
+	if cr == nil || cr.CaseID != caseID {
+		return nil
+	}
+	return cr
 }
 
 // apiLanguage is the language of an API caller's messages: the staff

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	temporalclient "go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -74,7 +75,11 @@ func BenchmarkStaffActionRatio(b *testing.B) {
 	resp.Body.Close()
 	post := func(path string, body any, want int, out any) {
 		raw, _ := json.Marshal(body)
-		resp, err := hc.Post(srv.URL+path, "application/json", bytes.NewReader(raw))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		// Each action under its own key, as the console and the load test send it.
+		req.Header.Set(api.IdempotencyHeader, uuid.NewString())
+		resp, err := hc.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -96,7 +96,14 @@ func (m *Manager) Load(r *http.Request) (*Principal, bool) {
 // LoadErr is Load, telling a missing session (ErrNoSession) from an outage
 // of the store (ErrSessionsUnavailable).
 func (m *Manager) LoadErr(r *http.Request) (*Principal, error) {
-	sess, row, err := m.session(r)
+	return m.LoadCase(r, nil)
+}
+
+// LoadCase is LoadErr reading a case (and a staff action's earlier
+// results) in the same round trip as the session; cr holds them when
+// cr.Read, and is used only if the session holds.
+func (m *Manager) LoadCase(r *http.Request, cr *store.CaseRead) (*Principal, error) {
+	sess, row, err := m.session(r, cr)
 	if err != nil {
 		return nil, err
 	}

@@ -238,19 +238,26 @@ var ErrSessionsUnavailable = errors.New("the session store could not be reached"
 
 // SessionErr is Session, telling a missing session from an outage.
 func (m *Manager) SessionErr(r *http.Request) (Session, error) {
-	s, _, err := m.session(r)
+	s, _, err := m.session(r, nil)
 	return s, err
 }
 
 // session checks the request's session and reads it with its staff member
 // and their language in one query.
-func (m *Manager) session(r *http.Request) (Session, store.SessionStaff, error) {
+// With cr, the case's reads go in the same round trip (store.CaseRead).
+func (m *Manager) session(r *http.Request, cr *store.CaseRead) (Session, store.SessionStaff, error) {
 	s, ok := m.cookieSession(r)
 	if !ok {
 		return Session{}, store.SessionStaff{}, ErrNoSession
 	}
 	ctx := r.Context()
-	row, err := store.GetSessionStaff(ctx, m.Pool, s.idHash())
+	var row store.SessionStaff
+	var err error
+	if cr != nil {
+		row, err = store.GetSessionStaffCase(ctx, m.Pool, s.idHash(), cr)
+	} else {
+		row, err = store.GetSessionStaff(ctx, m.Pool, s.idHash())
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Session{}, row, ErrNoSession
 	}

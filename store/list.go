@@ -90,10 +90,12 @@ func GetPathway(ctx context.Context, db Querier, caseID string) (PathwayRow, err
 // about a case checks both.
 func GetPathwayAccess(ctx context.Context, db Querier, caseID string) (PathwayRow, bool, error) {
 	var protected bool
-	r, err := scanPathway(db.QueryRow(ctx, `SELECT `+pathwayCols+`, pa.protected_identity
-		FROM pathways p JOIN participants pa ON pa.id = p.participant_id WHERE p.case_id = $1`, caseID), &protected)
+	r, err := scanPathway(db.QueryRow(ctx, pathwayAccess, caseID), &protected)
 	return r, protected, err
 }
+
+const pathwayAccess = `SELECT ` + pathwayCols + `, pa.protected_identity
+		FROM pathways p JOIN participants pa ON pa.id = p.participant_id WHERE p.case_id = $1`
 
 // PathwayFilter selects and orders a caseload page.
 type PathwayFilter struct {

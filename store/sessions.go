@@ -51,19 +51,81 @@ type SessionStaff struct {
 // the session's ID hash. ErrNotFound when the session or its staff member
 // does not exist.
 func GetSessionStaff(ctx context.Context, db Querier, idHash []byte) (SessionStaff, error) {
-	var out SessionStaff
-	s, st := &out.Session, &out.Staff
-	err := db.QueryRow(ctx, `SELECT ss.staff_id, ss.created_at, ss.last_seen_at, ss.expires_at, ss.ended_at,
+	return scanSessionStaff(db.QueryRow(ctx, sessionStaff, idHash))
+}
+
+const sessionStaff = `SELECT ss.staff_id, ss.created_at, ss.last_seen_at, ss.expires_at, ss.ended_at,
 			st.id, st.name, st.email, st.centre_id, st.roles, st.password_hash, st.active, COALESCE(se.language, '')
 		FROM staff_sessions ss
 		JOIN staff st ON st.id = ss.staff_id
 		LEFT JOIN staff_settings se ON se.staff_id = ss.staff_id
-		WHERE ss.id_hash = $1`, idHash).Scan(&s.StaffID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.EndedAt,
+		WHERE ss.id_hash = $1`
+
+func scanSessionStaff(row pgx.Row) (SessionStaff, error) {
+	var out SessionStaff
+	s, st := &out.Session, &out.Staff
+	err := row.Scan(&s.StaffID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.EndedAt,
 		&st.ID, &st.Name, &st.Email, &st.CentreID, &st.Roles, &st.PasswordHash, &st.Active, &out.Language)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return out, ErrNotFound
 	}
 	return out, err
+}
+
+// CaseRead is what a request about one case needs besides its session: the
+// pathway and its protected-identity flag for the access rule and, for a
+// staff action, what the audit log recorded of its action ID.
+type CaseRead struct {
+	CaseID   string
+	ActionID string // empty: no action to look up
+	// Read is true once the reads below succeeded; Found says whether the
+	// case exists.
+	Read, Found bool
+	Row         PathwayRow
+	Protected   bool
+	Prior       []string // ActionResults of ActionID
+}
+
+// GetSessionStaffCase is GetSessionStaff with the case's reads in the same
+// round trip (one batch): every request about a case reads both, and the
+// access rule waited for the session before. The case is read before the
+// session is judged, but only for a request whose signed cookie names a
+// session, and nothing of it is used unless the session holds. A failed
+// case read leaves cr.Read false for the caller to read it again.
+func GetSessionStaffCase(ctx context.Context, pool *pgxpool.Pool, idHash []byte, cr *CaseRead) (SessionStaff, error) {
+	b := &pgx.Batch{}
+	b.Queue(sessionStaff, idHash)
+	b.Queue(pathwayAccess, cr.CaseID)
+	if cr.ActionID != "" {
+		b.Queue(actionResults, cr.CaseID, cr.ActionID)
+	}
+	br := pool.SendBatch(ctx, b)
+	defer br.Close()
+	out, err := scanSessionStaff(br.QueryRow())
+	if err != nil {
+		return out, err
+	}
+	row, err := scanPathway(br.QueryRow(), &cr.Protected)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return out, nil
+	default:
+		cr.Row, cr.Found = row, true
+	}
+	if cr.ActionID != "" {
+		rows, err := br.Query()
+		if err != nil {
+			return out, nil
+		}
+		prior, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return out, nil
+		}
+		cr.Prior = prior
+	}
+	cr.Read = true
+	return out, nil
 }
 
 // TouchSession moves a live session's last use forward; an ended session

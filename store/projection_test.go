@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
@@ -20,21 +18,7 @@ import (
 func TestProjectionOrderAndRecurringTask(t *testing.T) {
 	pool, _ := testenv.Database(t)
 	ctx := context.Background()
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, testenv.Keyring(t), store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
-			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			return err
-		}
-		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-1", ParticipantID: pid, CentreID: "gbg-angered",
-			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	oneCase(t, pool, "C-1", false)
 	task := pathway.Task{Key: "C-1:escalation:no_progress:1", Kind: "escalation", Title: "Stalled", Role: "job_coach"}
 	apply := func(seq int64, phase string, open []pathway.Task, closeKeys ...string) {
 		t.Helper()
@@ -77,21 +61,7 @@ func TestProjectionOrderAndRecurringTask(t *testing.T) {
 func TestProjectionOutOfOrder(t *testing.T) {
 	pool, _ := testenv.Database(t)
 	ctx := context.Background()
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, testenv.Keyring(t), store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
-			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			return err
-		}
-		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-2", ParticipantID: pid, CentreID: "gbg-angered",
-			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	oneCase(t, pool, "C-2", false)
 	first := pathway.Task{Key: "C-2:first_contact", Kind: "first_contact", Title: "Make first contact", Role: "job_coach"}
 	stall := pathway.Task{Key: "C-2:escalation:no_progress:1", Kind: "escalation", Title: "Stalled", Role: "team_lead"}
 	apply := func(seq int64, phase string, open []pathway.Task, closeKeys ...string) {
@@ -143,21 +113,7 @@ func TestProjectionOfALostTaskIsReplaced(t *testing.T) {
 	pool, _ := testenv.Database(t)
 	ctx := context.Background()
 	keys := testenv.Keyring(t)
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, keys, store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
-			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			return err
-		}
-		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-1", ParticipantID: pid, CentreID: "gbg-angered",
-			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	oneCase(t, pool, "C-1", false)
 	apply := func(seq int64, phase, kind string, tasks ...string) {
 		t.Helper()
 		p := store.Projection{CaseID: "C-1", Seq: seq, At: time.Now(), Status: pathway.Status{Phase: phase, CentreID: "gbg-angered"}}

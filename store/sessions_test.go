@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/pathways-se/pathways/internal/testenv"
-	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
 )
 
@@ -19,21 +16,7 @@ import (
 func TestSessionStaffCaseInOneBatch(t *testing.T) {
 	pool, _ := testenv.Database(t)
 	ctx := context.Background()
-	if err := store.SeedDemo(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		pid, err := store.UpsertParticipant(ctx, tx, testenv.Keyring(t), store.Participant{PersonalNumber: "19811218-9876", GivenName: "A", FamilyName: "B",
-			District: "Angered", BirthDate: time.Date(1981, 12, 18, 0, 0, 0, 0, time.UTC), ProtectedIdentity: true})
-		if err != nil {
-			return err
-		}
-		return store.InsertPathway(ctx, tx, store.NewPathway{CaseID: "C-1", ParticipantID: pid, CentreID: "gbg-angered",
-			Programme: "adult", ProgrammeVersion: 1, Track: pathway.TrackAdult, ReferralSource: pathway.SourceSocialServices, ReferredAt: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	oneCase(t, pool, "C-1", true)
 	now := time.Now()
 	hash := []byte("session-hash-0001")
 	if err := store.CreateSession(ctx, pool, hash, "coach.angered", now, now.Add(time.Hour)); err != nil {

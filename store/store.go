@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,7 +31,33 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("database: cannot reach PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		return nil, fmt.Errorf("database: cannot reach PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, errors.Join(ErrUnreachable, err))
 	}
 	return pool, nil
+}
+
+// ErrUnreachable: PostgreSQL did not answer (down, restarting, or not
+// there); a bad URL is another error.
+var ErrUnreachable = errors.New("PostgreSQL did not answer")
+
+// OpenPatiently is Open, trying again every second for up to patience
+// while PostgreSQL does not answer: a worker or API started while the
+// database restarts waits for it instead of exiting. waiting is called once,
+// on the first refusal.
+func OpenPatiently(ctx context.Context, url string, maxConns int32, patience time.Duration, waiting func(error)) (*pgxpool.Pool, error) {
+	deadline := time.Now().Add(patience)
+	for first := true; ; first = false {
+		pool, err := Open(ctx, url, maxConns)
+		if err == nil || !errors.Is(err, ErrUnreachable) || time.Now().After(deadline) {
+			return pool, err
+		}
+		if first && waiting != nil {
+			waiting(err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
+	}
 }

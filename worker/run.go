@@ -35,7 +35,9 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 	log.Info("programme definitions loaded", zap.Int("count", len(progs.All())))
 
-	pool, err := store.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+	pool, err := store.OpenPatiently(ctx, cfg.Database.URL, cfg.Database.MaxConns, time.Minute, func(err error) {
+		log.Warn("waiting for PostgreSQL", zap.Error(err))
+	})
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/api"
 	"github.com/pathways-se/pathways/cases"
@@ -30,7 +32,9 @@ func apiCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("programme definitions: %w", err)
 			}
-			pool, err := store.Open(ctx, cfg.Database.URL, cfg.Database.MaxConns)
+			pool, err := store.OpenPatiently(ctx, cfg.Database.URL, cfg.Database.MaxConns, time.Minute, func(err error) {
+				log.Warn("waiting for PostgreSQL", zap.Error(err))
+			})
 			if err != nil {
 				return err
 			}

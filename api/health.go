@@ -58,9 +58,14 @@ func (s *Server) workerReady(ctx context.Context) error {
 		age := time.Since(time.Unix(0, seen))
 		if age < pollerMemory {
 			if age > pollerMemory/2 && s.pollersAsking.CompareAndSwap(false, true) {
+				// Counted in flight and ended by the shutdown, so Run's
+				// callers may close the client once it returns.
+				stopping := s.stoppingContext()
+				s.inflight.Add(1)
 				go func() {
+					defer s.inflight.Done()
 					defer s.pollersAsking.Store(false)
-					ctx, cancel := context.WithTimeout(context.Background(), pollerMemory/2)
+					ctx, cancel := context.WithTimeout(stopping, pollerMemory/2)
 					defer cancel()
 					if s.workerPolling(ctx) == nil {
 						s.pollersSeen.Store(time.Now().UnixNano())

@@ -165,7 +165,8 @@ func runOne(cal *Calibration, reg *steps.Registry, opt Options, i, n int) Partic
 		CaseID: p.CaseID, CentreID: centre.ID, MunicipalityCode: cal.MunicipalityCode, Track: track,
 		ActivityDuty: p.Age < 20, ReferralSource: pathway.SourceSocialServices, ReferredAt: p.ReferredAt,
 		Programme:    programme(cal, track),
-		HistoryLimit: 1 << 30, // the test environment does not continue as new
+		HistoryLimit: 1 << 30,             // the test environment does not continue as new
+		ChangeLevel:  pathway.ChangeLevel, // as a new pathway starts
 	})
 	if atHorizon {
 		return p

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/pathways-se/pathways/integrations"
 )
 
 // staff is one signed-in staff account. Sessions live in the database, so
@@ -109,7 +111,7 @@ func (s *staff) do(ctx context.Context, method, path, key string, body any) answ
 			req.Header.Set("Content-Type", "application/json")
 		}
 		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
+			req.Header.Set(integrations.IdempotencyHeader, key)
 		}
 		resp, err := s.http.Do(req)
 		if err == nil {

@@ -33,7 +33,7 @@ func (r *runner) progress(begin time.Time, day Schedule, stop chan struct{}) {
 			}
 			r.mu.Lock()
 			w := r.window
-			r.window.sent, r.window.done, r.window.lags = 0, 0, nil
+			r.window.sent, r.window.lags = 0, nil
 			sent, errs := r.rep.Sent, r.rep.ErrorCount()
 			r.mu.Unlock()
 			slices.Sort(w.lags)

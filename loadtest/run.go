@@ -117,8 +117,8 @@ type runner struct {
 	rep    *Report
 	lags   []time.Duration
 	window struct {
-		sent, done int
-		lags       []time.Duration
+		sent int
+		lags []time.Duration
 	}
 	inflight atomic.Int64
 }
@@ -193,7 +193,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.rep.PrepTook = time.Since(begin)
 	if r.rep.HaveSizes {
-		r.rep.Sizes[1], _ = sizes(ctx, db)
+		var err error
+		if r.rep.Sizes[1], err = sizes(ctx, db); err != nil {
+			r.rep.HaveSizes = false // no baseline: no growth to report
+		}
 	}
 	r.replay(ctx, day)
 	if r.rep.HaveSizes {
@@ -377,7 +380,6 @@ func (r *runner) record(k Kind, a answer, took time.Duration, skipped string) {
 	defer r.mu.Unlock()
 	if skipped != "" {
 		r.rep.Skipped[k]++
-		r.window.done++
 		return
 	}
 	kr := r.rep.Kinds[k]
@@ -386,7 +388,6 @@ func (r *runner) record(k Kind, a answer, took time.Duration, skipped string) {
 	if a.tries > 1 {
 		kr.Retried++
 	}
-	r.window.done++
 	switch {
 	case a.status == http.StatusOK || a.status == http.StatusCreated:
 		kr.OK++

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -79,7 +78,6 @@ func workerRSS(b *testing.B, n int) {
 
 	// Ten-digit numbers born 1980–1999, unique for up to 100,000 people.
 	svc := ts.Cases(3600)
-	var started atomic.Int64
 	t0 := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(32)
@@ -90,7 +88,6 @@ func workerRSS(b *testing.B, n int) {
 			if _, err := svc.Start(gctx, referral(pnr)); err != nil {
 				return fmt.Errorf("start %d (%s): %w", i, pnr, err)
 			}
-			started.Add(1)
 			return nil
 		})
 	}
@@ -153,7 +150,10 @@ func vmRSS(b *testing.B, pid int, field string) int {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == field+":" {
-			kb, _ := strconv.Atoi(f[1])
+			kb, err := strconv.Atoi(f[1])
+			if err != nil {
+				b.Fatalf("%s in /proc/%d/status: %v", field, pid, err)
+			}
 			return kb / 1024
 		}
 	}

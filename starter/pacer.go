@@ -76,14 +76,15 @@ func workerPolls(ctx context.Context, svc *cases.Service) bool {
 	return err == nil && len(d.GetPollers()) > 0
 }
 
-// acquire waits for a place in the window.
+// acquire waits for a place in the window. A cancelled wait takes its place
+// all the same, so the caller's release or watch keeps the count true.
 func (p *pacer) acquire(ctx context.Context) {
 	if p == nil {
 		return
 	}
 	for {
 		p.mu.Lock()
-		if p.off || p.held < p.window {
+		if p.off || p.held < p.window || ctx.Err() != nil {
 			p.held++
 			p.mu.Unlock()
 			return
@@ -93,7 +94,6 @@ func (p *pacer) acquire(ctx context.Context) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return
 		}
 	}
 }

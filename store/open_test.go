@@ -69,6 +69,13 @@ func TestOpenPatientlyWaitsForPostgreSQL(t *testing.T) {
 	if _, err := store.OpenPatiently(ctx, "not a url ::", 2, 30*time.Second, nil); err == nil || errors.Is(err, store.ErrUnreachable) {
 		t.Errorf("a bad URL: %v", err)
 	}
+	// PostgreSQL answers, but no such database: said at once, not waited out.
+	nodb := *u
+	nodb.Host, nodb.Path = target, "/no_such_database"
+	t0 = time.Now()
+	if _, err := store.OpenPatiently(ctx, nodb.String(), 2, 30*time.Second, nil); err == nil || errors.Is(err, store.ErrUnreachable) || time.Since(t0) > 5*time.Second {
+		t.Errorf("no such database, after %s: %v", time.Since(t0), err)
+	}
 	l2, _ := net.Listen("tcp", "127.0.0.1:0")
 	u.Host = l2.Addr().String()
 	l2.Close() // nobody listens there now

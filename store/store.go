@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -31,14 +32,21 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("database: cannot reach PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, errors.Join(ErrUnreachable, err))
+		// PostgreSQL answering with an error (a wrong password, no such
+		// database) is a configuration to fix, not an outage to wait out;
+		// only "starting up" (57P03) is.
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code != "57P03" {
+			return nil, fmt.Errorf("database: PostgreSQL at %s:%d refused: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		}
+		return nil, fmt.Errorf("%w at %s:%d: %w", ErrUnreachable, cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	return pool, nil
 }
 
 // ErrUnreachable: PostgreSQL did not answer (down, restarting, or not
 // there); a bad URL is another error.
-var ErrUnreachable = errors.New("PostgreSQL did not answer")
+var ErrUnreachable = errors.New("database: cannot reach PostgreSQL")
 
 // OpenPatiently is Open, trying again every second for up to patience
 // while PostgreSQL does not answer: a worker or API started while the

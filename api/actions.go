@@ -20,6 +20,7 @@ import (
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 func init() {
@@ -363,12 +364,9 @@ func (s *Server) update(ctx context.Context, workflowID, updateID, name string, 
 	}
 	// Waiting for completion in the one call: the server answers once the
 	// Update is done, with no second poll for its result.
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, result)
-	}
+	err := updates.Send(ctx, s.Temporal, client.UpdateWorkflowOptions{
+		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
+	}, result)
 	if err == nil {
 		return http.StatusOK, nil
 	}

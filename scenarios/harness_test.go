@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/simulators"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -78,12 +80,10 @@ func (s *system) tryUpdate(caseID, workflowID, name string, arg, result any) err
 	if workflowID == "" {
 		workflowID = pathway.WorkflowID(caseID)
 	}
-	h, err := s.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err != nil {
-		return err
-	}
-	return h.Get(ctx, result)
+	// As the API sends it: under an ID of its own, resent if the task
+	// carrying it is lost to a hand-over (updates.Send).
+	return updates.Send(ctx, s.tc, client.UpdateWorkflowOptions{WorkflowID: workflowID, UpdateName: name,
+		UpdateID: caseID + ":" + name + ":" + uuid.NewString(), Args: []any{arg}}, result)
 }
 
 // waitRow polls the read model until cond holds, as the console would.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 func tasksCmd(setup Setup) *cobra.Command {
@@ -79,14 +80,15 @@ func tasksCmd(setup Setup) *cobra.Command {
 			defer done()
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			h, err := e.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: pathway.WorkflowID(args[0]), UpdateName: pathway.UpdateCompleteTask,
-				Args: []any{pathway.CompleteTask{Actor: pathway.Actor{StaffID: staff}, TaskKey: args[1]}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			// The task's own key names the Update: running the command
+			// again never completes it twice.
 			var st pathway.Status
-			if err == nil {
-				err = h.Get(ctx, &st)
-			}
+			err = updates.Send(ctx, e.tc, client.UpdateWorkflowOptions{WorkflowID: pathway.WorkflowID(args[0]), UpdateName: pathway.UpdateCompleteTask,
+				UpdateID: args[0] + ":complete-task:" + args[1],
+				Args:     []any{pathway.CompleteTask{Actor: pathway.Actor{StaffID: staff}, TaskKey: args[1]}}}, &st)
 			if ctx.Err() != nil {
-				return fmt.Errorf("no pathway worker answered within %s; the task is still open", timeout)
+				fmt.Fprintf(cmd.OutOrStdout(), "sent; no answer within %s: the task may still be marked done; running the same command again is safe\n", timeout)
+				return nil
 			}
 			if err != nil {
 				return fmt.Errorf("refused: %w", err)

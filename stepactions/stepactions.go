@@ -27,6 +27,7 @@ import (
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 // Service sends declared step actions.
@@ -243,13 +244,10 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(wctx, client.UpdateWorkflowOptions{
+	err := updates.Send(wctx, s.Temporal, client.UpdateWorkflowOptions{
 		UpdateID: UpdateID(req.CaseID, req.StepID, req.Action, req.Key), WorkflowID: pathway.StepWorkflowID(req.CaseID, req.StepID),
-		UpdateName: a.Name, Args: []any{a.Message(req.StaffID, req.Input)}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(wctx, &res.Answer)
-	}
+		UpdateName: a.Name, Args: []any{a.Message(req.StaffID, req.Input)},
+	}, &res.Answer)
 	var appErr *temporal.ApplicationError
 	var nf *serviceerror.NotFound
 	var deadline *serviceerror.DeadlineExceeded

@@ -1,0 +1,57 @@
+// Package updates sends a workflow Update and waits for its result. Every
+// caller that changes a pathway (API, step actions, CLI) sends through it,
+// so each gets the same resend rule.
+package updates
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+)
+
+// attempts bounds the resends: a workflow whose every task fails (a bug)
+// is refused quickly rather than retried until the caller gives up.
+const attempts = 4
+
+// Send sends an Update under opts.UpdateID and waits until it completes,
+// decoding its result into result (which may be nil).
+//
+// Temporal fails a workflow task on the server when the run tries to end or
+// continue as new while a new event has arrived meanwhile; it then aborts
+// the Updates that task carried, unapplied, with WorkflowNotReady ("due to
+// unexpected workflow task failure"), and does not retry them itself. Send
+// sends such an Update again under the same ID: nothing was applied, and the
+// ID keeps a resend from applying it twice.
+func Send(ctx context.Context, c client.Client, opts client.UpdateWorkflowOptions, result any) error {
+	if opts.UpdateID == "" {
+		return errors.New("updates: an Update needs an ID from the caller's idempotency key")
+	}
+	opts.WaitForStage = client.WorkflowUpdateStageCompleted
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		h, err := c.UpdateWorkflow(ctx, opts)
+		if err == nil {
+			err = h.Get(ctx, result)
+		}
+		if !notApplied(err) || attempt == attempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 4
+	}
+}
+
+// notApplied is true for the server's answer that the Update's workflow
+// task failed before the Update was accepted, or that the workflow's tasks
+// are failing: in both the Update was not applied.
+func notApplied(err error) bool {
+	var nr *serviceerror.WorkflowNotReady
+	return errors.As(err, &nr)
+}

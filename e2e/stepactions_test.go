@@ -18,6 +18,7 @@ import (
 	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 // TestCoachRecordsWorkshopResultInConsole: a pathway's CV workshop is
@@ -52,11 +53,8 @@ func TestCoachRecordsWorkshopResultInConsole(t *testing.T) {
 			Title: "CV workshop", DurationDays: 30, Params: map[string]string{"workshop_code": strings.Split(courses[0].Code, "-")[1]}}}}},
 	} {
 		uctx, cancel := context.WithTimeout(ctx, time.Minute)
-		h, err := ts.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: started.WorkflowID, UpdateName: u.name,
-			Args: []any{u.arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err == nil {
-			err = h.Get(uctx, nil)
-		}
+		err := updates.Send(uctx, ts.Temporal, client.UpdateWorkflowOptions{WorkflowID: started.WorkflowID, UpdateName: u.name,
+			UpdateID: started.CaseID + ":" + u.name, Args: []any{u.arg}}, nil)
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: %v", u.name, err)

@@ -1,11 +1,13 @@
 package starter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"github.com/pathways-se/pathways/stepactions"
@@ -48,24 +50,9 @@ func stepActionCmd(setup Setup) *cobra.Command {
 			}
 			defer done()
 			ctx := cmd.Context()
-			st, err := store.GetStaff(ctx, e.pool, staff)
-			if err != nil || !st.Active {
-				return fmt.Errorf("--staff %q: no active staff member with that ID", staff)
-			}
-			row, err := store.GetPathway(ctx, e.pool, args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no case %s", args[0])
-			} else if err != nil {
+			st, _, err := staffCase(ctx, e.pool, staff, args[0])
+			if err != nil {
 				return err
-			}
-			if !st.SeesAllCentres() && st.CentreID != row.CentreID {
-				return fmt.Errorf("case %s belongs to another centre than %s's", args[0], staff)
-			}
-			// A protected identity is for its assignee only, as in the API.
-			if protected, err := store.IsProtected(ctx, e.pool, row.ParticipantID); err != nil {
-				return err
-			} else if protected && row.Assignee != staff {
-				return fmt.Errorf("no case %s", args[0])
 			}
 			svc := &stepactions.Service{Temporal: e.tc, Pool: e.pool, Steps: catalog.Registry(), Wait: timeout}
 			res, err := svc.Do(ctx, stepactions.Request{CaseID: args[0], StepID: args[1], Action: args[2], StaffID: staff, Roles: st.Roles,
@@ -95,4 +82,29 @@ func stepActionCmd(setup Setup) *cobra.Command {
 	f.DurationVar(&timeout, "timeout", 20*time.Second, "how long to wait for the step's answer")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return c
+}
+
+// staffCase applies the API's access rule to a staff member named on the
+// command line: an active account, the case's centre (or all centres), and
+// a protected identity for its assignee only, reported as no case at all.
+func staffCase(ctx context.Context, pool *pgxpool.Pool, staffID, caseID string) (store.Staff, store.PathwayRow, error) {
+	st, err := store.GetStaff(ctx, pool, staffID)
+	if err != nil || !st.Active {
+		return st, store.PathwayRow{}, fmt.Errorf("--staff %q: no active staff member with that ID", staffID)
+	}
+	row, err := store.GetPathway(ctx, pool, caseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return st, row, fmt.Errorf("no case %s", caseID)
+	} else if err != nil {
+		return st, row, err
+	}
+	if !st.SeesAllCentres() && st.CentreID != row.CentreID {
+		return st, row, fmt.Errorf("case %s belongs to another centre than %s's", caseID, staffID)
+	}
+	if protected, err := store.IsProtected(ctx, pool, row.ParticipantID); err != nil {
+		return st, row, err
+	} else if protected && row.Assignee != staffID {
+		return st, row, fmt.Errorf("no case %s", caseID)
+	}
+	return st, row, nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -30,6 +31,7 @@ import (
 	"github.com/pathways-se/pathways/simulators"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/updates"
 	"github.com/pathways-se/pathways/worker"
 )
 
@@ -195,11 +197,8 @@ type liveDriver struct {
 func (d liveDriver) Update(name string, arg any) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	h, err := d.l.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: d.wfID, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, nil)
-	}
+	err := updates.Send(ctx, d.l.tc, client.UpdateWorkflowOptions{WorkflowID: d.wfID, UpdateName: name,
+		UpdateID: d.wfID + ":" + name + ":" + uuid.NewString(), Args: []any{arg}}, nil)
 	if err != nil {
 		d.l.t.Errorf("update %s: %v", name, err)
 	}

@@ -1,0 +1,91 @@
+package starter
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/pathways-se/pathways/cases"
+	"github.com/pathways-se/pathways/config"
+	"github.com/pathways-se/pathways/internal/testenv"
+	"github.com/pathways-se/pathways/internal/testsystem"
+	"github.com/pathways-se/pathways/pathway"
+)
+
+// `pathways tasks done` takes the complete-task action as the API does:
+// roles and the case's centre decide, the task's key applies it once, the
+// workflow's refusal is reported as such, and each outcome is audited.
+func TestTasksDoneCommand(t *testing.T) {
+	ctx := context.Background()
+	pool, url := testenv.Database(t)
+	ts := testsystem.New(t, testsystem.Options{Pool: pool})
+	started, err := ts.Cases(0).Start(ctx, cases.Referral{PersonalNumber: pnr(8), GivenName: "Cli", FamilyName: "Uppgift", District: "Angered",
+		Source: pathway.SourceSocialServices, Consent: true, Via: "cli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Temporal.SignalWorkflow(ctx, started.WorkflowID, "", pathway.SignalEscalate,
+		pathway.Escalation{Rule: "manual", Level: 1, Role: "job_coach", Reason: "no answer"}); err != nil {
+		t.Fatal(err)
+	}
+	task := started.CaseID + ":escalation:manual:1"
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database.URL, cfg.Temporal.Address, cfg.Temporal.TaskQueue = url, testenv.TemporalAddress(t), ts.TaskQueue
+	cfg.Programs.Dir = "../programmes/definitions"
+	setup := func(*cobra.Command) (*config.Config, *zap.Logger, error) { return cfg, zap.NewNop(), nil }
+	cli := func(args ...string) (string, error) {
+		c := tasksCmd(setup)
+		var out strings.Builder
+		c.SetOut(&out)
+		c.SetErr(&out)
+		c.SetArgs(append([]string{"done"}, args...))
+		err := c.ExecuteContext(ctx)
+		return out.String(), err
+	}
+
+	if _, err := cli(started.CaseID, task, "--staff", "manager"); err == nil || !strings.Contains(err.Error(), "role") {
+		t.Fatalf("a unit manager marked a task done: %v", err)
+	}
+	if _, err := cli(started.CaseID, task, "--staff", "coach.hisingen"); err == nil || !strings.Contains(err.Error(), "another centre") {
+		t.Fatalf("a coach of another centre marked a task done: %v", err)
+	}
+	// The first-contact task closes by making contact, not by hand.
+	if _, err := cli(started.CaseID, started.CaseID+":first_contact", "--staff", "coach.angered"); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("the first-contact task marked done by hand: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for open := 0; open == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the escalation task never appeared")
+		}
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM tasks WHERE task_key = $1 AND status = 'open'`, task).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := cli(started.CaseID, task, "--staff", "coach.angered")
+	if err != nil {
+		t.Fatalf("done: %v", err)
+	}
+	if !strings.Contains(out, "task "+task+" done") {
+		t.Fatalf("done: %q", out)
+	}
+	if out, err := cli(started.CaseID, task, "--staff", "coach.angered"); err != nil || !strings.Contains(out, "marked done before") {
+		t.Fatalf("again: %q %v", out, err)
+	}
+	var results string
+	if err := pool.QueryRow(ctx, `SELECT string_agg(detail->>'result', ',' ORDER BY id) FROM audit_log
+		WHERE case_id = $1 AND detail->>'action' = 'complete-task' AND detail->>'via' = 'cli' AND detail->>'action_id' = $2`,
+		started.CaseID, "complete-task:"+task).Scan(&results); err != nil {
+		t.Fatal(err)
+	}
+	if results != "ok,ok" {
+		t.Fatalf("audit results for the task %q, want ok,ok", results)
+	}
+}

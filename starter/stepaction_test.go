@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/cases"
-	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/pathway"
@@ -36,22 +33,8 @@ func TestStepActionCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Database.URL, cfg.Temporal.Address, cfg.Temporal.TaskQueue = url, testenv.TemporalAddress(t), ts.TaskQueue
-	cfg.Programs.Dir = "../programmes/definitions"
-	setup := func(*cobra.Command) (*config.Config, *zap.Logger, error) { return cfg, zap.NewNop(), nil }
-	cli := func(args ...string) (string, error) {
-		c := stepActionCmd(setup)
-		var out strings.Builder
-		c.SetOut(&out)
-		c.SetErr(&out)
-		c.SetArgs(args)
-		err := c.ExecuteContext(ctx)
-		return out.String(), err
-	}
+	setup := cliSetup(t, url, ts.TaskQueue)
+	cli := func(args ...string) (string, error) { return runCLI(ctx, stepActionCmd(setup), args...) }
 
 	if _, err := cli(started.CaseID, "r1-s1", "confirm-step", "--staff", "manager", "--set", "outcome=completed"); err == nil || !strings.Contains(err.Error(), "role") {
 		t.Fatalf("a unit manager confirmed a step: %v", err)

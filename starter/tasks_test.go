@@ -6,11 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-	"go.uber.org/zap"
-
 	"github.com/pathways-se/pathways/cases"
-	"github.com/pathways-se/pathways/config"
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
 	"github.com/pathways-se/pathways/pathway"
@@ -33,21 +29,9 @@ func TestTasksDoneCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := started.CaseID + ":escalation:manual:1"
-	cfg, err := config.Load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Database.URL, cfg.Temporal.Address, cfg.Temporal.TaskQueue = url, testenv.TemporalAddress(t), ts.TaskQueue
-	cfg.Programs.Dir = "../programmes/definitions"
-	setup := func(*cobra.Command) (*config.Config, *zap.Logger, error) { return cfg, zap.NewNop(), nil }
+	setup := cliSetup(t, url, ts.TaskQueue)
 	cli := func(args ...string) (string, error) {
-		c := tasksCmd(setup)
-		var out strings.Builder
-		c.SetOut(&out)
-		c.SetErr(&out)
-		c.SetArgs(append([]string{"done"}, args...))
-		err := c.ExecuteContext(ctx)
-		return out.String(), err
+		return runCLI(ctx, tasksCmd(setup), append([]string{"done"}, args...)...)
 	}
 
 	if _, err := cli(started.CaseID, task, "--staff", "manager"); err == nil || !strings.Contains(err.Error(), "role") {

@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/pathways-se/pathways/actions"
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
-	"github.com/pathways-se/pathways/updates"
 )
 
 func init() {
@@ -112,12 +113,21 @@ const IdempotencyHeader = "Idempotency-Key"
 // idempotencyKey reads the request's key; without one the action gets a
 // fresh key (no protection against a retry, but a status link all the same).
 func idempotencyKey(r *http.Request) (string, *Problem) {
+	k, prob := givenKey(r)
+	if prob == nil && k == "" {
+		k = uuid.NewString()
+	}
+	return k, prob
+}
+
+// givenKey reads the request's key, "" when it sent none.
+func givenKey(r *http.Request) (string, *Problem) {
 	k := r.Header.Get(IdempotencyHeader)
 	if k == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		k = r.PostFormValue("idempotency_key")
 	}
 	if k == "" {
-		return uuid.NewString(), nil
+		return "", nil
 	}
 	ok := len(k) <= 100
 	for _, c := range k {
@@ -165,26 +175,28 @@ func (s *Server) apiAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ActionResult{CaseID: caseID, Action: name, ActionID: actionID, State: "completed", Status: st})
 }
 
-// runAction checks access and role, then sends the Update under the
-// request's idempotency key and waits for it, bounded: it is shared by the
-// API and the console. 202 means sent but not yet answered. The audit row
-// records the true outcome: ok, refused, or pending.
+// runAction checks access and role, then hands the action to the
+// pathway action service (actions.Service.Do), which sends the Update under
+// the request's idempotency key, waits for it, bounded, and audits its true
+// outcome: it is shared by the API and the console. 202 means sent but not
+// yet answered.
 func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*pathway.Status, string, int, *Problem) {
 	p := principal(r)
 	if !p.Can(a.Name) {
 		return nil, "", http.StatusForbidden, &Problem{Code: "forbidden", Message: fmt.Sprintf("your role may not %s", a.Name)}
 	}
-	key, keyProb := idempotencyKey(r)
-	actionID := a.Name + ":" + key
+	key, keyProb := givenKey(r)
+	actionID := actions.ActionID(a.Name, key)
 	// Whether this very action was applied before was read with the
 	// session when the request named its key in the header; otherwise it is
-	// read beside the access check: two queries, one wait.
+	// read beside the access check: two queries, one wait. A request
+	// without a key gets a fresh one, which nothing can have used.
 	var prior []string
 	priorRead := make(chan error, 1)
-	if cr := readCase(r.Context(), caseID); cr != nil && cr.ActionID == actionID {
+	if cr := readCase(r.Context(), caseID); cr != nil && key != "" && cr.ActionID == actionID {
 		prior = cr.Prior // read with the session
 		priorRead <- nil
-	} else if keyProb == nil {
+	} else if keyProb == nil && key != "" {
 		go func() {
 			var err error
 			prior, err = store.ActionResults(r.Context(), s.Pool, caseID, actionID)
@@ -220,43 +232,50 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 			return nil, "", http.StatusUnprocessableEntity, &Problem{Code: "refused", Field: "to_centre", Message: fmt.Sprintf("no centre %q", t.ToCentre)}
 		}
 	}
-	pid, _ := uuid.Parse(row.ParticipantID)
-	// Temporal deduplicates an Update ID within one run of the workflow; the
-	// audit log remembers across runs (and after the pathway ended) that
-	// this very action was applied, so a late retry never applies it twice.
-	if priorErr == nil && slices.Contains(prior, "ok") {
-		s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid,
-			Detail: map[string]any{"action": a.Name, "action_id": actionID, "result": "ok", "repeat": true}})
-		return s.liveStatus(r.Context(), caseID), actionID, http.StatusOK, nil
+	// A shutdown ends the wait at once: the action answers 202, never "failed".
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(s.stoppingContext(), cancel)
+	defer stop()
+	res, err := s.actions().Do(ctx, actions.Request{CaseID: caseID, ParticipantID: row.ParticipantID, Action: a.Name, Update: a.Update,
+		Message: arg, StaffID: p.ID, Key: key, Prior: prior, PriorRead: priorErr == nil && key != "", RequestID: middleware.GetReqID(r.Context())})
+	var refused *actions.Refused
+	switch {
+	case err == nil && res.Repeat:
+		return s.liveStatus(r.Context(), caseID), res.ActionID, http.StatusOK, nil
+	case err == nil && res.Pending:
+		return nil, res.ActionID, http.StatusAccepted, nil
+	case err == nil:
+		return &res.Status, res.ActionID, http.StatusOK, nil
+	case errors.As(err, &refused):
+		return nil, res.ActionID, http.StatusUnprocessableEntity, &Problem{Code: "refused", Message: refused.Message}
+	case errors.Is(err, actions.ErrNotRunning):
+		return nil, res.ActionID, http.StatusConflict, &Problem{Code: "not_found", Message: "the workflow is not running (the pathway or step has ended)"}
+	case errors.Is(err, actions.ErrNoWorker):
+		status, prob := unavailable()
+		return nil, res.ActionID, status, prob
+	case errors.Is(err, actions.ErrUnreachable):
+		return nil, res.ActionID, http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable", Message: err.Error()}
 	}
-	var st pathway.Status
-	status, prob = s.update(r.Context(), pathway.WorkflowID(caseID), caseID+":"+actionID, a.Update, arg, &st)
-	// The row is written even if the client has gone: the action may stand.
-	s.audit(r.WithContext(context.WithoutCancel(r.Context())), store.AuditEntry{Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid, Detail: outcomeDetail(map[string]any{"action": a.Name, "action_id": actionID}, status, prob)})
-	if prob != nil {
-		return nil, actionID, status, prob
-	}
-	if status == http.StatusAccepted {
-		return nil, actionID, status, nil
-	}
-	return &st, actionID, http.StatusOK, nil
+	s.Log.Error("update", zap.String("update", a.Update), zap.Error(err))
+	return nil, res.ActionID, http.StatusBadGateway, &Problem{Code: "temporal_error", Message: "the workflow service failed; sending it again with the same Idempotency-Key is safe"}
 }
 
-// outcomeDetail adds the action's true outcome to its audit detail: ok,
-// refused (the workflow said no), pending (sent, not yet answered), or
-// not_sent (nothing reached the workflow).
-func outcomeDetail(d map[string]any, status int, prob *Problem) map[string]any {
-	switch {
-	case prob == nil && status == http.StatusAccepted:
-		d["result"] = "pending"
-	case prob == nil:
-		d["result"] = "ok"
-	case status == http.StatusUnprocessableEntity || status == http.StatusConflict:
-		d["result"], d["code"] = "refused", prob.Code
-	default:
-		d["result"], d["code"] = "not_sent", prob.Code
-	}
-	return d
+// actions is the server's pathway action service.
+func (s *Server) actions() *actions.Service {
+	s.actionsOnce.Do(func() {
+		s.actionsSvc = &actions.Service{Temporal: s.Temporal, Pool: s.Pool, Wait: s.updateTimeout(), Log: s.Log,
+			Ready: func(ctx context.Context) error {
+				var unreachable *serviceerror.Unavailable
+				if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
+					return actions.ErrNoWorker
+				} else if errors.As(err, &unreachable) {
+					return actions.ErrUnreachable
+				}
+				return nil
+			}}
+	})
+	return s.actionsSvc
 }
 
 // check is access() without writing the response.
@@ -340,50 +359,6 @@ func (s *Server) updateTimeout() time.Duration {
 		return s.UpdateTimeout
 	}
 	return 20 * time.Second
-}
-
-// update sends an Update under updateID and waits for its result, never
-// longer than the update timeout nor past the start of a shutdown: a
-// validator's refusal is 422 with its message; no worker polling at all is
-// 503 worker_unavailable (nothing was sent); a wait that ends first is 202,
-// since the Update may be applied later and a retry with the same ID is
-// deduplicated by Temporal.
-func (s *Server) update(ctx context.Context, workflowID, updateID, name string, arg, result any) (int, *Problem) {
-	ctx, cancel := context.WithTimeout(ctx, s.updateTimeout())
-	defer cancel()
-	stop := context.AfterFunc(s.stoppingContext(), cancel)
-	defer stop()
-	// Fast path: no worker has polled lately, so nobody would answer; or
-	// Temporal itself does not answer, so nothing can be sent.
-	var unreachable *serviceerror.Unavailable
-	if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
-		return unavailable()
-	} else if errors.As(err, &unreachable) {
-		return http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable",
-			Message: "the workflow service does not answer, so the action was not sent and nothing changed; try again shortly"}
-	}
-	// Waiting for completion in the one call: the server answers once the
-	// Update is done, with no second poll for its result.
-	err := updates.Send(ctx, s.Temporal, client.UpdateWorkflowOptions{
-		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
-	}, result)
-	if err == nil {
-		return http.StatusOK, nil
-	}
-	var appErr *temporal.ApplicationError
-	var notFound *serviceerror.NotFound
-	var deadline *serviceerror.DeadlineExceeded
-	var canceled *serviceerror.Canceled
-	switch {
-	case errors.As(err, &appErr):
-		return http.StatusUnprocessableEntity, &Problem{Code: "refused", Message: appErr.Message()}
-	case errors.As(err, &notFound):
-		return http.StatusConflict, &Problem{Code: "not_found", Message: "the workflow is not running (the pathway or step has ended)"}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), ctx.Err() != nil:
-		return http.StatusAccepted, nil
-	}
-	s.Log.Error("update", zap.String("update", name), zap.Error(err))
-	return http.StatusBadGateway, &Problem{Code: "temporal_error", Message: "the workflow service failed; sending it again with the same Idempotency-Key is safe"}
 }
 
 func unavailable() (int, *Problem) {

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/pathways-se/pathways/actions"
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/cases"
 	"github.com/pathways-se/pathways/config"
@@ -53,6 +54,8 @@ type Server struct {
 	pollersSeen   atomic.Int64 // unix nanoseconds when a worker was last seen polling (workerReady)
 	pollersAsking atomic.Bool  // a background workerPolling is under way
 
+	actionsOnce     sync.Once
+	actionsSvc      *actions.Service
 	stepActionsOnce sync.Once
 	stepActionsSvc  *stepactions.Service
 }

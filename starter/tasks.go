@@ -4,19 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/pathways-se/pathways/actions"
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
-	"github.com/pathways-se/pathways/updates"
 )
 
 func tasksCmd(setup Setup) *cobra.Command {
@@ -92,14 +87,14 @@ func tasksCmd(setup Setup) *cobra.Command {
 				return err
 			}
 			switch {
-			case asJSON && res.status != nil:
-				return printJSON(cmd.OutOrStdout(), res.status)
-			case res.repeat:
+			case res.Repeat:
 				fmt.Fprintf(cmd.OutOrStdout(), "task %s was marked done before; nothing sent again\n", args[1])
-			case res.pending:
+			case res.Pending:
 				fmt.Fprintf(cmd.OutOrStdout(), "sent; no answer within %s: the task may still be marked done; running the same command again is safe\n", timeout)
+			case asJSON:
+				return printJSON(cmd.OutOrStdout(), res.Status)
 			default:
-				fmt.Fprintf(cmd.OutOrStdout(), "task %s done; case %s is in phase %s with %d open task(s)\n", args[1], args[0], res.status.Phase, len(res.status.OpenTasks))
+				fmt.Fprintf(cmd.OutOrStdout(), "task %s done; case %s is in phase %s with %d open task(s)\n", args[1], args[0], res.Status.Phase, len(res.Status.OpenTasks))
 			}
 			return nil
 		},
@@ -119,56 +114,29 @@ func orDash(s string) string {
 	return s
 }
 
-type taskDone struct {
-	status          *pathway.Status
-	repeat, pending bool
-}
-
 // completeTask takes the complete-task action for a staff member named on
-// the command line: the role and access rules of the API, the audit log's
-// memory of an action applied in an earlier run, the Update sent under the
-// action's ID, and an audit row with its true outcome.
-func completeTask(ctx context.Context, e *env, staffID, caseID, taskKey, key string, timeout time.Duration) (taskDone, error) {
+// the command line: the API's role and access rules, then the one pathway
+// action service the API and the console use.
+func completeTask(ctx context.Context, e *env, staffID, caseID, taskKey, key string, timeout time.Duration) (actions.Result, error) {
 	st, row, err := staffCase(ctx, e.pool, staffID, caseID)
 	if err != nil {
-		return taskDone{}, err
+		return actions.Result{}, err
 	}
 	if !st.HasRole(auth.Permissions[auth.ActCompleteTask]...) {
-		return taskDone{}, fmt.Errorf("--staff %q: your role may not %s", staffID, auth.ActCompleteTask)
+		return actions.Result{}, fmt.Errorf("--staff %q: your role may not %s", staffID, auth.ActCompleteTask)
 	}
 	if key == "" {
 		key = taskKey
 	}
-	actionID := auth.ActCompleteTask + ":" + key
-	pid, _ := uuid.Parse(row.ParticipantID)
-	audit := func(result string) error {
-		return store.WriteAuditPatiently(ctx, e.pool, store.AuditEntry{StaffID: staffID, Action: store.AuditAction, CaseID: caseID, ParticipantID: &pid,
-			Detail: map[string]any{"action": auth.ActCompleteTask, "action_id": actionID, "result": result, "via": "cli"}}, 30*time.Second)
-	}
-	prior, err := store.ActionResults(ctx, e.pool, caseID, actionID)
-	if err != nil {
-		return taskDone{}, err
-	}
-	if slices.Contains(prior, "ok") {
-		return taskDone{repeat: true}, audit("ok")
-	}
-	uctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var status pathway.Status
-	err = updates.Send(uctx, e.tc, client.UpdateWorkflowOptions{WorkflowID: pathway.WorkflowID(caseID), UpdateName: pathway.UpdateCompleteTask,
-		UpdateID: caseID + ":" + actionID, Args: []any{pathway.CompleteTask{Actor: pathway.Actor{StaffID: staffID}, TaskKey: taskKey}}}, &status)
-	var appErr *temporal.ApplicationError
-	var notFound *serviceerror.NotFound
+	svc := &actions.Service{Temporal: e.tc, Pool: e.pool, Wait: timeout}
+	res, err := svc.Do(ctx, actions.Request{CaseID: caseID, ParticipantID: row.ParticipantID, Action: auth.ActCompleteTask, Update: pathway.UpdateCompleteTask,
+		Message: pathway.CompleteTask{Actor: pathway.Actor{StaffID: staffID}, TaskKey: taskKey}, StaffID: staffID, Key: key, Via: "cli"})
+	var refused *actions.Refused
 	switch {
-	case err == nil:
-		return taskDone{status: &status}, audit("ok")
-	case errors.As(err, &appErr):
-		return taskDone{}, errors.Join(fmt.Errorf("refused: %s", appErr.Message()), audit("refused"))
-	case errors.As(err, &notFound):
-		return taskDone{}, errors.Join(fmt.Errorf("case %s has no running pathway", caseID), audit("refused"))
-	case uctx.Err() != nil:
-		// Sent, perhaps applied: never reported as failed.
-		return taskDone{pending: true}, audit("pending")
+	case errors.As(err, &refused):
+		return res, fmt.Errorf("refused: %s", refused.Message)
+	case errors.Is(err, actions.ErrNotRunning):
+		return res, fmt.Errorf("case %s has no running pathway", caseID)
 	}
-	return taskDone{}, errors.Join(fmt.Errorf("the workflow service failed (%w); what became of the action is not known, and running the same command again is safe", err), audit("unknown"))
+	return res, err
 }

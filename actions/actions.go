@@ -17,9 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/pathway"
@@ -124,32 +122,20 @@ func (s *Service) Do(ctx context.Context, req Request) (Result, error) {
 			return res, err
 		}
 	}
-	wait := s.Wait
-	if wait <= 0 {
-		wait = 20 * time.Second
-	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	// Waiting for completion in the one call: the server answers once the
-	// Update is done, with no second poll for its result.
-	err := updates.Send(wctx, s.Temporal, client.UpdateWorkflowOptions{
+	o, message, err := updates.Within(ctx, s.Temporal, s.Wait, client.UpdateWorkflowOptions{
 		UpdateID: req.CaseID + ":" + res.ActionID, WorkflowID: pathway.WorkflowID(req.CaseID), UpdateName: req.Update, Args: []any{req.Message},
 	}, &res.Status)
-	var appErr *temporal.ApplicationError
-	var notFound *serviceerror.NotFound
-	var deadline *serviceerror.DeadlineExceeded
-	var canceled *serviceerror.Canceled
-	switch {
-	case err == nil:
+	switch o {
+	case updates.Applied:
 		s.audit(ctx, req, res, "ok", "")
 		return res, nil
-	case errors.As(err, &appErr):
+	case updates.Refused:
 		s.audit(ctx, req, res, "refused", "refused")
-		return res, &Refused{Message: appErr.Message()}
-	case errors.As(err, &notFound):
+		return res, &Refused{Message: message}
+	case updates.NotRunning:
 		s.audit(ctx, req, res, "refused", "not_found")
 		return res, ErrNotRunning
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), wctx.Err() != nil:
+	case updates.Pending:
 		// Sent, perhaps accepted: never "failed". The same key is safe.
 		res.Pending = true
 		s.audit(ctx, req, res, "pending", "")

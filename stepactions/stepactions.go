@@ -21,7 +21,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/pathway"
@@ -238,31 +237,21 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 			return res, err
 		}
 	}
-	wait := s.Wait
-	if wait <= 0 {
-		wait = 20 * time.Second
-	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	err := updates.Send(wctx, s.Temporal, client.UpdateWorkflowOptions{
+	o, message, err := updates.Within(ctx, s.Temporal, s.Wait, client.UpdateWorkflowOptions{
 		UpdateID: UpdateID(req.CaseID, req.StepID, req.Action, req.Key), WorkflowID: pathway.StepWorkflowID(req.CaseID, req.StepID),
 		UpdateName: a.Name, Args: []any{a.Message(req.StaffID, req.Input)},
 	}, &res.Answer)
-	var appErr *temporal.ApplicationError
-	var nf *serviceerror.NotFound
-	var deadline *serviceerror.DeadlineExceeded
-	var canceled *serviceerror.Canceled
-	switch {
-	case err == nil:
+	switch o {
+	case updates.Applied:
 		s.audit(ctx, req, res, "ok")
 		return res, nil
-	case errors.As(err, &appErr):
+	case updates.Refused:
 		s.audit(ctx, req, res, "refused")
-		return res, &Refused{Message: appErr.Message()}
-	case errors.As(err, &nf):
+		return res, &Refused{Message: message}
+	case updates.NotRunning:
 		s.audit(ctx, req, res, "not_sent")
 		return res, ErrNotRunning
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), wctx.Err() != nil:
+	case updates.Pending:
 		// Sent, perhaps accepted: never "failed". The same key is safe.
 		res.Pending = true
 		s.audit(ctx, req, res, "pending")

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // attempts bounds the resends: a workflow whose every task fails (a bug)
@@ -54,4 +55,57 @@ func Send(ctx context.Context, c client.Client, opts client.UpdateWorkflowOption
 func notApplied(err error) bool {
 	var nr *serviceerror.WorkflowNotReady
 	return errors.As(err, &nr)
+}
+
+// Outcome is what became of an Update, as far as its sender can tell.
+type Outcome int
+
+const (
+	// Applied: the workflow accepted and completed it.
+	Applied Outcome = iota
+	// Refused: the workflow's validator or handler said no; nothing changed.
+	Refused
+	// NotRunning: there is no running workflow to send it to.
+	NotRunning
+	// Pending: sent, perhaps accepted, not answered before the wait ended;
+	// sending it again under the same ID is safe.
+	Pending
+	// Unknown: the service failed after it may have been sent.
+	Unknown
+)
+
+// Classify reads what Send returned, sent under ctx; message is the
+// refusal's own text.
+func Classify(ctx context.Context, err error) (o Outcome, message string) {
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	var deadline *serviceerror.DeadlineExceeded
+	var canceled *serviceerror.Canceled
+	switch {
+	case err == nil:
+		return Applied, ""
+	case errors.As(err, &appErr):
+		return Refused, appErr.Message()
+	case errors.As(err, &notFound):
+		return NotRunning, ""
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), ctx.Err() != nil:
+		return Pending, ""
+	}
+	return Unknown, ""
+}
+
+// DefaultWait is how long Within waits for an answer unless told.
+const DefaultWait = 20 * time.Second
+
+// Within sends as Send does, waits at most wait (DefaultWait when zero)
+// for the answer, and says what became of the Update; err is Send's.
+func Within(ctx context.Context, c client.Client, wait time.Duration, opts client.UpdateWorkflowOptions, result any) (Outcome, string, error) {
+	if wait <= 0 {
+		wait = DefaultWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	err := Send(wctx, c, opts, result)
+	o, message := Classify(wctx, err)
+	return o, message, err
 }

@@ -3,12 +3,14 @@ package updates_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -122,5 +124,28 @@ func TestSendNeedsAnID(t *testing.T) {
 	err := updates.Send(context.Background(), nil, client.UpdateWorkflowOptions{WorkflowID: "w", UpdateName: "u"}, nil)
 	if err == nil {
 		t.Fatal("an Update without an ID was sent")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name    string
+		ctx     context.Context
+		err     error
+		want    updates.Outcome
+		message string
+	}{
+		{"applied", context.Background(), nil, updates.Applied, ""},
+		{"validator", context.Background(), temporal.NewApplicationError("no open task", "Refused"), updates.Refused, "no open task"},
+		{"no workflow", context.Background(), serviceerror.NewNotFound("workflow not found"), updates.NotRunning, ""},
+		{"wait over", context.Background(), fmt.Errorf("update: %w", context.DeadlineExceeded), updates.Pending, ""},
+		{"caller gone", done, errors.New("transport closing"), updates.Pending, ""},
+		{"service failed", context.Background(), serviceerror.NewInternal("boom"), updates.Unknown, ""},
+	} {
+		if o, m := updates.Classify(c.ctx, c.err); o != c.want || m != c.message {
+			t.Errorf("%s: %v %q, want %v %q", c.name, o, m, c.want, c.message)
+		}
 	}
 }

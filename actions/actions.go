@@ -10,6 +10,7 @@
 package actions
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -30,7 +31,8 @@ type Service struct {
 	Temporal client.Client
 	Pool     *pgxpool.Pool // the audit log
 	// Wait bounds how long Do waits for the workflow's answer once the
-	// Update is sent (default 20 s); after it the action is pending.
+	// Update is sent (default updates.DefaultWait); after it the action is
+	// pending. It bounds the Ready check as well.
 	Wait time.Duration
 	// Ready, when set, is asked before anything is sent; ErrNoWorker or
 	// ErrUnreachable mean nothing was sent, other errors are ignored.
@@ -63,13 +65,13 @@ type Request struct {
 type Result struct {
 	// ActionID is "<action>:<key>", the status link's ID; the Update ID is
 	// "<case>:" + ActionID.
-	ActionID string
+	ActionID string `json:"action_id"`
 	// Status is the pathway's status after the action (not set on a repeat).
-	Status pathway.Status
+	Status pathway.Status `json:"status"`
 	// Repeat: this key was applied before; nothing was sent again.
-	Repeat bool
+	Repeat bool `json:"repeat,omitempty"`
 	// Pending: sent, not answered within the wait; ask the status link.
-	Pending bool
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Errors of Do after which the action did not change the pathway.
@@ -113,14 +115,12 @@ func (s *Service) Do(ctx context.Context, req Request) (Result, error) {
 		s.audit(ctx, req, res, "ok", "")
 		return res, nil
 	}
-	if s.Ready != nil {
-		if err := s.Ready(ctx); errors.Is(err, ErrNoWorker) {
-			s.audit(ctx, req, res, "not_sent", "worker_unavailable")
-			return res, err
-		} else if errors.Is(err, ErrUnreachable) {
-			s.audit(ctx, req, res, "not_sent", "temporal_unavailable")
-			return res, err
-		}
+	if err := s.ready(ctx); errors.Is(err, ErrNoWorker) {
+		s.audit(ctx, req, res, "not_sent", "worker_unavailable")
+		return res, err
+	} else if errors.Is(err, ErrUnreachable) {
+		s.audit(ctx, req, res, "not_sent", "temporal_unavailable")
+		return res, err
 	}
 	o, message, err := updates.Within(ctx, s.Temporal, s.Wait, client.UpdateWorkflowOptions{
 		UpdateID: req.CaseID + ":" + res.ActionID, WorkflowID: pathway.WorkflowID(req.CaseID), UpdateName: req.Update, Args: []any{req.Message},
@@ -140,9 +140,23 @@ func (s *Service) Do(ctx context.Context, req Request) (Result, error) {
 		res.Pending = true
 		s.audit(ctx, req, res, "pending", "")
 		return res, nil
+	case updates.NotApplied:
+		s.audit(ctx, req, res, "not_sent", "not_applied")
+		return res, updates.ErrNotApplied
 	}
 	s.audit(ctx, req, res, "unknown", "temporal_error")
 	return res, &Unknown{Err: err}
+}
+
+// ready asks Ready, bounded by the wait: a workflow service that hangs
+// must not hold the action past it.
+func (s *Service) ready(ctx context.Context) error {
+	if s.Ready == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(s.Wait, updates.DefaultWait))
+	defer cancel()
+	return s.Ready(ctx)
 }
 
 // audit writes the action's row even if the caller has gone: the action

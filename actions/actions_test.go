@@ -12,8 +12,11 @@ import (
 	"github.com/pathways-se/pathways/identity"
 	"github.com/pathways-se/pathways/internal/testenv"
 	"github.com/pathways-se/pathways/internal/testsystem"
+	"github.com/pathways-se/pathways/lang"
 	"github.com/pathways-se/pathways/pathway"
+	"github.com/pathways-se/pathways/stepactions"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -75,5 +78,16 @@ func TestDoOncePerKeyAndAudited(t *testing.T) {
 	}
 	if got := strings.Join(results, ","); got != "not_sent/worker_unavailable,ok,ok/repeat=true,refused/refused" {
 		t.Fatalf("audit rows %s", got)
+	}
+}
+
+// The console shows a nothing-changed answer in Swedish: each error's text
+// is in the message catalogue.
+func TestNothingChangedInSwedish(t *testing.T) {
+	sv := lang.New(lang.Swedish)
+	for _, err := range []error{actions.ErrNoWorker, actions.ErrUnreachable, updates.ErrNotApplied, stepactions.ErrWorkerUnavailable} {
+		if got := sv.Message(err.Error()); !strings.Contains(got, "inget ändrades") {
+			t.Errorf("%q reads %q in Swedish", err, got)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/pathways-se/pathways/auth"
 	"github.com/pathways-se/pathways/pathway"
 	"github.com/pathways-se/pathways/store"
+	"github.com/pathways-se/pathways/updates"
 )
 
 func init() {
@@ -254,6 +255,8 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 	case errors.Is(err, actions.ErrNoWorker):
 		status, prob := unavailable()
 		return nil, res.ActionID, status, prob
+	case errors.Is(err, updates.ErrNotApplied):
+		return nil, res.ActionID, http.StatusServiceUnavailable, &Problem{Code: "not_applied", Message: err.Error()}
 	case errors.Is(err, actions.ErrUnreachable):
 		return nil, res.ActionID, http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable", Message: err.Error()}
 	}
@@ -334,7 +337,7 @@ func (s *Server) apiActionStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		case slices.Contains(results, "ok"):
 			res.State, res.Status = "completed", s.liveStatus(r.Context(), caseID)
-		case slices.Contains(results, "pending"):
+		case slices.Contains(results, "pending"), slices.Contains(results, "unknown"):
 			res.State, res.Message = "unknown", "The pathway no longer knows this action: it may have been applied before the pathway moved on to a new run, "+
 				"or it never reached it. Check the pathway's timeline before sending it again."
 		default:
@@ -358,7 +361,7 @@ func (s *Server) updateTimeout() time.Duration {
 	if s.UpdateTimeout > 0 {
 		return s.UpdateTimeout
 	}
-	return 20 * time.Second
+	return updates.DefaultWait
 }
 
 func unavailable() (int, *Problem) {

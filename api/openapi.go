@@ -72,7 +72,7 @@ var errorText = map[int]string{
 	404: "No such pathway, or one the caller may not know of (code not_found)",
 	409: "Duplicate active pathway, or the workflow has ended",
 	422: "Refused: field errors, or the workflow validator's message (code invalid or refused)",
-	503: "No pathway worker is polling (code worker_unavailable): the action was not sent and nothing changed",
+	503: "Nothing changed: no pathway worker is polling (code worker_unavailable), the workflow service does not answer (temporal_unavailable), or the pathway dropped the action unapplied each time it was sent (not_applied); try again",
 }
 
 func obj(props map[string]any, required ...string) map[string]any {

@@ -17,6 +17,7 @@ import (
 	"github.com/pathways-se/pathways/stepactions"
 	"github.com/pathways-se/pathways/steps"
 	"github.com/pathways-se/pathways/steps/catalog"
+	"github.com/pathways-se/pathways/updates"
 )
 
 // Step actions: what a step type declares (steps.Action), reached through
@@ -100,6 +101,8 @@ func (s *Server) runStepAction(r *http.Request, input map[string]string) (stepac
 		return res, http.StatusConflict, &Problem{Code: "not_found", Message: fmt.Sprintf("step %s is not running (it has ended, or there is no such step)", step)}
 	case errors.Is(err, stepactions.ErrWorkerUnavailable):
 		return res, http.StatusServiceUnavailable, &Problem{Code: "worker_unavailable", Message: err.Error()}
+	case errors.Is(err, updates.ErrNotApplied):
+		return res, http.StatusServiceUnavailable, &Problem{Code: "not_applied", Message: err.Error()}
 	case errors.Is(err, errTemporalUnavailable):
 		return res, http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable", Message: err.Error()}
 	}

@@ -9,6 +9,10 @@ var messages = compile([][2]string{
 	{`^cannot (?P<Action>.+?) while the pathway is in phase "(?P<Phase>[^"]*)"$`, "msg.wrong_phase"},
 	{`^cannot (?P<Action>.+?): the pathway is closed$`, "msg.closed_action"},
 	{`^the pathway is closed$`, "msg.closed"},
+	// nothing was sent, or nothing was applied (actions, stepactions, updates)
+	{`^no pathway worker is running, so the action was not sent and nothing changed; try again shortly$`, "msg.no_worker"},
+	{`^the workflow service does not answer, so the action was not sent and nothing changed; try again shortly$`, "msg.temporal_unavailable"},
+	{`^the pathway could not take the action just now, so nothing changed; try again shortly$`, "msg.not_applied"},
 	{`^the pathway is already closed$`, "msg.already_closed"},
 	{`^the pathway is already paused$`, "msg.already_paused"},
 	{`^the pathway is not paused$`, "msg.not_paused"},

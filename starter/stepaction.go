@@ -98,13 +98,15 @@ func staffCase(ctx context.Context, pool *pgxpool.Pool, staffID, caseID string) 
 	} else if err != nil {
 		return st, row, err
 	}
-	if !st.SeesAllCentres() && st.CentreID != row.CentreID {
-		return st, row, fmt.Errorf("case %s belongs to another centre than %s's", caseID, staffID)
-	}
+	// The protected identity first: for anyone but its assignee the case
+	// does not exist, wherever they work.
 	if protected, err := store.IsProtected(ctx, pool, row.ParticipantID); err != nil {
 		return st, row, err
 	} else if protected && row.Assignee != staffID {
 		return st, row, fmt.Errorf("no case %s", caseID)
+	}
+	if !st.SeesAllCentres() && st.CentreID != row.CentreID {
+		return st, row, fmt.Errorf("case %s belongs to another centre than %s's", caseID, staffID)
 	}
 	return st, row, nil
 }

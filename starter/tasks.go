@@ -69,9 +69,9 @@ func tasksCmd(setup Setup) *cobra.Command {
 	doneCmd := &cobra.Command{
 		Use:   "done CASE TASK_KEY",
 		Short: "Mark a task done (the complete-task action, as in the console)",
-		Long: "Checks the staff member's roles and access to the case as the API does, sends the complete-task Update\n" +
-			"and writes the action's audit row (via cli). The task's key names the action, so running the command\n" +
-			"again never completes it twice.",
+		Long: "Checks the staff member's roles and access to the case as the API does, then takes the complete-task action\n" +
+			"through the same service as the API and the console, audited (via cli). With --key, running the command again\n" +
+			"never applies it twice (a task can open again later under the same task key, so the key is yours to choose).",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if staff == "" {
@@ -87,22 +87,22 @@ func tasksCmd(setup Setup) *cobra.Command {
 				return err
 			}
 			switch {
+			case asJSON:
+				return printJSON(cmd.OutOrStdout(), res)
 			case res.Repeat:
 				fmt.Fprintf(cmd.OutOrStdout(), "task %s was marked done before; nothing sent again\n", args[1])
 			case res.Pending:
 				fmt.Fprintf(cmd.OutOrStdout(), "sent; no answer within %s: the task may still be marked done; running the same command again is safe\n", timeout)
-			case asJSON:
-				return printJSON(cmd.OutOrStdout(), res.Status)
 			default:
 				fmt.Fprintf(cmd.OutOrStdout(), "task %s done; case %s is in phase %s with %d open task(s)\n", args[1], args[0], res.Status.Phase, len(res.Status.OpenTasks))
 			}
 			return nil
 		},
 	}
-	doneCmd.Flags().StringVar(&key, "key", "", "idempotency key (default: the task's key); the same key never applies the action twice")
+	doneCmd.Flags().StringVar(&key, "key", "", "idempotency key (default: a fresh one); the same key never applies the action twice")
 	doneCmd.Flags().StringVar(&staff, "staff", "", "staff ID of who did the task")
 	doneCmd.Flags().DurationVar(&timeout, "timeout", 20*time.Second, "how long to wait for the worker")
-	doneCmd.Flags().BoolVar(&asJSON, "json", false, "print the new status as JSON")
+	doneCmd.Flags().BoolVar(&asJSON, "json", false, "print the result (action ID, status, repeat, pending) as JSON")
 	c.AddCommand(list, doneCmd)
 	return c
 }
@@ -125,10 +125,7 @@ func completeTask(ctx context.Context, e *env, staffID, caseID, taskKey, key str
 	if !st.HasRole(auth.Permissions[auth.ActCompleteTask]...) {
 		return actions.Result{}, fmt.Errorf("--staff %q: your role may not %s", staffID, auth.ActCompleteTask)
 	}
-	if key == "" {
-		key = taskKey
-	}
-	svc := &actions.Service{Temporal: e.tc, Pool: e.pool, Wait: timeout}
+	svc := &actions.Service{Temporal: e.tc, Pool: e.pool, Wait: timeout, Log: e.log}
 	res, err := svc.Do(ctx, actions.Request{CaseID: caseID, ParticipantID: row.ParticipantID, Action: auth.ActCompleteTask, Update: pathway.UpdateCompleteTask,
 		Message: pathway.CompleteTask{Actor: pathway.Actor{StaffID: staffID}, TaskKey: taskKey}, StaffID: staffID, Key: key, Via: "cli"})
 	var refused *actions.Refused

@@ -53,20 +53,34 @@ func TestTasksDoneCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, err := cli(started.CaseID, task, "--staff", "coach.angered")
+	out, err := cli(started.CaseID, task, "--staff", "coach.angered", "--key", "cli-1")
 	if err != nil {
 		t.Fatalf("done: %v", err)
 	}
 	if !strings.Contains(out, "task "+task+" done") {
 		t.Fatalf("done: %q", out)
 	}
-	if out, err := cli(started.CaseID, task, "--staff", "coach.angered"); err != nil || !strings.Contains(out, "marked done before") {
-		t.Fatalf("again: %q %v", out, err)
+	if out, err := cli(started.CaseID, task, "--staff", "coach.angered", "--key", "cli-1", "--json"); err != nil || !strings.Contains(out, `"repeat": true`) {
+		t.Fatalf("again with the same key: %q %v", out, err)
+	}
+	// Without the key it is a new action, and the task is no longer open.
+	if _, err := cli(started.CaseID, task, "--staff", "coach.angered"); err == nil || !strings.Contains(err.Error(), "no open task") {
+		t.Fatalf("again with a fresh key: %v, want the workflow's refusal", err)
+	}
+	// A protected identity's case does not exist for anyone but its
+	// assignee, not even as another centre's.
+	protected, err := ts.Cases(0).Start(ctx, cases.Referral{PersonalNumber: pnr(9), GivenName: "Skyddad", FamilyName: "Person", District: "Angered",
+		Source: pathway.SourceSocialServices, Consent: true, Via: "cli", ProtectedIdentity: true, Assignee: "coach.angered"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(protected.CaseID, protected.CaseID+":first_contact", "--staff", "coach.hisingen"); err == nil || err.Error() != "no case "+protected.CaseID {
+		t.Fatalf("a protected case to another centre's coach: %v, want no case", err)
 	}
 	var results string
 	if err := pool.QueryRow(ctx, `SELECT string_agg(detail->>'result', ',' ORDER BY id) FROM audit_log
 		WHERE case_id = $1 AND detail->>'action' = 'complete-task' AND detail->>'via' = 'cli' AND detail->>'action_id' = $2`,
-		started.CaseID, "complete-task:"+task).Scan(&results); err != nil {
+		started.CaseID, "complete-task:cli-1").Scan(&results); err != nil {
 		t.Fatal(err)
 	}
 	if results != "ok,ok" {

@@ -8,6 +8,7 @@
 package stepactions
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -233,7 +234,12 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 		return res, ErrNotYet
 	}
 	if s.Ready != nil {
-		if err := s.Ready(ctx); err != nil {
+		// Bounded by the wait: a workflow service that hangs must not hold
+		// the action past it.
+		rctx, cancel := context.WithTimeout(ctx, cmp.Or(s.Wait, updates.DefaultWait))
+		err := s.Ready(rctx)
+		cancel()
+		if err != nil {
 			return res, err
 		}
 	}
@@ -256,6 +262,9 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 		res.Pending = true
 		s.audit(ctx, req, res, "pending")
 		return res, nil
+	case updates.NotApplied:
+		s.audit(ctx, req, res, "not_sent")
+		return res, updates.ErrNotApplied
 	}
 	// Sent, and what became of it is not known: the row says so.
 	s.audit(ctx, req, res, "unknown")

@@ -8,7 +8,8 @@ import (
 
 // ActionResults returns what the audit log recorded for one staff action,
 // by its action ID (action:idempotency key), oldest first: ok, refused,
-// pending or not_sent. It outlives the workflow run that knew the Update ID.
+// pending, not_sent or unknown. It outlives the workflow run that knew the
+// Update ID.
 func ActionResults(ctx context.Context, pool *pgxpool.Pool, caseID, actionID string) ([]string, error) {
 	rows, err := pool.Query(ctx, actionResults, caseID, actionID)
 	if err != nil {

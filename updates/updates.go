@@ -13,8 +13,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-// attempts bounds the resends: a workflow whose every task fails (a bug)
-// is refused quickly rather than retried until the caller gives up.
+// attempts bounds the resends: a workflow whose every task fails (a bug;
+// the server then refuses Updates at once, "Workflow Task in failed
+// state") is given up on within half a second rather than retried until
+// the caller leaves.
 const attempts = 4
 
 // Send sends an Update under opts.UpdateID and waits until it completes,
@@ -57,6 +59,9 @@ func notApplied(err error) bool {
 	return errors.As(err, &nr)
 }
 
+// ErrNotApplied is what a service returns for NotApplied.
+var ErrNotApplied = errors.New("the pathway could not take the action just now, so nothing changed; try again shortly")
+
 // Outcome is what became of an Update, as far as its sender can tell.
 type Outcome int
 
@@ -70,6 +75,9 @@ const (
 	// Pending: sent, perhaps accepted, not answered before the wait ended;
 	// sending it again under the same ID is safe.
 	Pending
+	// NotApplied: the server dropped it, unapplied, every time it was sent
+	// (its workflow's tasks keep failing); nothing changed.
+	NotApplied
 	// Unknown: the service failed after it may have been sent.
 	Unknown
 )
@@ -88,6 +96,10 @@ func Classify(ctx context.Context, err error) (o Outcome, message string) {
 		return Refused, appErr.Message()
 	case errors.As(err, &notFound):
 		return NotRunning, ""
+	case notApplied(err):
+		// Before the wait: a wait that ended between resends still knows
+		// nothing was applied.
+		return NotApplied, ""
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &deadline), errors.As(err, &canceled), ctx.Err() != nil:
 		return Pending, ""
 	}

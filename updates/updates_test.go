@@ -60,7 +60,9 @@ func finishWorkflow(ctx workflow.Context) (int, error) {
 func TestSendResendsAnUpdateItsTaskLost(t *testing.T) {
 	c := testenv.TemporalClient(t)
 	tq := testenv.TaskQueue(t)
-	w := worker.New(c, tq, worker.Options{})
+	// The handler holds its task while the test signals: on a loaded
+	// machine that may pass the SDK's 1 s deadlock detection.
+	w := worker.New(c, tq, worker.Options{DeadlockDetectionTimeout: time.Minute})
 	w.RegisterWorkflow(finishWorkflow)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -77,6 +79,10 @@ func TestSendResendsAnUpdateItsTaskLost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() {
+			gates.Delete(id)
+			_ = c.TerminateWorkflow(context.Background(), id, "", "test over") // the raw run still waits
+		})
 		sent := make(chan error, 1)
 		go func() {
 			sent <- send(client.UpdateWorkflowOptions{WorkflowID: id, UpdateID: id + ":finish", UpdateName: "finish"})
@@ -143,6 +149,8 @@ func TestClassify(t *testing.T) {
 		{"wait over", context.Background(), fmt.Errorf("update: %w", context.DeadlineExceeded), updates.Pending, ""},
 		{"caller gone", done, errors.New("transport closing"), updates.Pending, ""},
 		{"service failed", context.Background(), serviceerror.NewInternal("boom"), updates.Unknown, ""},
+		{"dropped every time", context.Background(), serviceerror.NewWorkflowNotReady("unexpected workflow task failure"), updates.NotApplied, ""},
+		{"dropped, then the wait ended", done, serviceerror.NewWorkflowNotReady("unexpected workflow task failure"), updates.NotApplied, ""},
 	} {
 		if o, m := updates.Classify(c.ctx, c.err); o != c.want || m != c.message {
 			t.Errorf("%s: %v %q, want %v %q", c.name, o, m, c.want, c.message)

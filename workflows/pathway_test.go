@@ -69,8 +69,10 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) run(p pathway.Programme, mutate ...func(*pathway.Start)) {
+	// At the level a new pathway starts at; older levels' paths are the
+	// committed histories' (replay_test.go).
 	in := pathway.Start{CaseID: "2026-TEST0001", CentreID: "gbg-angered", MunicipalityCode: "1480", Track: pathway.TrackAdult,
-		ReferralSource: pathway.SourceSocialServices, ReferredAt: h.start, Programme: p}
+		ReferralSource: pathway.SourceSocialServices, ReferredAt: h.start, Programme: p, ChangeLevel: pathway.ChangeLevel}
 	for _, m := range mutate {
 		m(&in)
 	}

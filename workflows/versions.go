@@ -16,9 +16,11 @@ import (
 // task with one ran at 92 pathways a second against 105 without, measured
 // by turns in one run). Older pathways ask workflow.GetVersion as before.
 //
-// A new change is asked of GetVersion (not listed) until a release raises
-// pathway.ChangeLevel and lists it at the new level; a change to a place
-// already guarded takes a new change ID, never version 2 of a listed one.
+// A new change is listed at the next level (pathway.ChangeLevel + 1), so it
+// is asked of GetVersion until a release raises pathway.ChangeLevel to it;
+// a change to a place already guarded takes a new change ID, never version
+// 2 of a listed one. TestEveryAskedChangeIsListed keeps every ID asked
+// listed, so a misspelt one cannot quietly record markers again.
 var changes = map[string]int{
 	"project-local-activity":    1,
 	"hand-over-yields-to-close": 1,

@@ -133,7 +133,16 @@ func TestManualEscalationAndTeamLeadView(t *testing.T) {
 	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM escalations WHERE rule = 'manual'`).Scan(&manual); err != nil || manual != 2 {
 		t.Fatalf("manual escalations after the form: %d %v, want 2", manual, err)
 	}
-	page := lead.must(lead.get("/escalations"), http.StatusOK)
+	// The list joins the escalation, recorded at once, with its task, which
+	// the pathway projects when the escalation signal reaches it: a moment
+	// later, as in the API list above.
+	var page reply
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		page = lead.must(lead.get("/escalations"), http.StatusOK)
+		if contains(page.Body, "still no answer") || time.Now().After(deadline) {
+			break
+		}
+	}
 	// The chart draws from daily sweeps; a manual escalation alone has none.
 	for _, want := range []string{started.CaseID, "still no answer", "Ärenden som står still över tid, per jobbcentrum"} {
 		if !contains(page.Body, want) {

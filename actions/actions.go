@@ -10,7 +10,6 @@
 package actions
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -76,15 +75,13 @@ type Result struct {
 
 // Errors of Do after which the action did not change the pathway.
 var (
-	ErrNoWorker    = errors.New("no pathway worker is running, so the action was not sent and nothing changed; try again shortly")
-	ErrUnreachable = errors.New("the workflow service does not answer, so the action was not sent and nothing changed; try again shortly")
+	ErrNoWorker    = updates.ErrNoWorker
+	ErrUnreachable = updates.ErrUnreachable
 	ErrNotRunning  = errors.New("the workflow is not running (the pathway has ended)")
 )
 
 // Refused is the workflow validator's refusal.
-type Refused struct{ Message string }
-
-func (e *Refused) Error() string { return e.Message }
+type Refused = updates.Refusal
 
 // Unknown is an error after which what became of the action is not known:
 // sending it again with the same key is safe.
@@ -115,7 +112,7 @@ func (s *Service) Do(ctx context.Context, req Request) (Result, error) {
 		s.audit(ctx, req, res, "ok", "")
 		return res, nil
 	}
-	if err := s.ready(ctx); errors.Is(err, ErrNoWorker) {
+	if err := updates.Ready(ctx, s.Wait, s.Ready); errors.Is(err, ErrNoWorker) {
 		s.audit(ctx, req, res, "not_sent", "worker_unavailable")
 		return res, err
 	} else if errors.Is(err, ErrUnreachable) {
@@ -146,17 +143,6 @@ func (s *Service) Do(ctx context.Context, req Request) (Result, error) {
 	}
 	s.audit(ctx, req, res, "unknown", "temporal_error")
 	return res, &Unknown{Err: err}
-}
-
-// ready asks Ready, bounded by the wait: a workflow service that hangs
-// must not hold the action past it.
-func (s *Service) ready(ctx context.Context) error {
-	if s.Ready == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, cmp.Or(s.Wait, updates.DefaultWait))
-	defer cancel()
-	return s.Ready(ctx)
 }
 
 // audit writes the action's row even if the caller has gone: the action

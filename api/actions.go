@@ -267,18 +267,21 @@ func (s *Server) runAction(r *http.Request, caseID string, a Action, msg any) (*
 // actions is the server's pathway action service.
 func (s *Server) actions() *actions.Service {
 	s.actionsOnce.Do(func() {
-		s.actionsSvc = &actions.Service{Temporal: s.Temporal, Pool: s.Pool, Wait: s.updateTimeout(), Log: s.Log,
-			Ready: func(ctx context.Context) error {
-				var unreachable *serviceerror.Unavailable
-				if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
-					return actions.ErrNoWorker
-				} else if errors.As(err, &unreachable) {
-					return actions.ErrUnreachable
-				}
-				return nil
-			}}
+		s.actionsSvc = &actions.Service{Temporal: s.Temporal, Pool: s.Pool, Wait: s.updateTimeout(), Log: s.Log, Ready: s.readyToSend}
 	})
 	return s.actionsSvc
+}
+
+// readyToSend is the action services' check before sending: no worker
+// polling, or no answer from Temporal, means nothing would be applied.
+func (s *Server) readyToSend(ctx context.Context) error {
+	var unreachable *serviceerror.Unavailable
+	if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
+		return updates.ErrNoWorker
+	} else if errors.As(err, &unreachable) {
+		return updates.ErrUnreachable
+	}
+	return nil
 }
 
 // check is access() without writing the response.
@@ -365,8 +368,7 @@ func (s *Server) updateTimeout() time.Duration {
 }
 
 func unavailable() (int, *Problem) {
-	return http.StatusServiceUnavailable, &Problem{Code: "worker_unavailable",
-		Message: "no pathway worker is running, so the action was not sent and nothing changed; try again shortly"}
+	return http.StatusServiceUnavailable, &Problem{Code: "worker_unavailable", Message: updates.ErrNoWorker.Error()}
 }
 
 // problemRecorder captures a Problem written by a helper.

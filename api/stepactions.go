@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
 	"github.com/pathways-se/pathways/lang"
@@ -42,20 +41,10 @@ func init() {
 func (s *Server) stepActions() *stepactions.Service {
 	s.stepActionsOnce.Do(func() {
 		s.stepActionsSvc = &stepactions.Service{Temporal: s.Temporal, Pool: s.Pool, Steps: catalog.Registry(), Wait: s.updateTimeout(), Log: s.Log,
-			Ready: func(ctx context.Context) error {
-				var unreachable *serviceerror.Unavailable
-				if err := s.workerReady(ctx); errors.Is(err, errNoPollers) {
-					return stepactions.ErrWorkerUnavailable
-				} else if errors.As(err, &unreachable) {
-					return errTemporalUnavailable
-				}
-				return nil
-			}}
+			Ready: s.readyToSend}
 	})
 	return s.stepActionsSvc
 }
-
-var errTemporalUnavailable = errors.New("the workflow service does not answer, so the action was not sent and nothing changed; try again shortly")
 
 // runStepAction checks the caller and the case, then hands the action to
 // the service; the answer is an HTTP status and, on failure, a Problem.
@@ -103,7 +92,7 @@ func (s *Server) runStepAction(r *http.Request, input map[string]string) (stepac
 		return res, http.StatusServiceUnavailable, &Problem{Code: "worker_unavailable", Message: err.Error()}
 	case errors.Is(err, updates.ErrNotApplied):
 		return res, http.StatusServiceUnavailable, &Problem{Code: "not_applied", Message: err.Error()}
-	case errors.Is(err, errTemporalUnavailable):
+	case errors.Is(err, updates.ErrUnreachable):
 		return res, http.StatusServiceUnavailable, &Problem{Code: "temporal_unavailable", Message: err.Error()}
 	}
 	s.Log.Error("step action", zap.String("action", action), zap.Error(err))

@@ -8,7 +8,6 @@
 package stepactions
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +77,7 @@ var (
 	ErrForbidden         = errors.New("your role may not take this action")
 	ErrNotRunning        = errors.New("the step is not running (it has ended, or there is no such step)")
 	ErrNotYet            = errors.New("the step does not take this action yet")
-	ErrWorkerUnavailable = errors.New("no pathway worker is running, so the action was not sent and nothing changed; try again shortly")
+	ErrWorkerUnavailable = updates.ErrNoWorker
 )
 
 // FieldError names the field that is wrong.
@@ -87,9 +86,7 @@ type FieldError struct{ Field, Message string }
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
 // Refused is the workflow validator's refusal.
-type Refused struct{ Message string }
-
-func (e *Refused) Error() string { return e.Message }
+type Refused = updates.Refusal
 
 // ActionID is the status link's ID of an action.
 func ActionID(stepID, action, key string) string { return stepID + ":" + action + ":" + key }
@@ -233,15 +230,8 @@ func (s *Service) send(ctx context.Context, req Request, a steps.Action, res Res
 	if open, known := s.offered(ctx, req.CaseID, req.StepID); known && !slices.Contains(open, a.Name) {
 		return res, ErrNotYet
 	}
-	if s.Ready != nil {
-		// Bounded by the wait: a workflow service that hangs must not hold
-		// the action past it.
-		rctx, cancel := context.WithTimeout(ctx, cmp.Or(s.Wait, updates.DefaultWait))
-		err := s.Ready(rctx)
-		cancel()
-		if err != nil {
-			return res, err
-		}
+	if err := updates.Ready(ctx, s.Wait, s.Ready); err != nil {
+		return res, err
 	}
 	o, message, err := updates.Within(ctx, s.Temporal, s.Wait, client.UpdateWorkflowOptions{
 		UpdateID: UpdateID(req.CaseID, req.StepID, req.Action, req.Key), WorkflowID: pathway.StepWorkflowID(req.CaseID, req.StepID),

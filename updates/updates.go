@@ -4,6 +4,7 @@
 package updates
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -59,8 +60,21 @@ func notApplied(err error) bool {
 	return errors.As(err, &nr)
 }
 
-// ErrNotApplied is what a service returns for NotApplied.
-var ErrNotApplied = errors.New("the pathway could not take the action just now, so nothing changed; try again shortly")
+// What a staff action service answers when nothing changed: nothing was
+// sent (no worker polls; the workflow service does not answer), or what was
+// sent was dropped unapplied (NotApplied). The console shows these texts
+// through the Swedish catalogue (lang).
+var (
+	ErrNoWorker    = errors.New("no pathway worker is running, so the action was not sent and nothing changed; try again shortly")
+	ErrUnreachable = errors.New("the workflow service does not answer, so the action was not sent and nothing changed; try again shortly")
+	ErrNotApplied  = errors.New("the pathway could not take the action just now, so nothing changed; try again shortly")
+)
+
+// Refusal is the workflow validator's (or handler's) refusal, its message
+// for the staff member.
+type Refusal struct{ Message string }
+
+func (e *Refusal) Error() string { return e.Message }
 
 // Outcome is what became of an Update, as far as its sender can tell.
 type Outcome int
@@ -108,6 +122,18 @@ func Classify(ctx context.Context, err error) (o Outcome, message string) {
 
 // DefaultWait is how long Within waits for an answer unless told.
 const DefaultWait = 20 * time.Second
+
+// Ready asks a service's check before sending (nil: ready), bounded by
+// wait (DefaultWait when zero): a workflow service that hangs must not hold
+// the action past the wait its answer has.
+func Ready(ctx context.Context, wait time.Duration, check func(context.Context) error) error {
+	if check == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(wait, DefaultWait))
+	defer cancel()
+	return check(ctx)
+}
 
 // Within sends as Send does, waits at most wait (DefaultWait when zero)
 // for the answer, and says what became of the Update; err is Send's.
